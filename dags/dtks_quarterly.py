@@ -1,0 +1,117 @@
+"""
+### DTKS quarterly cleansing
+
+Takes one quarter's village submissions and Dukcapil extracts from the landing area, validates them
+(Great Expectations; bad rows are quarantined with reasons), links them to Dukcapil and to each other
+(Fellegi-Sunter over recordlinkage), decides the findings, writes the Dinsos workbooks, and publishes
+the quarter to the warehouse atomically. The `finish` task records every attempt, published or not.
+
+Conf (all optional but `quarter` for a manual run): `quarter` (`YYYYQn`; a scheduled run takes the
+quarter that just ended), `landing`, `warehouse` (SQLAlchemy URL), `reports`, `work`, `config`
+(overrides of `pipelines.config.PipelineConfig`). Defaults come from `DTKS_LANDING`,
+`DTKS_WAREHOUSE_URL`, `DTKS_REPORTS`, `DTKS_WORK`.
+
+The logic lives in `pipelines.stages`; each task here only calls one stage.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+
+def _run(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
+    """Call one pipeline stage; data and configuration errors fail at once instead of being retried."""
+    from pipelines import stages
+
+    try:
+        return stages.run_stage(stage, run, *args)
+    except stages.PERMANENT_ERRORS as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+@dag(
+    dag_id="dtks_quarterly",
+    schedule=CronTriggerTimetable("0 2 15 1,4,7,10 *", timezone="Asia/Jakarta"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 1, "retry_delay": timedelta(seconds=20)},
+    params={
+        "quarter": Param(None, type=["null", "string"], pattern=r"^\d{4}Q[1-4]$", description="Quarter, e.g. 2026Q3"),
+        "landing": Param(None, type=["null", "string"], description="Landing root (default DTKS_LANDING)"),
+        "warehouse": Param(None, type=["null", "string"], description="SQLAlchemy URL (default DTKS_WAREHOUSE_URL)"),
+        "reports": Param(None, type=["null", "string"], description="Reports directory (default DTKS_REPORTS)"),
+        "work": Param(None, type=["null", "string"], description="Work directory (default DTKS_WORK)"),
+        "config": Param({}, type="object", description="Overrides of pipelines.config.PipelineConfig"),
+        "result_file": Param(None, type=["null", "string"], description="Where to write the run result (dtks run)"),
+    },
+    tags=["dtks", "quarterly"],
+    doc_md=__doc__,
+)
+def dtks_quarterly() -> None:
+    @task(retries=0)
+    def start() -> dict[str, Any]:
+        from pipelines import stages
+
+        context = get_current_context()
+        try:
+            return stages.start_run(dict(context["params"]), context["run_id"], context.get("logical_date"))
+        except stages.PERMANENT_ERRORS as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    @task
+    def ingest(run: dict[str, Any]) -> dict[str, Any]:
+        return _run("ingest", run)
+
+    @task
+    def validate(run: dict[str, Any]) -> dict[str, Any]:
+        return _run("validate", run)
+
+    @task(retries=0)
+    def quality_gate(run: dict[str, Any]) -> dict[str, Any]:
+        return _run("quality_gate", run)
+
+    @task
+    def link(run: dict[str, Any]) -> dict[str, Any]:
+        return _run("link", run)
+
+    @task
+    def decide(run: dict[str, Any]) -> dict[str, Any]:
+        return _run("decide", run)
+
+    @task
+    def kabupaten(run: dict[str, Any]) -> list[str]:
+        """The kabupaten/kota with submissions: one report task each."""
+        return run["kabupaten"]
+
+    @task(map_index_template="{{ kode_kab }}")
+    def report(run: dict[str, Any], kode_kab: str) -> dict[str, Any]:
+        return _run("reports", run, kode_kab)
+
+    @task(retries=3, retry_delay=timedelta(seconds=30), retry_exponential_backoff=2.0)
+    def publish(run: dict[str, Any]) -> dict[str, Any]:
+        return _run("publish", run)
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=2)
+    def finish(run: dict[str, Any]) -> dict[str, Any]:
+        from pipelines import stages
+
+        result = stages.finish_run(run)
+        if result["status"] != "PUBLISHED":
+            raise AirflowFailException(f"Quarter not published ({result['status']}): {result.get('message') or ''}")
+        return {"status": result["status"], "run_id": result["run_id"]}
+
+    run = start()
+    reports = report.partial(run=run).expand(kode_kab=kabupaten(run))
+    in_order = [ingest(run), validate(run), quality_gate(run), link(run), decide(run)]
+    for upstream, downstream in zip(in_order, in_order[1:], strict=False):
+        upstream >> downstream
+    in_order[-1] >> reports >> publish(run) >> finish(run)
+
+
+dtks_quarterly()

@@ -1,0 +1,132 @@
+"""`dtks run`: one run of the `dtks_quarterly` DAG through Airflow (`airflow dags test`), on an embedded
+SQLite metadata database, with the run's result read back from the file the DAG's `finish` task writes.
+
+`airflow dags test` exits 0 even when a task failed, so the result file, not the exit code, says
+whether the quarter was published.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pipelines
+from pipelines.privacy import mask_text
+from pipelines.stages import home
+
+DAG_ID = "dtks_quarterly"
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+def dags_folder() -> Path:
+    configured = os.environ.get("DTKS_DAGS_FOLDER")
+    return Path(configured) if configured else Path(pipelines.__file__).resolve().parent.parent / "dags"
+
+
+def airflow_environment(airflow_home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags_folder()),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{airflow_home / 'airflow.db'}",
+        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(airflow_home / "logs"),
+        AIRFLOW__OPENLINEAGE__DISABLED=env.get("AIRFLOW__OPENLINEAGE__DISABLED", "True"),
+        PYTHONWARNINGS=env.get("PYTHONWARNINGS", "ignore"),
+        GX_ANALYTICS_ENABLED="False",
+    )
+    return env
+
+
+def _airflow_bin() -> str:
+    candidate = Path(sys.executable).parent / "airflow"
+    return str(candidate) if candidate.exists() else "airflow"
+
+
+def _template_db() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dtks"
+    return cache / f"airflow-{version('apache-airflow')}.db"
+
+
+def ensure_metadata_db(airflow_home: Path) -> None:
+    """A migrated Airflow metadata database: copied from a per-version template, migrated once."""
+    target = airflow_home / "airflow.db"
+    if target.exists():
+        return
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    template = _template_db()
+    template.parent.mkdir(parents=True, exist_ok=True)
+    with open(template.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.exists():
+            build_home = template.parent / f"build-{uuid.uuid4().hex}"
+            build_home.mkdir()
+            try:
+                done = subprocess.run(
+                    [_airflow_bin(), "db", "migrate"], env=airflow_environment(build_home),
+                    capture_output=True, text=True, check=False,
+                )
+                if done.returncode != 0:
+                    raise RunFailed("airflow db migrate failed:\n" + mask_text(done.stdout[-3000:] + done.stderr[-3000:]))
+                shutil.copyfile(build_home / "airflow.db", template)
+            finally:
+                shutil.rmtree(build_home, ignore_errors=True)
+    shutil.copyfile(template, target)
+
+
+def run_quarter(
+    landing: str,
+    quarter: str,
+    *,
+    warehouse: str | None = None,
+    reports: str | None = None,
+    work: str | None = None,
+    config: dict[str, Any] | None = None,
+    log_path: Path | None = None,
+) -> dict[str, Any]:
+    """Runs the DAG once for `quarter`; returns the result the DAG's `finish` task wrote."""
+    base = home()
+    airflow_home = base / "airflow"
+    ensure_metadata_db(airflow_home)
+    result_file = base / "results" / f"{quarter}-{int(time.time() * 1000)}-{os.getpid()}.json"
+    result_file.parent.mkdir(parents=True, exist_ok=True)
+    conf = {
+        "quarter": quarter,
+        "landing": str(Path(landing).resolve()),
+        "warehouse": warehouse,
+        "reports": str(Path(reports).resolve()) if reports else None,
+        "work": str(Path(work).resolve()) if work else None,
+        "config": config or {},
+        "result_file": str(result_file),
+    }
+    conf = {k: v for k, v in conf.items() if v is not None}
+    log_path = log_path or base / "logs" / f"dtks-run-{quarter}-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = airflow_environment(airflow_home)
+    env["DTKS_HOME"] = str(base)
+    with open(log_path, "w", encoding="utf-8") as log:
+        done = subprocess.run(
+            [_airflow_bin(), "dags", "test", DAG_ID, "-c", json.dumps(conf)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, check=False,
+        )
+    if not result_file.exists():
+        tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+        raise RunFailed(
+            f"The DAG run ended without a result (airflow exit code {done.returncode}); log: {log_path}\n{mask_text(tail)}"
+        )
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    result["airflow_log"] = str(log_path)
+    return result

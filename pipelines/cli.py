@@ -1,0 +1,199 @@
+"""The `dtks` command.
+
+    dtks synth     --landing DIR --quarter Q [--kab 5203 ...] [--persons N] [--seed S] [--rate kind=x ...]
+    dtks run       --landing DIR --quarter Q [--warehouse URL] [--reports DIR]
+    dtks evaluate  --landing DIR --quarter Q [--warehouse URL] [--json FILE]
+    dtks demo      [--persons N] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pipelines.privacy import MaskingFilter
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(MaskingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+def _parse_rates(items: list[str]) -> dict[str, float]:
+    rates = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if not value:
+            raise SystemExit(f"--rate expects kind=value, got {item!r}")
+        rates[name.strip()] = float(value)
+    return rates
+
+
+def _default_warehouse() -> str:
+    from pipelines.stages import home
+
+    return f"sqlite:///{home() / 'warehouse.sqlite'}"
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from pipelines.synth import SynthConfig, generate
+
+    config = SynthConfig(kab_codes=tuple(args.kab or ["5203"]), persons=args.persons, seed=args.seed)
+    if args.rate:
+        config = config.with_rates(**_parse_rates(args.rate))
+    if args.xlsx_share is not None:
+        config = config.with_options(xlsx_share=args.xlsx_share)
+    start = time.perf_counter()
+    summary = generate(Path(args.landing), args.quarter, config)
+    print(f"Generated {args.quarter} under {args.landing} in {time.perf_counter() - start:.1f} s")
+    print(json.dumps(_summary_dict(summary), indent=2, default=str))
+    return 0
+
+
+def _summary_dict(summary: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(summary) if dataclasses.is_dataclass(summary) else dict(summary)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.airflow_runner import RunFailed, run_quarter
+    from pipelines.contract import quarter_is_valid
+
+    if not quarter_is_valid(args.quarter):
+        raise SystemExit(f"--quarter must look like 2026Q3, got {args.quarter!r}")
+    if not (Path(args.landing) / args.quarter).is_dir():
+        raise SystemExit(f"No landing folder {Path(args.landing) / args.quarter}")
+    config = json.loads(Path(args.config).read_text()) if args.config else None
+    start = time.perf_counter()
+    try:
+        result = run_quarter(args.landing, args.quarter, warehouse=args.warehouse, reports=args.reports,
+                             work=args.work, config=config)
+    except RunFailed as exc:
+        print(f"dtks run: {exc}", file=sys.stderr)
+        return 2
+    result["wall_seconds"] = round(time.perf_counter() - start, 1)
+    print(format_run(result))
+    return 0 if result["status"] == "PUBLISHED" else 1
+
+
+def format_run(result: dict[str, Any]) -> str:
+    s = result.get("summaries", {})
+    decide = s.get("decide", {})
+    lines = [
+        f"Run {result['run_id']} for {result['quarter']}: {result['status']}"
+        + (f" (failed in {result.get('failed_stage')}: {result.get('message')})" if result["status"] != "PUBLISHED" else ""),
+        f"  wall time {result.get('wall_seconds', '?')} s; stages: "
+        + ", ".join(f"{k} {v.get('seconds', 0):.1f}s" for k, v in s.items() if isinstance(v, dict) and "seconds" in v),
+    ]
+    if "ingest" in s:
+        lines.append(f"  rows in: {s['ingest']['submission_rows']} submission rows, {s['ingest']['dukcapil_rows']} Dukcapil persons; "
+                     f"files: {s['ingest']['file_statuses']}")
+    if decide:
+        lines.append(f"  outcomes: {decide.get('outcomes')}; persons in snapshot: {decide.get('persons')}")
+        lines.append(f"  status padan: {decide.get('status_padan')}")
+        lines.append("  findings: " + ", ".join(f"{k} {v}" for k, v in decide.get("findings", {}).items()))
+    lines += [f"  warehouse: {result.get('warehouse')}", f"  reports:   {result.get('reports_dir')}",
+              f"  work dir:  {result.get('work_dir')}", f"  airflow log: {result.get('airflow_log')}"]
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from pipelines.evaluate import evaluate_quarter, format_report
+    from pipelines.warehouse import connect
+
+    engine = connect(args.warehouse or _default_warehouse())
+    result = evaluate_quarter(engine, args.landing, args.quarter)
+    print(format_report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Synthetic Lombok Timur quarter -> Airflow run -> SQLite warehouse -> workbook -> evaluation."""
+    import os
+
+    from pipelines.airflow_runner import run_quarter
+    from pipelines.evaluate import evaluate_quarter, format_report
+    from pipelines.synth import SynthConfig, generate
+    from pipelines.warehouse import connect
+
+    base = Path(args.dir).resolve()
+    os.environ["DTKS_HOME"] = str(base)
+    landing, quarter = base / "landing", args.quarter
+    warehouse = f"sqlite:///{base / 'warehouse.sqlite'}"
+    start = time.perf_counter()
+    if not (landing / quarter).exists() or args.regenerate:
+        print(f"[1/3] Generating a synthetic quarter {quarter} for Kabupaten Lombok Timur (5203), {args.persons} persons ...")
+        generate(landing, quarter, SynthConfig(kab_codes=("5203",), persons=args.persons, seed=args.seed))
+    print(f"[2/3] Running the dtks_quarterly DAG through Airflow ({time.perf_counter() - start:.0f} s so far) ...")
+    result = run_quarter(str(landing), quarter, warehouse=warehouse, reports=str(base / "reports"))
+    result["wall_seconds"] = round(time.perf_counter() - start, 1)
+    print(format_run(result))
+    if result["status"] != "PUBLISHED":
+        return 1
+    print("[3/3] Evaluating the publication against the generator's ground truth ...")
+    evaluation = evaluate_quarter(connect(warehouse), landing, quarter)
+    print(format_report(evaluation))
+    (base / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
+    print(f"Demo finished in {time.perf_counter() - start:.0f} s. Files under {base}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dtks", description="Quarterly DTKS cleansing pipeline.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="generate a synthetic quarter with ground truth")
+    p.add_argument("--landing", required=True)
+    p.add_argument("--quarter", required=True)
+    p.add_argument("--kab", action="append", help="kabupaten/kota code, e.g. 5203 (repeatable)")
+    p.add_argument("--persons", type=int, default=100_000, help="Dukcapil persons in total")
+    p.add_argument("--seed", type=int, default=20260701)
+    p.add_argument("--rate", action="append", default=[], help="error rate override, e.g. name_typo=0.05")
+    p.add_argument("--xlsx-share", type=float)
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("run", help="run the quarterly DAG through Airflow")
+    p.add_argument("--landing", required=True)
+    p.add_argument("--quarter", required=True)
+    p.add_argument("--warehouse", help="SQLAlchemy URL; default: an embedded SQLite file")
+    p.add_argument("--reports", help="reports directory")
+    p.add_argument("--work", help="work directory for intermediate files")
+    p.add_argument("--config", help="JSON file with setting overrides")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("evaluate", help="grade a published quarter against the generator's ground truth")
+    p.add_argument("--landing", required=True)
+    p.add_argument("--quarter", required=True)
+    p.add_argument("--warehouse")
+    p.add_argument("--json", help="also write the full result as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("demo", help="synthetic quarter end to end on embedded SQLite")
+    p.add_argument("--dir", default="demo")
+    p.add_argument("--quarter", default="2026Q3")
+    p.add_argument("--persons", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=20260701)
+    p.add_argument("--regenerate", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,250 @@
+"""Link: submission rows to Dukcapil persons, and submission rows to each other.
+
+1. Exact pass: a row whose NIK Dukcapil knows, and whose name and birth date or sex agree with that
+   person, is linked at once. Most rows end here, before any fuzzy work.
+2. The other rows are blocked against Dukcapil (`blocking.LINK_RULES`), compared level by level
+   (`comparisons`), and scored with a Fellegi-Sunter model (`model`) whose u comes from random pairs and
+   whose m comes from EM over the candidate pairs. The best candidate of each row is linked above the
+   link threshold, sent to a clerk between the review and link thresholds, and dropped below.
+3. Rows still unlinked are compared with all rows (`blocking.DEDUPE_RULES`); confident pairs join the
+   rows into one person. A cluster never holds two Dukcapil persons.
+Every decision keeps its comparison levels and weights (`candidates`, `row_edges`) for the auditor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.config import LinkSettings
+from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock, add_nik_keys
+from pipelines.link.comparisons import COMPARISONS, compare_pairs
+from pipelines.link.model import FellegiSunter
+from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
+
+log = logging.getLogger(__name__)
+
+LINK, REVIEW, NONE = "link", "review", "none"
+EXACT, PROBABILISTIC, DUPLICATE = "exact", "probabilistic", "duplicate"
+TOP_CANDIDATES = 3
+
+
+@dataclass
+class LinkResult:
+    rows: pd.DataFrame  # per row_id: cluster, person_index, decision, method, match_weight, match_probability
+    candidates: pd.DataFrame  # row_id, rank, person_index, levels (lvl_*), weights (w_*), match_weight, probability
+    row_edges: pd.DataFrame  # row_id_a, row_id_b, levels, weights, match_weight, probability, accepted
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+
+def _pairs(left_pos: np.ndarray, right_pos: np.ndarray, left_index, right_index) -> pd.MultiIndex:
+    return pd.MultiIndex(levels=[left_index, right_index], codes=[left_pos, right_pos], verify_integrity=False)
+
+
+def _identity_agrees(levels: pd.DataFrame) -> np.ndarray:
+    """The exact pass's test: the NIK's owner has the row's name, and its birth date or sex."""
+    name_ok = (levels["name"] >= 2) | (levels["name_tokens"] == 2)
+    other_ok = (levels["dob"] >= 1) | (levels["sex"] == 1)
+    return (name_ok & other_ok).to_numpy()
+
+
+def _random_pairs(n_left: int, n_right: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = int(min(n, n_left * n_right))
+    return rng.integers(0, n_left, n), rng.integers(0, n_right, n)
+
+
+def _with_weights(model: FellegiSunter, pairs_frame: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+    weights = model.weights(levels)
+    out = pairs_frame.copy()
+    for c in COMPARISONS:
+        out[f"lvl_{c.name}"] = levels[c.name].to_numpy()
+        out[f"w_{c.name}"] = weights[c.name].to_numpy().round(4)
+    out["match_weight"] = weights.sum(axis=1).to_numpy().round(4)
+    out["match_probability"] = model.probability(levels).round(6)
+    return out
+
+
+class _Clusters:
+    """Union-find over submission rows; a cluster remembers its Dukcapil person, if any."""
+
+    def __init__(self, n: int, person: np.ndarray) -> None:
+        self.parent = np.arange(n)
+        self.person = person.copy()  # per root: Dukcapil index or -1
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        pa, pb = self.person[ra], self.person[rb]
+        if pa >= 0 and pb >= 0 and pa != pb:
+            return False  # two different Dukcapil persons are never one person
+        self.parent[rb] = ra
+        self.person[ra] = pa if pa >= 0 else pb
+        return True
+
+
+def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSettings) -> LinkResult:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    S = add_nik_keys(prepare_submissions(rows))
+    D = add_nik_keys(prepare_dukcapil(persons))
+    n_s, n_d = len(S), len(D)
+    timings["prepare"] = time.perf_counter() - t0
+
+    # 1. Exact pass on NIK.
+    t = time.perf_counter()
+    d_pos_by_nik = pd.Series(np.arange(n_d), index=D["nik"].to_numpy())
+    d_pos_by_nik = d_pos_by_nik[d_pos_by_nik.index.notna() & ~d_pos_by_nik.index.duplicated()]
+    s_hit = S["nik"].map(d_pos_by_nik)
+    exact_s = np.flatnonzero(s_hit.notna().to_numpy())
+    exact_d = s_hit.to_numpy()[exact_s].astype(np.int64)
+    exact_pairs = _pairs(exact_s, exact_d, S.index, D.index)
+    exact_levels = compare_pairs(exact_pairs, S, D)
+    accepted = _identity_agrees(exact_levels)
+    timings["exact_pass"] = time.perf_counter() - t
+
+    # 2. Block the rest against Dukcapil.
+    t = time.perf_counter()
+    rest_mask = np.ones(n_s, dtype=bool)
+    rest_mask[exact_s[accepted]] = False
+    S_rest = S[rest_mask]
+    indexer = MultiBlock(LINK_RULES)
+    candidate_pairs = indexer.index(S_rest, D)
+    timings["blocking"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    candidate_levels = compare_pairs(candidate_pairs, S_rest, D)
+    timings["compare"] = time.perf_counter() - t
+
+    # 3. Fit the model: u from random pairs, m by EM over all candidate pairs (exact ones included:
+    #    they are the bulk of true pairs and show how often true pairs disagree on each field).
+    t = time.perf_counter()
+    model = FellegiSunter()
+    rs, rd = _random_pairs(n_s, n_d, settings.u_sample_pairs, settings.seed)
+    model.fit_u(compare_pairs(_pairs(rs, rd, S.index, D.index), S, D))
+    training = pd.concat([exact_levels, candidate_levels], ignore_index=True)
+    model.fit_m(training, max_iterations=settings.em_max_iterations)
+    # The prior for rows that failed the exact pass is lower than over all pairs: re-estimate it there.
+    if len(candidate_levels):
+        for _ in range(30):
+            model.prior = float(np.clip(model.probability(candidate_levels).mean(), 1e-9, 0.5))
+    timings["train"] = time.perf_counter() - t
+
+    # 4. Decide each rest row's best candidate.
+    t = time.perf_counter()
+    s_codes = candidate_pairs.codes[0]
+    cand = pd.DataFrame(
+        {"row_id": S_rest.index.to_numpy()[s_codes], "person_index": candidate_pairs.codes[1].astype(np.int64)}
+    )
+    cand = _with_weights(model, cand, candidate_levels)
+    cand = cand.sort_values(["row_id", "match_weight", "person_index"], ascending=[True, False, True], kind="stable")
+    cand["rank"] = cand.groupby("row_id").cumcount() + 1
+    top = cand[cand["rank"] <= TOP_CANDIDATES].copy()
+    top["method"] = PROBABILISTIC
+
+    exact = pd.DataFrame({"row_id": S.index.to_numpy()[exact_s], "person_index": exact_d})
+    exact = _with_weights(model, exact, exact_levels)
+    exact["rank"] = 1
+    exact["method"] = np.where(accepted, EXACT, "exact_rejected")
+    exact_rejected = exact[~accepted]
+    candidates = pd.concat([exact[accepted], top], ignore_index=True)
+
+    decided = pd.DataFrame({"row_id": S.index.to_numpy()})
+    best = pd.concat([exact[accepted], top[top["rank"] == 1]], ignore_index=True).set_index("row_id")
+    decided = decided.join(best[["person_index", "method", "match_weight", "match_probability"]], on="row_id")
+    p = decided["match_probability"].fillna(0.0)
+    decided["decision"] = np.select(
+        [decided["method"].eq(EXACT), p >= settings.link_threshold, p >= settings.review_threshold], [LINK, LINK, REVIEW], NONE
+    )
+    decided.loc[decided["decision"] == NONE, "method"] = NONE
+    decided["person_index"] = decided["person_index"].fillna(-1).astype(np.int64)
+    timings["decide"] = time.perf_counter() - t
+
+    # 5. Duplicates among rows: unlinked rows against every row.
+    t = time.perf_counter()
+    linked = decided["decision"].eq(LINK).to_numpy()
+    dedupe_pairs = MultiBlock(DEDUPE_RULES).index(S)
+    a_pos, b_pos = dedupe_pairs.codes[0], dedupe_pairs.codes[1]
+    keep = ~(linked[a_pos] & linked[b_pos])
+    dedupe_pairs = _pairs(a_pos[keep], b_pos[keep], S.index, S.index)
+    edge_levels = compare_pairs(dedupe_pairs, S, S)
+    edges = pd.DataFrame(
+        {"row_id_a": S.index.to_numpy()[dedupe_pairs.codes[0]], "row_id_b": S.index.to_numpy()[dedupe_pairs.codes[1]]}
+    )
+    edges = _with_weights(model, edges, edge_levels)
+    edges["accepted"] = False
+
+    person_of_row = np.where(linked, decided["person_index"].to_numpy(), -1)
+    clusters = _Clusters(n_s, person_of_row)
+    # Rows linked to one Dukcapil person start as one cluster, rooted at the first of them.
+    linked_pos = np.flatnonzero(linked)
+    clusters.parent[linked_pos] = (
+        pd.Series(linked_pos).groupby(person_of_row[linked_pos]).transform("min").to_numpy()
+    )
+    confident = edges.index[edges["match_probability"] >= settings.link_threshold]
+    order = edges.loc[confident].sort_values("match_weight", ascending=False, kind="stable").index
+    pos_of = pd.Series(np.arange(n_s), index=S.index)
+    a_idx, b_idx = pos_of[edges["row_id_a"]].to_numpy(), pos_of[edges["row_id_b"]].to_numpy()
+    edge_pos = pd.Series(np.arange(len(edges)), index=edges.index)
+    accepted_edges = np.zeros(len(edges), dtype=bool)
+    for e in order:
+        i = edge_pos[e]
+        accepted_edges[i] = clusters.union(int(a_idx[i]), int(b_idx[i]))
+    edges["accepted"] = accepted_edges
+    roots = np.array([clusters.find(i) for i in range(n_s)])
+    cluster_person = clusters.person[roots]
+    timings["dedupe"] = time.perf_counter() - t
+
+    # A row joined to a linked person's cluster through a confident duplicate edge is that person too.
+    via_dup = (~linked) & (cluster_person >= 0)
+    if via_dup.any():
+        edge_prob = (
+            pd.concat(
+                [edges.loc[edges["accepted"], ["row_id_a", "match_probability"]].rename(columns={"row_id_a": "row_id"}),
+                 edges.loc[edges["accepted"], ["row_id_b", "match_probability"]].rename(columns={"row_id_b": "row_id"})]
+            )
+            .groupby("row_id")["match_probability"]
+            .max()
+        )
+        ids = S.index.to_numpy()[via_dup]
+        decided.loc[via_dup, "person_index"] = cluster_person[via_dup]
+        decided.loc[via_dup, "decision"] = LINK
+        decided.loc[via_dup, "method"] = DUPLICATE
+        decided.loc[via_dup, "match_probability"] = edge_prob.reindex(ids).to_numpy()
+        decided.loc[via_dup, "match_weight"] = np.nan
+    decided["cluster"] = roots
+    decided["match_probability"] = decided["match_probability"].where(decided["decision"] != NONE)
+
+    candidates_all = pd.concat([candidates, exact_rejected], ignore_index=True)
+    diagnostics = {
+        "submission_rows": n_s,
+        "dukcapil_persons": n_d,
+        "exact_links": int(accepted.sum()),
+        "exact_nik_rejected": int((~accepted).sum()),
+        "rows_blocked": int(len(S_rest)),
+        "candidate_pairs": int(len(candidate_pairs)),
+        "pairs_per_rule": indexer.rule_counts,
+        "reduction_ratio": float(1 - len(candidate_pairs) / max(len(S_rest) * n_d, 1)),
+        "dedupe_pairs": int(len(edges)),
+        "dedupe_edges_accepted": int(edges["accepted"].sum()),
+        "decisions": decided["decision"].value_counts().to_dict(),
+        "methods": decided["method"].value_counts().to_dict(),
+        "model": model.describe(),
+        "seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    log.info("Linkage: %s", {k: v for k, v in diagnostics.items() if k not in ("model",)})
+    return LinkResult(decided, candidates_all, edges, diagnostics)

@@ -1,0 +1,186 @@
+"""Multi-level comparisons, as recordlinkage compare features computed with rapidfuzz over whole columns.
+
+Each comparison turns a pair of values into an agreement level: -1 when either side is missing (no
+evidence either way), 0 for disagreement, and higher levels for closer agreement. The Fellegi-Sunter
+model (`model.py`) gives each level of each comparison its own weight, so "one typo apart" counts for
+less than "equal" but for far more than "different".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import recordlinkage
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.process import cpdist
+from recordlinkage.base import BaseCompareFeature
+
+MISSING = -1
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    levels: tuple[str, ...]  # label of level 0, 1, 2, ... (0 = disagreement)
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("nik", ("berbeda", "beda 2 digit", "beda 1 digit/tertukar", "sama")),
+    Comparison("name", ("berbeda", "mirip", "sangat mirip", "sama")),
+    Comparison("name_tokens", ("tidak ada kata sama", "sebagian kata sama", "kata-kata sama")),
+    Comparison("dob", ("berbeda", "dua dari tiga bagian sama", "tanggal pengganti, tahun sama", "hari-bulan tertukar", "sama (tanggal pengganti)", "sama")),
+    Comparison("sex", ("berbeda", "sama")),
+    Comparison("kk", ("berbeda", "beda 1 digit", "sama")),
+    Comparison("desa", ("kabupaten lain", "kabupaten sama", "kecamatan sama", "desa sama")),
+    Comparison("mother", ("berbeda", "mirip", "sama")),
+)
+BY_NAME = {c.name: c for c in COMPARISONS}
+
+
+def _text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    present = values.notna().to_numpy()
+    return values.fillna("").astype(str).to_numpy(), present
+
+
+def _pairwise(scorer, left: np.ndarray, right: np.ndarray, dtype=np.float32) -> np.ndarray:
+    if len(left) == 0:
+        return np.empty(0, dtype=dtype)
+    return cpdist(left, right, scorer=scorer, dtype=dtype, workers=-1)
+
+
+def _missing(level: np.ndarray, present: np.ndarray) -> np.ndarray:
+    return np.where(present, level, MISSING).astype(np.int8)
+
+
+class IdentifierLevels(BaseCompareFeature):
+    """NIK or KK: equal; one edit apart (a typo or two neighbouring digits swapped); two edits; different."""
+
+    def __init__(self, left_on: str, right_on: str, label: str, *, two_edit_level: bool) -> None:
+        super().__init__(left_on, right_on, label=label)
+        self.two_edit_level = two_edit_level
+
+    def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
+        a, pa = _text(left)
+        b, pb = _text(right)
+        distance = _pairwise(OSA.distance, a, b, dtype=np.int32)
+        if self.two_edit_level:
+            level = np.select([distance == 0, distance == 1, distance == 2], [3, 2, 1], 0)
+        else:
+            level = np.select([distance == 0, distance == 1], [2, 1], 0)
+        return _missing(level, pa & pb)
+
+
+class NameLevels(BaseCompareFeature):
+    """Whole normalised names: equal, Jaro-Winkler >= 0.92, >= 0.80, or different."""
+
+    def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
+        a, pa = _text(left)
+        b, pb = _text(right)
+        similarity = _pairwise(JaroWinkler.normalized_similarity, a, b)
+        level = np.select([a == b, similarity >= 0.92, similarity >= 0.80], [3, 2, 1], 0)
+        return _missing(level, pa & pb)
+
+
+class NameTokenLevels(BaseCompareFeature):
+    """Words of the names regardless of order: all of the shorter name's words in the other, some, none."""
+
+    def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
+        a, pa = _text(left)
+        b, pb = _text(right)
+        score = _pairwise(fuzz.token_set_ratio, a, b)
+        level = np.select([score >= 99.5, score >= 80], [2, 1], 0)
+        return _missing(level, pa & pb)
+
+
+class BirthDateLevels(BaseCompareFeature):
+    """Birth dates, with the two habits of village operators treated as near-agreement: a placeholder
+    date (1 January/1 July) in place of the real one, and day and month typed the other way round."""
+
+    def __init__(self, label: str = "dob") -> None:
+        super().__init__(["dob", "dob_swapped", "placeholder"], ["dob", "placeholder"], label=label)
+
+    def _compute_vectorized(self, dob_a, swapped_a, placeholder_a, dob_b, placeholder_b) -> np.ndarray:
+        a, pa = _text(dob_a)
+        b, pb = _text(dob_b)
+        swap = swapped_a.fillna("").astype(str).to_numpy()
+        placeholder = placeholder_a.to_numpy(bool) | placeholder_b.to_numpy(bool)
+        same = a == b
+        (ya, ma, da), (yb, mb, db) = _date_parts(a), _date_parts(b)
+        parts_equal = (ya == yb).astype(np.int8) + (ma == mb) + (da == db)
+        level = np.select(
+            [same & ~placeholder, same, (swap == b) & (swap != ""), placeholder & (ya == yb), parts_equal == 2],
+            [5, 4, 3, 2, 1],
+            0,
+        )
+        return _missing(level, pa & pb)
+
+
+def _date_parts(iso: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day of ISO date strings as integers, without a Python loop ("" gives garbage,
+    which the caller masks as missing)."""
+    chars = np.frombuffer(iso.astype("U10").tobytes(), dtype=np.uint32).reshape(-1, 10).astype(np.int64) - 48
+    year = chars[:, 0] * 1000 + chars[:, 1] * 100 + chars[:, 2] * 10 + chars[:, 3]
+    return year, chars[:, 5] * 10 + chars[:, 6], chars[:, 8] * 10 + chars[:, 9]
+
+
+class ExactLevels(BaseCompareFeature):
+    """Equal or not (sex)."""
+
+    def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
+        a, pa = _text(left)
+        b, pb = _text(right)
+        return _missing((a == b).astype(np.int8), pa & pb)
+
+
+class RegionLevels(BaseCompareFeature):
+    """Villages by code: same desa, same kecamatan (6 digits), same kabupaten (4 digits), elsewhere."""
+
+    def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
+        a, pa = _text(left)
+        b, pb = _text(right)
+        a10, b10 = a.astype("U10"), b.astype("U10")
+        level = np.select(
+            [a10 == b10, a10.astype("U6") == b10.astype("U6"), a10.astype("U4") == b10.astype("U4")], [3, 2, 1], 0
+        )
+        return _missing(level, pa & pb)
+
+
+class MotherNameLevels(BaseCompareFeature):
+    """Mother's name: equal or Jaro-Winkler >= 0.92; >= 0.80; different."""
+
+    def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
+        a, pa = _text(left)
+        b, pb = _text(right)
+        similarity = _pairwise(JaroWinkler.normalized_similarity, a, b)
+        level = np.select([(a == b) | (similarity >= 0.92), similarity >= 0.80], [2, 1], 0)
+        return _missing(level, pa & pb)
+
+
+def build_compare() -> recordlinkage.Compare:
+    """The recordlinkage `Compare` object with every comparison, in the order of COMPARISONS."""
+    compare = recordlinkage.Compare(n_jobs=1)
+    compare.add(IdentifierLevels("nik", "nik", "nik", two_edit_level=True))
+    compare.add(NameLevels("name", "name", label="name"))
+    compare.add(NameTokenLevels("name", "name", label="name_tokens"))
+    compare.add(BirthDateLevels("dob"))
+    compare.add(ExactLevels("sex", "sex", label="sex"))
+    compare.add(IdentifierLevels("kk", "kk", "kk", two_edit_level=False))
+    compare.add(RegionLevels("desa", "desa", label="desa"))
+    compare.add(MotherNameLevels("mother", "mother", label="mother"))
+    return compare
+
+
+def compare_pairs(pairs: pd.MultiIndex, left: pd.DataFrame, right: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Agreement levels (int8) for every pair, one column per comparison."""
+    compare = build_compare()
+    if len(pairs) == 0:
+        return pd.DataFrame({c.name: pd.Series(dtype=np.int8) for c in COMPARISONS}, index=pairs)
+    levels = compare.compute(pairs, left, right)
+    return levels[[c.name for c in COMPARISONS]].astype(np.int8)

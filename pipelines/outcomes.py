@@ -1,0 +1,200 @@
+"""Outcomes: which row represents each person (PUBLISHED), which are merged duplicates, which are
+quarantined; the person keys; and the cleansed snapshot, one row per person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import numpy as np
+import pandas as pd
+
+from pipelines.contract import (
+    AKTIF,
+    ALASAN_TIDAK_LAYAK,
+    MENINGGAL,
+    NONAKTIF,
+    OUTCOME_MERGED,
+    OUTCOME_PUBLISHED,
+    OUTCOME_QUARANTINED,
+)
+from pipelines.link import DUPLICATE, EXACT, PROBABILISTIC
+
+ROW_OUTCOME_COLUMNS = [
+    "source_file", "source_row", "kode_desa", "outcome", "person_key", "nik_dukcapil", "status_padan",
+    "match_probability", "nik_kandidat", "merged_into_file", "merged_into_row",
+]
+SNAPSHOT_COLUMNS = [
+    "person_key", "kode_desa", "no_kk", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan_keluarga",
+    "status_padan", "nik_dukcapil", "status_dtks", "alasan_nonaktif", "source_file", "source_row",
+    "kode_kab", "id_dtks", "program", "jumlah_baris",
+]
+_METHOD_RANK = {EXACT: 0, PROBABILISTIC: 1, DUPLICATE: 2}
+
+
+def person_key(secret: str, kind: str, value: str) -> str:
+    """A pseudonymous, stable key: the same person gets the same key every quarter, and the key does not
+    reveal the NIK it was made from without the deployment's secret."""
+    digest = hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return "P" + digest[:19].upper()
+
+
+def _representatives(live: pd.DataFrame) -> pd.Series:
+    """Per cluster, the row_id of the row that represents the person: the most certain link first."""
+    order = live.assign(
+        _method=live["method"].map(_METHOD_RANK).fillna(9),
+        _prob=-live["match_probability"].fillna(0.0),
+    ).sort_values(["cluster", "_method", "_prob", "source_file", "source_row"], kind="stable")
+    return order.groupby("cluster")["row_id"].first()
+
+
+def decide_outcomes(
+    rows: pd.DataFrame,
+    decisions: pd.DataFrame,
+    per_row: pd.DataFrame,
+    persons: pd.DataFrame,
+    secret: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Returns (row_outcome, dtks_snapshot)."""
+    live = rows[~rows["quarantined"]].merge(decisions, on="row_id", how="left").merge(per_row, on="row_id", how="left")
+    representative = _representatives(live)
+    rep_rows = live.set_index("row_id").loc[representative.to_numpy()]
+
+    # Person keys: from the Dukcapil NIK when linked, else from the village's own identifiers.
+    has_person = rep_rows["nik_dukcapil"].notna()
+    fallback = (
+        rep_rows["id_dtks"].map(lambda v: f"id:{v}", na_action="ignore")
+        .fillna(rep_rows["nik"].map(lambda v: f"nik:{v}", na_action="ignore"))
+        .fillna("row:" + rep_rows["source_file"] + "#" + rep_rows["source_row"].astype(str))
+    )
+    keys = np.where(
+        has_person,
+        [person_key(secret, "nik", v) for v in rep_rows["nik_dukcapil"].fillna("")],
+        [person_key(secret, *f.split(":", 1)) for f in fallback],
+    )
+    key_of_cluster = pd.Series(keys, index=representative.index)
+    live["person_key"] = live["cluster"].map(key_of_cluster)
+    rep_of_cluster = representative
+    live["is_rep"] = live["row_id"].isin(representative.to_numpy())
+    rep_source = live.set_index("row_id").loc[rep_of_cluster.to_numpy(), ["source_file", "source_row"]]
+    rep_source.index = rep_of_cluster.index
+    live["merged_into_file"] = np.where(live["is_rep"], None, live["cluster"].map(rep_source["source_file"]))
+    live["merged_into_row"] = np.where(live["is_rep"], None, live["cluster"].map(rep_source["source_row"]))
+
+    outcome_live = pd.DataFrame(
+        {
+            "row_id": live["row_id"],
+            "source_file": live["source_file"],
+            "source_row": live["source_row"],
+            "kode_desa": live["kode_desa"],
+            "outcome": np.where(live["is_rep"], OUTCOME_PUBLISHED, OUTCOME_MERGED),
+            "person_key": live["person_key"],
+            "nik_dukcapil": live["nik_dukcapil"],
+            "status_padan": live["status_padan"],
+            "match_probability": live["match_probability"].where(live["nik_dukcapil"].notna()).round(6),
+            "nik_kandidat": live["nik_kandidat"],
+            "merged_into_file": live["merged_into_file"],
+            "merged_into_row": live["merged_into_row"],
+        }
+    )
+    quarantined = rows[rows["quarantined"]]
+    kode_desa_q = quarantined["kode_desa"].where(
+        quarantined["kode_desa"].astype("string").str.fullmatch(r"\d{10}").fillna(False).astype(bool),
+        quarantined["file_kode_desa"],
+    )
+    outcome_q = pd.DataFrame(
+        {
+            "row_id": quarantined["row_id"],
+            "source_file": quarantined["source_file"],
+            "source_row": quarantined["source_row"],
+            "kode_desa": kode_desa_q,
+            "outcome": OUTCOME_QUARANTINED,
+            "person_key": None,
+            "nik_dukcapil": None,
+            "status_padan": None,
+            "match_probability": np.nan,
+            "nik_kandidat": None,
+            "merged_into_file": None,
+            "merged_into_row": None,
+        }
+    )
+    row_outcome = (
+        pd.concat([outcome_live, outcome_q], ignore_index=True)
+        .sort_values(["source_file", "source_row"], kind="stable")
+        .reset_index(drop=True)
+    )
+    row_outcome["merged_into_row"] = row_outcome["merged_into_row"].astype("Int64")
+
+    snapshot = _snapshot(live[live["is_rep"]], live, persons)
+    return row_outcome, snapshot
+
+
+def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+    idx = reps["person_index"].fillna(-1).astype(np.int64).to_numpy()
+    linked = reps["nik_dukcapil"].notna().to_numpy()
+    person = persons.iloc[np.where(linked, idx, 0)].reset_index(drop=True)
+    reps = reps.reset_index(drop=True)
+
+    def pick(dukcapil_column: str, row_column: str) -> np.ndarray:
+        return np.where(linked, person[dukcapil_column].to_numpy(), reps[row_column].to_numpy())
+
+    counts = live.groupby("cluster").size()
+    dead, ineligible = reps["dead"].fillna(False).to_numpy(bool), reps["ineligible"].fillna(False).to_numpy(bool)
+    proposed_removal = reps["status_usulan"].eq("NONAKTIF").to_numpy()
+    status = np.where(dead | ineligible | proposed_removal, NONAKTIF, AKTIF)
+    reason = np.select(
+        [dead, ineligible, proposed_removal], [MENINGGAL, ALASAN_TIDAK_LAYAK, reps["alasan_nonaktif"].to_numpy()], None
+    )
+    snapshot = pd.DataFrame(
+        {
+            "person_key": reps["person_key"],
+            "kode_desa": reps["kode_desa"],
+            "no_kk": pick("NO_KK", "no_kk"),
+            "nik": pick("NIK", "nik"),
+            "nama": pick("NAMA_LGKP", "nama"),
+            "jenis_kelamin": pick("JENIS_KLMIN", "jenis_kelamin"),
+            "tanggal_lahir": pick("TGL_LHR", "tanggal_lahir"),
+            "hubungan_keluarga": pick("STAT_HBKEL", "hubungan_keluarga"),
+            "status_padan": reps["status_padan"],
+            "nik_dukcapil": reps["nik_dukcapil"],
+            "status_dtks": status,
+            "alasan_nonaktif": reason,
+            "source_file": reps["source_file"],
+            "source_row": reps["source_row"],
+            "kode_kab": reps["kode_desa"].str.slice(0, 4),
+            "id_dtks": reps["id_dtks"],
+            "program": reps["program"],
+            "jumlah_baris": reps["cluster"].map(counts).to_numpy(),
+        }
+    )
+    snapshot["hubungan_keluarga"] = snapshot["hubungan_keluarga"].where(snapshot["hubungan_keluarga"].notna(), reps["hubungan_keluarga"])
+    return snapshot.sort_values(["kode_desa", "no_kk", "person_key"], kind="stable").reset_index(drop=True)
+
+
+def quarantine_records(raw: pd.DataFrame, reasons: pd.DataFrame, quarantined_ids: np.ndarray) -> pd.DataFrame:
+    """The `quarantine` table: each quarantined row's original fields and all its reasons."""
+    from pipelines.validate import raw_fields
+
+    subset = raw.set_index("row_id").loc[quarantined_ids]
+    fields = raw_fields(subset)
+    mine = reasons[reasons["row_id"].isin(quarantined_ids)]
+    reason_lists = mine.groupby("row_id").apply(
+        lambda g: json.dumps(
+            [{"category": c, "field": f, "message": m} for c, f, m in zip(g["category"], g["field"], g["message"], strict=True)],
+            ensure_ascii=False,
+        ),
+        include_groups=False,
+    )
+    categories = mine.groupby("row_id")["category"].agg(lambda c: ";".join(sorted(set(c))))
+    return pd.DataFrame(
+        {
+            "source_file": subset["source_file"].to_numpy(),
+            "source_row": subset["source_row"].to_numpy(),
+            "kode_desa": subset["file_kode_desa"].to_numpy(),
+            "raw_fields": [json.dumps(f, ensure_ascii=False) for f in fields],
+            "reasons": reason_lists.reindex(subset.index).to_numpy(),
+            "categories": categories.reindex(subset.index).to_numpy(),
+        }
+    )

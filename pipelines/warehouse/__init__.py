@@ -1,0 +1,70 @@
+"""The warehouse: SQLite by default, PostgreSQL in production; the same tables on both.
+
+`connect(url)` gives an engine that maps the tables into schema `dtks` on PostgreSQL, and
+`upgrade(engine)` brings the schema to the newest Alembic revision (run before every publication,
+so a new release migrates the warehouse by itself).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from pipelines.contract import WAREHOUSE_SCHEMA
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def sqlite_url(path: Path | str) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def connect(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 300})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers keep the old publication while a run writes
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, execution_options={"schema_translate_map": {None: WAREHOUSE_SCHEMA}})
+    raise ValueError(f"Unsupported warehouse {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg2://")
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    schema = WAREHOUSE_SCHEMA if is_postgres(engine) else None
+    with engine.begin() as connection:
+        if schema:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        config.attributes["schema"] = schema
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        opts = {"version_table": "alembic_version_dtks"}
+        if is_postgres(engine):
+            opts["version_table_schema"] = WAREHOUSE_SCHEMA
+        return MigrationContext.configure(connection, opts=opts).get_current_revision()

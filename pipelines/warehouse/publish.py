@@ -1,0 +1,160 @@
+"""Publish one quarter atomically: the quarter's previous rows are replaced in a single transaction, so
+readers see either the old publication or the new one, never a mixture, and a failure changes nothing.
+
+PostgreSQL: `COPY` through psycopg2's `copy_expert`; concurrent publications of one quarter are refused
+by a transaction-scoped advisory lock. SQLite: `BEGIN IMMEDIATE` takes the write lock up front.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from pipelines.contract import WAREHOUSE_SCHEMA
+from pipelines.warehouse import is_postgres, upgrade
+from pipelines.warehouse.schema import PUBLISHED_TABLES, run
+
+PUBLISHED, SUPERSEDED = "PUBLISHED", "SUPERSEDED"
+
+
+class PublicationConflict(RuntimeError):
+    """Another run is publishing the same quarter right now."""
+
+
+@dataclass
+class Publication:
+    quarter: str
+    run_id: str
+    tables: dict[str, pd.DataFrame]  # table name -> rows, without run_id/quarter
+    run_record: dict[str, Any]  # the `run` row, JSON fields as Python objects
+
+
+def _table_columns(name: str) -> list[str]:
+    table = next(t for t in PUBLISHED_TABLES if t.name == name)
+    return [c.name for c in table.columns]
+
+
+def _prepared(pub: Publication, name: str) -> pd.DataFrame:
+    frame = pub.tables.get(name, pd.DataFrame()).copy()
+    frame["run_id"], frame["quarter"] = pub.run_id, pub.quarter
+    columns = _table_columns(name)
+    for column in columns:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame[columns]
+
+
+def _run_row(pub: Publication) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    row = {c.name: None for c in run.columns}
+    for key, value in pub.run_record.items():
+        if key in row:
+            row[key] = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list)) else value
+    row.update(run_id=pub.run_id, quarter=pub.quarter, status=PUBLISHED, published_at=now, finished_at=now)
+    return row
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    obj = frame.astype(object)
+    return list(obj.where(pd.notna(obj), None).itertuples(index=False, name=None))
+
+
+def _copy_csv(frame: pd.DataFrame) -> io.StringIO:
+    buffer = io.StringIO()
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == bool:
+            out[column] = np.where(out[column], "t", "f")
+    out.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    buffer.seek(0)
+    return buffer
+
+
+def _lock_key(quarter: str) -> int:
+    return zlib.crc32(f"dtks:{quarter}".encode()) - 2**31
+
+
+def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (_lock_key(pub.quarter),))
+        if not cursor.fetchone()[0]:
+            raise PublicationConflict(f"Another run is publishing quarter {pub.quarter} right now; try again when it ends.")
+        for name, frame in frames.items():
+            cursor.execute(f'DELETE FROM "{WAREHOUSE_SCHEMA}"."{name}" WHERE quarter = %s', (pub.quarter,))
+            columns = ", ".join(f'"{c}"' for c in frame.columns)
+            cursor.copy_expert(
+                f"COPY \"{WAREHOUSE_SCHEMA}\".\"{name}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                _copy_csv(frame),
+            )
+        _write_run(cursor, pub, f'"{WAREHOUSE_SCHEMA}"."run"', "%s")
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+
+
+def _publish_sqlite(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:
+    connection = engine.raw_connection()
+    try:
+        dbapi = connection.driver_connection
+        dbapi.isolation_level = None  # explicit transaction control
+        cursor = dbapi.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            for name, frame in frames.items():
+                cursor.execute(f'DELETE FROM "{name}" WHERE quarter = ?', (pub.quarter,))
+                marks = ", ".join("?" for _ in frame.columns)
+                columns = ", ".join(f'"{c}"' for c in frame.columns)
+                cursor.executemany(f'INSERT INTO "{name}" ({columns}) VALUES ({marks})', _rows(frame))
+            _write_run(cursor, pub, '"run"', "?")
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+    finally:
+        connection.close()
+
+
+def _write_run(cursor, pub: Publication, table: str, mark: str) -> None:
+    cursor.execute(f"UPDATE {table} SET status = {mark} WHERE quarter = {mark} AND status = {mark}", (SUPERSEDED, pub.quarter, PUBLISHED))
+    cursor.execute(f"DELETE FROM {table} WHERE run_id = {mark}", (pub.run_id,))  # a retried task re-publishes
+    row = _run_row(pub)
+    columns = ", ".join(f'"{c}"' for c in row)
+    cursor.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(mark for _ in row)})", tuple(row.values()))
+
+
+def publish(engine: Engine, pub: Publication) -> dict[str, int]:
+    """Replace the quarter's publication with `pub`. Returns rows written per table."""
+    upgrade(engine)
+    frames = {t.name: _prepared(pub, t.name) for t in PUBLISHED_TABLES}
+    if is_postgres(engine):
+        _publish_postgres(engine, pub, frames)
+    else:
+        _publish_sqlite(engine, pub, frames)
+    return {name: len(frame) for name, frame in frames.items()}
+
+
+def record_attempt(engine: Engine, attempt: dict[str, Any]) -> None:
+    """Upsert the run's row in `run_attempt` (every run, published or not; messages are already masked)."""
+    from sqlalchemy import delete, insert
+
+    from pipelines.warehouse.schema import run_attempt
+
+    upgrade(engine)
+    row = {c.name: attempt.get(c.name) for c in run_attempt.columns}
+    with engine.begin() as connection:
+        connection.execute(delete(run_attempt).where(run_attempt.c.run_id == row["run_id"]))
+        connection.execute(insert(run_attempt).values(**row))
