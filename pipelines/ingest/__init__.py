@@ -99,6 +99,10 @@ def _submission_columns(table: RawTable, report: FileReport) -> dict[str, int]:
 
 
 def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> pd.DataFrame:
+    if not any(h.strip() for h in table.header) and not table.rows:
+        report.status = EMPTY
+        report.add("berkas_kosong", "Berkas kosong (tidak ada judul kolom maupun baris data).")
+        return pd.DataFrame()
     positions = _submission_columns(table, report)
     width = len(table.header)
     numbered = [(n, row) for n, row in enumerate(table.rows, start=1) if any(v.strip() for v in row)]

@@ -46,3 +46,25 @@ class ExpectColumnValuesToBeValidKk(ColumnMapExpectation):
 
     map_metric: ClassVar[str] = "column_values.valid_kk"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
+
+
+class ColumnValuesIsoDateBetween(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.iso_date_between"
+    condition_value_keys = ("min_value", "max_value")
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, min_value, max_value, **kwargs):
+        # ISO dates compare correctly as text; values that are not ISO dates are another expectation's job.
+        text = column.astype(str)
+        iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        return ~iso | ((text >= str(min_value)) & (text <= str(max_value)))
+
+
+class ExpectColumnValuesToBeIsoDateBetween(ColumnMapExpectation):
+    """An ISO date (`YYYY-MM-DD` text) within [min_value, max_value], both ISO dates; a birth date in the
+    future or more than 120 years ago is not plausible."""
+
+    min_value: str | dict
+    max_value: str | dict
+    map_metric: ClassVar[str] = "column_values.iso_date_between"
+    success_keys: ClassVar[tuple[str, ...]] = ("min_value", "max_value", "mostly")

@@ -60,6 +60,15 @@ def _quiet_context():
     return context
 
 
+def _exception_messages(info: dict | None) -> list[str]:
+    """GX reports an expectation's exception flat, or nested per metric; a raised one must never pass."""
+    if not info:
+        return []
+    if "raised_exception" in info:
+        return [str(info.get("exception_message"))] if info["raised_exception"] else []
+    return [m for value in info.values() if isinstance(value, dict) for m in _exception_messages(value)]
+
+
 def run_suite(
     frame: pd.DataFrame,
     suite_name: str,
@@ -102,9 +111,10 @@ def run_suite(
         label = f"{config.type}:{config.kwargs.get('column', '')}"
         res = dict(item.result or {})
         indices = [entry[ROW_ID] for entry in res.get("unexpected_index_list") or []]
-        raised = bool(item.exception_info and item.exception_info.get("raised_exception"))
+        errors = _exception_messages(item.exception_info)
+        raised = bool(errors)
         if raised:
-            log.error("Expectation %s raised: %s", label, item.exception_info.get("exception_message"))
+            log.error("Expectation %s raised: %s", label, "; ".join(errors))
         if indices:
             failure_parts.append(
                 pd.DataFrame(

@@ -41,7 +41,12 @@ def connect(url: str) -> Engine:
 
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, execution_options={"schema_translate_map": {None: WAREHOUSE_SCHEMA}})
+        # search_path too, so hand-written SQL (auditors, tests) finds the tables without a prefix.
+        return create_engine(
+            url,
+            execution_options={"schema_translate_map": {None: WAREHOUSE_SCHEMA}},
+            connect_args={"options": f"-csearch_path={WAREHOUSE_SCHEMA},public"},
+        )
     raise ValueError(f"Unsupported warehouse {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg2://")
 
 

@@ -1,0 +1,465 @@
+"""Reports for Dinsos and the desa: write small inputs, read the files back with openpyxl."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from pipelines import contract as c
+from pipelines.regions import desa_of_kabupaten, region_name
+from pipelines.reports import guidance as g
+from pipelines.reports import write_desa_feedback, write_kabupaten_workbook
+from pipelines.reports.feedback import merged_reference
+from pipelines.reports.workbook import FILE_PROBLEMS_SHEET, SUMMARY_SHEET
+
+KAB = "5203"
+QUARTER = "2026Q3"
+RUN = "manual__2026-10-01T02:03:04+00:00"
+FORMULAS = ('=HYPERLINK("x")', "+62812", "@SUM(A1)", "-1+1", "\tTAB", "#N/A")
+
+_DESA = list(desa_of_kabupaten(KAB))
+D1, D2 = _DESA[0], _DESA[1]  # same kecamatan (Keruak)
+D3 = next(d for d in _DESA if d[:6] != D1[:6])  # another kecamatan
+
+
+def sf(desa: str, ext: str = "csv") -> str:
+    return f"{QUARTER}/submissions/{KAB}/{desa}.{ext}"
+
+
+def make_inputs() -> dict[str, pd.DataFrame]:
+    row_outcome = pd.DataFrame(
+        [
+            (sf(D1), "1", D1, c.OUTCOME_PUBLISHED, "p1", "5203014101900001", c.PADAN, "0.99"),
+            (sf(D1), "2", D1, c.OUTCOME_PUBLISHED, "p2", "5203014101900002", c.PADAN_DENGAN_KOREKSI, "0.95"),
+            (sf(D1), "3", D1, c.OUTCOME_QUARANTINED, None, None, c.TIDAK_PADAN, None),
+            (sf(D2), "1", D2, c.OUTCOME_MERGED, "p1", "5203014101900001", c.PADAN, "0.99"),
+            (sf(D2), "2", D2, c.OUTCOME_PUBLISHED, "p3", None, c.PERLU_VERIFIKASI, None),
+            (sf(D3), "1", D3, c.OUTCOME_PUBLISHED, "p4", None, c.TIDAK_PADAN, None),
+            (sf(D3), "2", D3, c.OUTCOME_PUBLISHED, "p5", "5203014101900005", c.PADAN, "0.97"),
+        ],
+        columns=[
+            "source_file",
+            "source_row",
+            "kode_desa",
+            "outcome",
+            "person_key",
+            "nik_dukcapil",
+            "status_padan",
+            "match_probability",
+        ],
+    )
+    discrepancy = pd.DataFrame(
+        [
+            (D1, sf(D1), "1", "5203014101900001", c.GANDA, f"sama dengan {sf(D2)} baris 1", None),
+            (D2, sf(D2), "1", "5203014101900001", c.GANDA, f"sama dengan {sf(D1)} baris 1", None),
+            (D1, sf(D1), "2", "5203014101900099", c.NIK_BERBEDA, "NIK berbeda", "5203014101900002"),
+            (D1, sf(D1), "2", "5203014101900099", c.KK_BERBEDA, "KK berbeda", "5203010101000009"),
+            (D1, sf(D1), "3", "", c.NIK_TIDAK_VALID, "NIK kosong", None),
+            (D1, sf(D1), "3", "", c.DATA_TIDAK_LENGKAP, "tanggal_lahir kosong", None),
+            (D2, sf(D2), "2", "5203019999990001", c.KEMUNGKINAN_PADAN, "kemiripan 0,7", "5203014101900003"),
+            (D3, sf(D3), "1", "5203010000000000", c.NIK_TIDAK_DITEMUKAN, "tidak ada di Dukcapil", None),
+            (D3, sf(D3), "2", "5203014101900005", c.MENINGGAL, "TGL_MATI 2025-02-01", None),
+        ],
+        columns=["kode_desa", "source_file", "source_row", "nik", "category", "detail", "suggested_value"],
+    )
+    context = pd.DataFrame(
+        [
+            (sf(D1), "1", "SITI AMINAH", "5203010101000001", "1990-01-01"),
+            (sf(D1), "2", "AHMAD", "5203010101000002", "1985-05-05"),
+            (sf(D2), "1", "SITI AMINAH", "5203010101000001", "1990-01-01"),
+            (sf(D3), "2", "BAIQ NURUL", "5203010101000005", "1950-12-31"),
+        ],
+        columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir"],
+    )
+    file_problems = pd.DataFrame(
+        [(sf(D3, "xlsx"), D3, "UNREADABLE", "Berkas tidak dapat dibuka (rusak).")],
+        columns=["source_file", "kode_desa", "status", "message"],
+    )
+    return {
+        "row_outcome": row_outcome,
+        "discrepancy": discrepancy,
+        "context": context,
+        "file_problems": file_problems,
+    }
+
+
+@pytest.fixture
+def inputs() -> dict[str, pd.DataFrame]:
+    return make_inputs()
+
+
+@pytest.fixture(scope="module")
+def standard(tmp_path_factory) -> tuple[Path, openpyxl.Workbook]:
+    """The workbook for `make_inputs()`, written and read once for the read-only tests."""
+    path = write(tmp_path_factory.mktemp("standard"), **make_inputs())
+    return path, openpyxl.load_workbook(path)
+
+
+def write(tmp_path: Path, name: str = "lap.xlsx", **frames: pd.DataFrame) -> Path:
+    return write_kabupaten_workbook(tmp_path / name, kode_kab=KAB, quarter=QUARTER, run_id=RUN, **frames)
+
+
+def rows_of(ws) -> list[tuple]:
+    return [r for r in ws.iter_rows(values_only=True)]
+
+
+def row_starting(ws, label: str) -> tuple:
+    for r in ws.iter_rows(values_only=True):
+        if r and r[0] == label:
+            return r
+    raise AssertionError(f"no row {label!r} in {ws.title}")
+
+
+def table(ws, first_header: str) -> list[dict]:
+    """The table whose header row starts with `first_header`, as dicts (ends at the first empty row)."""
+    rows = rows_of(ws)
+    start = next(i for i, r in enumerate(rows) if r[0] == first_header)
+    header = [h for h in rows[start] if h is not None]
+    out = []
+    for r in rows[start + 1 :]:
+        if all(v is None for v in r):
+            break
+        out.append(dict(zip(header, r, strict=False)))
+    return out
+
+
+def all_cells(path: Path):
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            yield from row
+
+
+def assert_no_formulas(path: Path) -> None:
+    for cell in all_cells(path):
+        assert cell.data_type != "f", f"{cell.parent.title}!{cell.coordinate} is a formula: {cell.value!r}"
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+
+
+# --- workbook -----------------------------------------------------------------------------------------
+
+
+def test_workbook_has_summary_every_category_and_file_problems(standard):
+    _, wb = standard
+    assert wb.sheetnames == [SUMMARY_SHEET, *c.CATEGORIES, FILE_PROBLEMS_SHEET]
+    assert all(len(name) <= 31 for name in wb.sheetnames)
+    summary = wb[SUMMARY_SHEET]
+    text = "\n".join(str(v) for r in rows_of(summary) for v in r if v is not None)
+    assert region_name(KAB) in text  # Kabupaten Lombok Timur
+    assert QUARTER in text and "Triwulan III 2026" in text and RUN in text
+    assert "dtks-pipeline" in text
+    assert wb.properties.creator == "dtks-pipeline"
+
+
+def test_summary_counts_equal_inputs(standard, inputs):
+    ws = standard[1][SUMMARY_SHEET]
+    ro = inputs["row_outcome"]
+    for outcome in c.OUTCOMES:
+        assert row_starting(ws, g.OUTCOME_DESCRIPTIONS[outcome])[1] == (ro["outcome"] == outcome).sum()
+    assert row_starting(ws, "Jumlah")[1] == len(ro)
+
+    per_cat = table(ws, "Kategori")
+    disc = inputs["discrepancy"]
+    by_code = {r["Kode kategori"]: r for r in per_cat if r["Kode kategori"]}
+    assert list(by_code) == list(c.CATEGORIES)
+    for cat in c.CATEGORIES:
+        assert by_code[cat]["Jumlah"] == (disc["category"] == cat).sum()
+        assert by_code[cat]["Kategori"] == g.GUIDANCE[cat].title
+    total_row = next(r for r in per_cat if r["Kategori"] == "Jumlah")
+    assert total_row["Jumlah"] == len(disc)
+    keruak = region_name(D1[:6])
+    other = region_name(D3[:6])
+    assert total_row[keruak] == disc["kode_desa"].isin([D1, D2]).sum()
+    assert total_row[other] == (disc["kode_desa"] == D3).sum()
+    # every kecamatan of the kabupaten has a column, even without findings
+    header = row_starting(ws, "Kategori")
+    for kec in pd.unique(pd.Series([d[:6] for d in _DESA])):
+        assert region_name(kec) in header
+
+    per_desa = {r["Kode desa"]: r for r in table(ws, "Kecamatan")}
+    assert set(per_desa) == set(_DESA)  # every desa of the kabupaten, in code order
+    assert per_desa[D1]["Desa/Kelurahan"] == desa_of_kabupaten(KAB)[D1]
+    assert per_desa[D1]["Kecamatan"] == keruak
+    assert per_desa[D1]["Baris usulan"] == 3 and per_desa[D1]["Dikarantina"] == 1
+    assert per_desa[D1]["Jumlah temuan"] == (disc["kode_desa"] == D1).sum()
+    assert per_desa[D1][g.GUIDANCE[c.GANDA].short] == 1
+    assert per_desa[D3]["Berkas bermasalah"] == 1
+    assert sum(r["Jumlah temuan"] for r in per_desa.values()) == len(disc)
+
+
+def test_summary_has_bar_chart_of_categories(standard):
+    path, wb = standard
+    ws = wb[SUMMARY_SHEET]
+    assert len(ws._charts) == 1
+    chart = ws._charts[0]
+    assert chart.tagname == "barChart"
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/charts/chart1.xml").decode()
+    assert "Ringkasan" in xml and "Jumlah temuan per kategori" in xml
+
+
+def test_category_sheet_holds_guidance_and_rows(standard):
+    wb = standard[1]
+    ws = wb[c.GANDA]
+    assert row_starting(ws, "Arti")[1] == g.GUIDANCE[c.GANDA].meaning
+    assert row_starting(ws, "Tindak lanjut")[1].startswith("1. ")
+    rows = table(ws, "Kecamatan")
+    assert [(r["Kode desa"], r["Baris"]) for r in rows] == [(D1, 1), (D2, 1)]
+    first = rows[0]
+    assert first["Desa/Kelurahan"] == desa_of_kabupaten(KAB)[D1]
+    assert first["Berkas"] == sf(D1)
+    assert first["Nama"] == "SITI AMINAH" and first["No. KK"] == "5203010101000001"
+    assert first["Tanggal lahir"] == "1990-01-01"
+    assert first["Hasil baris"] == "diterima"
+    assert rows[1]["Hasil baris"] == "digabung sebagai data ganda"
+    assert first["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
+    header_row = next(i for i, r in enumerate(rows_of(ws), 1) if r[0] == "Kecamatan")
+    assert ws.freeze_panes == f"A{header_row + 1}"
+    assert ws.auto_filter.ref.startswith(f"A{header_row}:")
+    assert ws.auto_filter.ref.endswith(str(header_row + 2))
+
+    nb = table(wb[c.NIK_BERBEDA], "Kecamatan")
+    assert nb[0]["Nilai yang disarankan"] == "5203014101900002"
+    assert nb[0]["Keterangan"] == "NIK berbeda"
+    assert table(wb[c.PINDAH_DOMISILI], "Kecamatan") == []  # empty but present
+    assert "tidak ada temuan" in str(rows_of(wb[c.PINDAH_DOMISILI])[1][0])
+
+
+def test_nik_and_kk_are_text(standard):
+    wb = standard[1]
+    seen = 0
+    for name in c.CATEGORIES:
+        ws = wb[name]
+        header = next(r for r in ws.iter_rows() if r[0].value == "Kecamatan")
+        cols = {cell.value: cell.column for cell in header}
+        for row in ws.iter_rows(min_row=header[0].row + 1):
+            for col in ("NIK", "No. KK", "Nilai yang disarankan"):
+                cell = row[cols[col] - 1]
+                if cell.value is not None:
+                    assert cell.data_type == "s" and isinstance(cell.value, str)
+                    assert cell.number_format == "@"
+                    seen += 1
+    assert seen >= 10
+
+
+def test_formula_looking_input_is_stored_as_text(tmp_path, inputs):
+    disc = inputs["discrepancy"].copy()
+    disc.loc[0, "nik"] = FORMULAS[0]
+    disc.loc[1, "detail"] = FORMULAS[1]
+    disc.loc[2, "suggested_value"] = FORMULAS[2]
+    disc.loc[3, "detail"] = FORMULAS[3]
+    disc.loc[4, "detail"] = FORMULAS[4]
+    disc.loc[5, "detail"] = FORMULAS[5]
+    ctx = inputs["context"].copy()
+    ctx.loc[0, "nama"] = '=cmd|" /C calc"!A0'
+    ctx.loc[1, "no_kk"] = "@SUM(A1)"
+    problems = inputs["file_problems"].copy()
+    problems.loc[0, "message"] = '=HYPERLINK("http://x","klik")'
+    path = write(tmp_path, discrepancy=disc, row_outcome=inputs["row_outcome"], file_problems=problems, context=ctx)
+
+    assert_no_formulas(path)
+    values = {cell.value: cell for cell in all_cells(path) if isinstance(cell.value, str)}
+    for text in (*FORMULAS, '=cmd|" /C calc"!A0', "@SUM(A1)", '=HYPERLINK("http://x","klik")'):
+        assert text in values, text
+        assert values[text].data_type == "s"
+        assert values[text].quotePrefix  # Excel keeps it text even when the officer edits the cell
+
+
+def test_empty_inputs(tmp_path):
+    empty = pd.DataFrame()
+    path = write(tmp_path, discrepancy=empty, row_outcome=empty, file_problems=empty, context=empty)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == [SUMMARY_SHEET, *c.CATEGORIES, FILE_PROBLEMS_SHEET]
+    ws = wb[SUMMARY_SHEET]
+    assert row_starting(ws, "Jumlah")[1] == 0
+    assert all(r["Jumlah"] == 0 for r in table(ws, "Kategori"))
+    assert len(ws._charts) == 1
+    for name in [*c.CATEGORIES, FILE_PROBLEMS_SHEET]:
+        assert table(wb[name], "Kecamatan") == []
+
+
+def test_empty_frames_with_columns(tmp_path, inputs):
+    frames = {k: v.iloc[0:0] for k, v in inputs.items()}
+    path = write(tmp_path, **frames)
+    ws = openpyxl.load_workbook(path)[SUMMARY_SHEET]
+    assert row_starting(ws, "Jumlah")[1] == 0
+
+
+def test_unknown_codes_and_extra_categories_do_not_break(tmp_path, inputs):
+    disc = pd.concat(
+        [
+            inputs["discrepancy"],
+            pd.DataFrame(
+                [
+                    ("9999999999", "2026Q3/submissions/5203/lain.csv", "7", "1", c.FORMAT_TIDAK_VALID, "x", None),
+                    (None, None, None, None, "KATEGORI_BARU", "baru", None),
+                ],
+                columns=inputs["discrepancy"].columns,
+            ),
+        ],
+        ignore_index=True,
+    )
+    path = write(tmp_path, **{**inputs, "discrepancy": disc})
+    wb = openpyxl.load_workbook(path)
+    assert "KATEGORI_BARU" in wb.sheetnames
+    fmt = table(wb[c.FORMAT_TIDAK_VALID], "Kecamatan")
+    assert fmt[0]["Kecamatan"] == "(tidak diketahui)" and fmt[0]["Kode desa"] == "9999999999"
+    total = next(r for r in table(wb[SUMMARY_SHEET], "Kategori") if r["Kategori"] == "Jumlah")
+    assert total["Jumlah"] == len(disc)
+
+
+def test_file_desa_is_used_when_row_code_is_missing(tmp_path, inputs):
+    disc = inputs["discrepancy"].copy()
+    disc.loc[disc["category"] == c.MENINGGAL, "kode_desa"] = None
+    path = write(tmp_path, **{**inputs, "discrepancy": disc})
+    rows = table(openpyxl.load_workbook(path)[c.MENINGGAL], "Kecamatan")
+    assert rows[0]["Kode desa"] == D3
+
+
+def test_file_problems_sheet(standard):
+    rows = table(standard[1][FILE_PROBLEMS_SHEET], "Kecamatan")
+    assert rows == [
+        {
+            "Kecamatan": region_name(D3[:6]),
+            "Kode desa": D3,
+            "Desa/Kelurahan": desa_of_kabupaten(KAB)[D3],
+            "Berkas": sf(D3, "xlsx"),
+            "Status": "tidak dapat dibaca",
+            "Keterangan": "Berkas tidak dapat dibuka (rusak).",
+            "Catatan petugas": None,
+        }
+    ]
+
+
+def test_workbook_is_deterministic(tmp_path, standard, inputs):
+    path, wb = standard
+    again = write(tmp_path, "again.xlsx", **inputs)
+    assert again.read_bytes() == path.read_bytes()
+    assert wb.properties.created == wb.properties.modified
+    assert wb.properties.created.year == 2026 and wb.properties.created.month == 10
+
+
+def test_control_characters_and_odd_types(tmp_path, inputs):
+    disc = inputs["discrepancy"].copy()
+    disc.loc[0, "detail"] = "a\x00b\x1fc\ufffe"
+    disc["source_row"] = disc["source_row"].astype(int)  # ints instead of strings still join
+    ctx = inputs["context"].copy()
+    ctx["no_kk"] = ctx["no_kk"].astype(float)  # an ID read as float keeps its 16 digits, no ".0"
+    path = write(tmp_path, **{**inputs, "discrepancy": disc, "context": ctx})
+    rows = table(openpyxl.load_workbook(path)[c.GANDA], "Kecamatan")
+    assert rows[0]["Keterangan"] == "abc"
+    assert rows[0]["Nama"] == "SITI AMINAH"
+    assert rows[0]["No. KK"] == "5203010101000001"
+
+
+# --- desa feedback ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def feedback_rows() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            ("3", "", "BUDI", c.OUTCOME_QUARANTINED, None, None, None,
+             f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}", "tanggal_lahir kosong"),
+            ("1", "5203014101900001", "SITI AMINAH", c.OUTCOME_PUBLISHED, c.PADAN, "p1", None, c.GANDA, None),
+            ("2", "5203014101900099", "AHMAD", c.OUTCOME_MERGED, c.PADAN_DENGAN_KOREKSI, "p2",
+             f"{sf(D1)}:1", f"{c.GANDA};{c.NIK_BERBEDA}", None),
+            ("10", "+62812", '=HYPERLINK("x")', c.OUTCOME_MERGED, c.PADAN, "p1", f"{sf(D2)}:1", c.GANDA,
+             "@SUM(A1)"),
+        ],
+        columns=["source_row", "nik", "nama", "outcome", "status_padan", "person_key", "merged_into",
+                 "categories", "reasons"],
+    )  # fmt: skip
+
+
+def write_feedback(tmp_path: Path, rows: pd.DataFrame, name: str = "fb.xlsx") -> Path:
+    return write_desa_feedback(tmp_path / name, kode_desa=D1, quarter=QUARTER, run_id=RUN, rows=rows)
+
+
+def test_feedback_header_and_rows(tmp_path, feedback_rows):
+    path = write_feedback(tmp_path, feedback_rows)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Hasil Usulan"]
+    ws = wb["Hasil Usulan"]
+    assert desa_of_kabupaten(KAB)[D1] in row_starting(ws, "Desa/Kelurahan")[1]
+    assert row_starting(ws, "Kecamatan")[1] == region_name(D1[:6])
+    assert row_starting(ws, "Kabupaten/Kota")[1] == region_name(KAB)
+    assert QUARTER in row_starting(ws, "Periode")[1]
+    assert row_starting(ws, "ID proses")[1] == RUN
+    assert row_starting(ws, "Ringkasan")[1].startswith("4 baris usulan: 1 diterima, 2 digabung")
+
+    rows = table(ws, "Baris")
+    assert [r["Baris"] for r in rows] == [1, 2, 3, 10]  # in row order, numbers
+    by_row = {r["Baris"]: r for r in rows}
+    assert by_row[1]["Hasil"] == "diterima"
+    assert by_row[1]["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
+    assert by_row[1]["Temuan"] == g.GUIDANCE[c.GANDA].title
+    assert by_row[2]["Hasil"] == "digabung sebagai data ganda"
+    assert by_row[2]["Digabung dengan"] == "baris 1"  # same desa's file
+    assert by_row[2]["Temuan"] == f"{g.GUIDANCE[c.GANDA].title}; {g.GUIDANCE[c.NIK_BERBEDA].title}"
+    assert by_row[3]["Hasil"] == "dikarantina"
+    assert by_row[3]["Alasan"] == "tanggal_lahir kosong"
+    assert by_row[3]["Status padan"] == g.STATUS_PADAN_EMPTY
+    assert g.GUIDANCE[c.DATA_TIDAK_LENGKAP].desa_advice in by_row[3]["Saran perbaikan"]
+    assert by_row[10]["Digabung dengan"] == f"baris 1 pada usulan desa {desa_of_kabupaten(KAB)[D2]} ({D2})"
+    header = next(r for r in ws.iter_rows() if r[0].value == "Baris")
+    assert ws.freeze_panes == f"A{header[0].row + 1}"
+    nik_col = next(cell.column for cell in header if cell.value == "NIK")
+    for (cell,) in ws.iter_rows(min_row=header[0].row + 1, min_col=nik_col, max_col=nik_col):
+        if cell.value:
+            assert cell.data_type == "s" and cell.number_format == "@"
+
+
+def test_feedback_neutralises_formulas(tmp_path, feedback_rows):
+    path = write_feedback(tmp_path, feedback_rows)
+    assert_no_formulas(path)
+    values = {cell.value: cell for cell in all_cells(path) if isinstance(cell.value, str)}
+    for text in ("+62812", '=HYPERLINK("x")', "@SUM(A1)"):
+        assert values[text].data_type == "s" and values[text].quotePrefix
+
+
+def test_feedback_empty_and_deterministic(tmp_path, feedback_rows):
+    path = write_feedback(tmp_path, pd.DataFrame())
+    ws = openpyxl.load_workbook(path)["Hasil Usulan"]
+    assert "Tidak ada baris usulan" in row_starting(ws, "Ringkasan")[1]
+    assert table(ws, "Baris") == []
+    a = write_feedback(tmp_path, feedback_rows, "a.xlsx")
+    b = write_feedback(tmp_path, feedback_rows, "b.xlsx")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_merged_reference_forms():
+    assert merged_reference(f"{sf(D1)}:12", D1) == "baris 12"
+    assert merged_reference(f"{sf(D1, 'xlsx')}#12", D1) == "baris 12"
+    assert merged_reference("12", D1) == "baris 12"
+    assert merged_reference(f"{sf(D1)} baris 3", D1) == "baris 3"  # the form pipelines.stages passes
+    assert merged_reference(f"{sf(D2)}/7", D1).startswith("baris 7 pada usulan desa ")
+    assert merged_reference("sesuatu yang lain", D1) == "sesuatu yang lain"
+    assert merged_reference(None, D1) is None
+
+
+# --- guidance -----------------------------------------------------------------------------------------
+
+
+def test_every_category_has_indonesian_guidance():
+    assert set(c.CATEGORIES) <= set(g.GUIDANCE)
+    titles = [g.GUIDANCE[cat].title for cat in c.CATEGORIES]
+    assert len(set(titles)) == len(titles)
+    for cat in c.CATEGORIES:
+        guide = g.GUIDANCE[cat]
+        assert guide.meaning and guide.actions and guide.desa_advice and guide.short
+    assert g.OUTCOME_LABELS == {
+        c.OUTCOME_PUBLISHED: "diterima",
+        c.OUTCOME_MERGED: "digabung sebagai data ganda",
+        c.OUTCOME_QUARANTINED: "dikarantina",
+    }
+    assert set(g.STATUS_PADAN_LABELS) == set(c.STATUS_PADAN)
+    assert g.quarter_label("2026Q1") == "Triwulan I 2026"
+    assert g.guidance_for("BELUM_ADA").actions  # unknown categories get a generic text
