@@ -16,6 +16,7 @@ The logic lives in `pipelines.stages`; each task here only calls one stage.
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -54,7 +55,7 @@ def _run(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
     doc_md=__doc__,
 )
 def dtks_quarterly() -> None:
-    @task(retries=0)
+    @task(retries=0, multiple_outputs=False)
     def start() -> dict[str, Any]:
         from pipelines import stages
 
@@ -64,23 +65,23 @@ def dtks_quarterly() -> None:
         except stages.PERMANENT_ERRORS as exc:
             raise AirflowFailException(str(exc)) from exc
 
-    @task
+    @task(multiple_outputs=False)
     def ingest(run: dict[str, Any]) -> dict[str, Any]:
         return _run("ingest", run)
 
-    @task
+    @task(multiple_outputs=False)
     def validate(run: dict[str, Any]) -> dict[str, Any]:
         return _run("validate", run)
 
-    @task(retries=0)
+    @task(retries=0, multiple_outputs=False)
     def quality_gate(run: dict[str, Any]) -> dict[str, Any]:
         return _run("quality_gate", run)
 
-    @task
+    @task(multiple_outputs=False)
     def link(run: dict[str, Any]) -> dict[str, Any]:
         return _run("link", run)
 
-    @task
+    @task(multiple_outputs=False)
     def decide(run: dict[str, Any]) -> dict[str, Any]:
         return _run("decide", run)
 
@@ -89,15 +90,15 @@ def dtks_quarterly() -> None:
         """The kabupaten/kota with submissions: one report task each."""
         return run["kabupaten"]
 
-    @task(map_index_template="{{ kode_kab }}")
+    @task(map_index_template="{{ kode_kab }}", multiple_outputs=False)
     def report(run: dict[str, Any], kode_kab: str) -> dict[str, Any]:
         return _run("reports", run, kode_kab)
 
-    @task(retries=3, retry_delay=timedelta(seconds=30), retry_exponential_backoff=2.0)
+    @task(retries=3, retry_delay=timedelta(seconds=30), retry_exponential_backoff=2.0, multiple_outputs=False)
     def publish(run: dict[str, Any]) -> dict[str, Any]:
         return _run("publish", run)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, retries=2)
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=2, multiple_outputs=False)
     def finish(run: dict[str, Any]) -> dict[str, Any]:
         from pipelines import stages
 
@@ -109,7 +110,7 @@ def dtks_quarterly() -> None:
     run = start()
     reports = report.partial(run=run).expand(kode_kab=kabupaten(run))
     in_order = [ingest(run), validate(run), quality_gate(run), link(run), decide(run)]
-    for upstream, downstream in zip(in_order, in_order[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(in_order):
         upstream >> downstream
     in_order[-1] >> reports >> publish(run) >> finish(run)
 

@@ -76,11 +76,16 @@ def ensure_metadata_db(airflow_home: Path) -> None:
             build_home.mkdir()
             try:
                 done = subprocess.run(
-                    [_airflow_bin(), "db", "migrate"], env=airflow_environment(build_home),
-                    capture_output=True, text=True, check=False,
+                    [_airflow_bin(), "db", "migrate"],
+                    env=airflow_environment(build_home),
+                    capture_output=True,
+                    text=True,
+                    check=False,
                 )
                 if done.returncode != 0:
-                    raise RunFailed("airflow db migrate failed:\n" + mask_text(done.stdout[-3000:] + done.stderr[-3000:]))
+                    raise RunFailed(
+                        "airflow db migrate failed:\n" + mask_text(done.stdout[-3000:] + done.stderr[-3000:])
+                    )
                 shutil.copyfile(build_home / "airflow.db", template)
             finally:
                 shutil.rmtree(build_home, ignore_errors=True)
@@ -120,12 +125,16 @@ def run_quarter(
     with open(log_path, "w", encoding="utf-8") as log:
         done = subprocess.run(
             [_airflow_bin(), "dags", "test", DAG_ID, "-c", json.dumps(conf)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, check=False,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
         )
     if not result_file.exists():
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
         raise RunFailed(
-            f"The DAG run ended without a result (airflow exit code {done.returncode}); log: {log_path}\n{mask_text(tail)}"
+            f"The DAG run ended without a result (airflow exit code {done.returncode}); "
+            f"log: {log_path}\n{mask_text(tail)}"
         )
     result = json.loads(result_file.read_text(encoding="utf-8"))
     result["airflow_log"] = str(log_path)

@@ -1,9 +1,9 @@
 """The `dtks` command.
 
-    dtks synth     --landing DIR --quarter Q [--kab 5203 ...] [--persons N] [--seed S] [--rate kind=x ...]
-    dtks run       --landing DIR --quarter Q [--warehouse URL] [--reports DIR]
-    dtks evaluate  --landing DIR --quarter Q [--warehouse URL] [--json FILE]
-    dtks demo      [--persons N] [--dir DIR]
+dtks synth     --landing DIR --quarter Q [--kab 5203 ...] [--persons N] [--seed S] [--rate kind=x ...]
+dtks run       --landing DIR --quarter Q [--warehouse URL] [--reports DIR]
+dtks evaluate  --landing DIR --quarter Q [--warehouse URL] [--json FILE]
+dtks demo      [--persons N] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -74,8 +74,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = json.loads(Path(args.config).read_text()) if args.config else None
     start = time.perf_counter()
     try:
-        result = run_quarter(args.landing, args.quarter, warehouse=args.warehouse, reports=args.reports,
-                             work=args.work, config=config)
+        result = run_quarter(
+            args.landing, args.quarter, warehouse=args.warehouse, reports=args.reports, work=args.work, config=config
+        )
     except RunFailed as exc:
         print(f"dtks run: {exc}", file=sys.stderr)
         return 2
@@ -89,19 +90,30 @@ def format_run(result: dict[str, Any]) -> str:
     decide = s.get("decide", {})
     lines = [
         f"Run {result['run_id']} for {result['quarter']}: {result['status']}"
-        + (f" (failed in {result.get('failed_stage')}: {result.get('message')})" if result["status"] != "PUBLISHED" else ""),
+        + (
+            f" (failed in {result.get('failed_stage')}: {result.get('message')})"
+            if result["status"] != "PUBLISHED"
+            else ""
+        ),
         f"  wall time {result.get('wall_seconds', '?')} s; stages: "
         + ", ".join(f"{k} {v.get('seconds', 0):.1f}s" for k, v in s.items() if isinstance(v, dict) and "seconds" in v),
     ]
     if "ingest" in s:
-        lines.append(f"  rows in: {s['ingest']['submission_rows']} submission rows, {s['ingest']['dukcapil_rows']} Dukcapil persons; "
-                     f"files: {s['ingest']['file_statuses']}")
+        lines.append(
+            f"  rows in: {s['ingest']['submission_rows']} submission rows, "
+            f"{s['ingest']['dukcapil_rows']} Dukcapil persons; "
+            f"files: {s['ingest']['file_statuses']}"
+        )
     if decide:
         lines.append(f"  outcomes: {decide.get('outcomes')}; persons in snapshot: {decide.get('persons')}")
         lines.append(f"  status padan: {decide.get('status_padan')}")
         lines.append("  findings: " + ", ".join(f"{k} {v}" for k, v in decide.get("findings", {}).items()))
-    lines += [f"  warehouse: {result.get('warehouse')}", f"  reports:   {result.get('reports_dir')}",
-              f"  work dir:  {result.get('work_dir')}", f"  airflow log: {result.get('airflow_log')}"]
+    lines += [
+        f"  warehouse: {result.get('warehouse')}",
+        f"  reports:   {result.get('reports_dir')}",
+        f"  work dir:  {result.get('work_dir')}",
+        f"  airflow log: {result.get('airflow_log')}",
+    ]
     return "\n".join(lines)
 
 
@@ -132,7 +144,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     warehouse = f"sqlite:///{base / 'warehouse.sqlite'}"
     start = time.perf_counter()
     if not (landing / quarter).exists() or args.regenerate:
-        print(f"[1/3] Generating a synthetic quarter {quarter} for Kabupaten Lombok Timur (5203), {args.persons} persons ...")
+        print(
+            f"[1/3] Generating a synthetic quarter {quarter} for Kabupaten Lombok Timur (5203), "
+            f"{args.persons} persons ..."
+        )
         generate(landing, quarter, SynthConfig(kab_codes=("5203",), persons=args.persons, seed=args.seed))
     print(f"[2/3] Running the dtks_quarterly DAG through Airflow ({time.perf_counter() - start:.0f} s so far) ...")
     result = run_quarter(str(landing), quarter, warehouse=warehouse, reports=str(base / "reports"))

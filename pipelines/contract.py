@@ -63,7 +63,17 @@ DUKCAPIL_COLUMNS: Final = (
     "NO_KEL",
     "TGL_MATI",
 )
-DUKCAPIL_REQUIRED: Final = ("NIK", "NO_KK", "NAMA_LGKP", "JENIS_KLMIN", "TGL_LHR", "NO_PROP", "NO_KAB", "NO_KEC", "NO_KEL")
+DUKCAPIL_REQUIRED: Final = (
+    "NIK",
+    "NO_KK",
+    "NAMA_LGKP",
+    "JENIS_KLMIN",
+    "TGL_LHR",
+    "NO_PROP",
+    "NO_KAB",
+    "NO_KEC",
+    "NO_KEL",
+)
 
 HUBUNGAN_KELUARGA: Final = (
     "KEPALA KELUARGA",

@@ -46,7 +46,12 @@ def _submission(landing: Path, kab_dir: Path, path: Path) -> InputFile:
     problems: list[tuple[str, str]] = []
     fmt = SUBMISSION_FORMATS.get(suffix, suffix.lstrip(".") or "tanpa-ekstensi")
     if suffix not in SUBMISSION_FORMATS:
-        problems.append(("format_tidak_didukung", f"Format berkas '{suffix or '(tanpa ekstensi)'}' tidak didukung; gunakan CSV atau XLSX."))
+        problems.append(
+            (
+                "format_tidak_didukung",
+                f"Format berkas '{suffix or '(tanpa ekstensi)'}' tidak didukung; gunakan CSV atau XLSX.",
+            )
+        )
     stem = path.stem.replace(".", "") if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", path.stem) else path.stem
     kode_desa: str | None = stem if _DESA_STEM.match(stem) else None
     if kode_desa is None:
@@ -79,14 +84,24 @@ def discover_quarter(landing: Path | str, quarter: str) -> list[InputFile]:
             item = _submission(landing, kab_dir, path)
             if not kab_ok:
                 item = InputFile(
-                    **{**item.to_dict(), "problems": (*item.problems, ("kabupaten_tidak_dikenal",
-                       f"Folder {kab_dir.name} bukan kode kabupaten/kota Kemendagri 4 digit."))}
+                    **{
+                        **item.to_dict(),
+                        "problems": (
+                            *item.problems,
+                            (
+                                "kabupaten_tidak_dikenal",
+                                f"Folder {kab_dir.name} bukan kode kabupaten/kota Kemendagri 4 digit.",
+                            ),
+                        ),
+                    }
                 )
             files.append(item)
     for path in sorted((root / "dukcapil").glob("*.csv")):
         problems: tuple[tuple[str, str], ...] = ()
         if not regions.is_kabupaten(path.stem):
-            problems = (("kabupaten_tidak_dikenal", f"Ekstrak Dukcapil {path.name}: nama berkas bukan kode kabupaten/kota."),)
+            problems = (
+                ("kabupaten_tidak_dikenal", f"Ekstrak Dukcapil {path.name}: nama berkas bukan kode kabupaten/kota."),
+            )
         files.append(InputFile(str(path), _source_file(landing, path), "dukcapil", path.stem, None, "csv", problems))
 
     if not any(f.kind == "submission" for f in files):

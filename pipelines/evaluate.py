@@ -31,8 +31,13 @@ class Score:
     predicted: int
 
     def to_dict(self) -> dict[str, float | int]:
-        return {"precision": round(self.precision, 6), "recall": round(self.recall, 6), "f1": round(self.f1, 6),
-                "support": self.support, "predicted": self.predicted}
+        return {
+            "precision": round(self.precision, 6),
+            "recall": round(self.recall, 6),
+            "f1": round(self.f1, 6),
+            "support": self.support,
+            "predicted": self.predicted,
+        }
 
 
 def score(tp: int, fp: int, fn: int) -> Score:
@@ -53,7 +58,10 @@ def load_published(engine: Engine, quarter: str) -> tuple[pd.DataFrame, pd.DataF
     with engine.connect() as c:
         outcome = pd.read_sql(select(row_outcome).where(row_outcome.c.quarter == quarter), c)
         findings = pd.read_sql(
-            select(discrepancy.c.source_file, discrepancy.c.source_row, discrepancy.c.category).where(discrepancy.c.quarter == quarter), c
+            select(discrepancy.c.source_file, discrepancy.c.source_row, discrepancy.c.category).where(
+                discrepancy.c.quarter == quarter
+            ),
+            c,
         )
     return outcome, findings
 
@@ -63,7 +71,7 @@ def _pairs_within(groups: pd.Series) -> set[tuple[int, int]]:
     pairs: set[tuple[int, int]] = set()
     for members in groups.dropna().groupby(groups.dropna()).groups.values():
         m = sorted(members)
-        pairs.update((a, b) for i, a in enumerate(m) for b in m[i + 1:])
+        pairs.update((a, b) for i, a in enumerate(m) for b in m[i + 1 :])
     return pairs
 
 
@@ -83,8 +91,11 @@ def evaluate(truth: pd.DataFrame, outcome: pd.DataFrame, findings: pd.DataFrame)
 
     quarantine_predicted = merged["outcome"].eq("QUARANTINED")
     q_true = merged["expected_quarantine"].eq("1")
-    quarantine = score(int((q_true & quarantine_predicted).sum()), int((~q_true & quarantine_predicted).sum()),
-                       int((q_true & ~quarantine_predicted).sum()))
+    quarantine = score(
+        int((q_true & quarantine_predicted).sum()),
+        int((~q_true & quarantine_predicted).sum()),
+        int((q_true & ~quarantine_predicted).sum()),
+    )
 
     truth_groups = merged["person_id"].where(live & ~quarantine_predicted & merged["person_id"].ne(""))
     predicted_groups = merged["person_key"].where(~quarantine_predicted)
@@ -92,7 +103,7 @@ def evaluate(truth: pd.DataFrame, outcome: pd.DataFrame, findings: pd.DataFrame)
     dup = score(len(true_pairs & predicted_pairs), len(predicted_pairs - true_pairs), len(true_pairs - predicted_pairs))
 
     expected = (
-        merged[key + ["expected_categories"]]
+        merged[[*key, "expected_categories"]]
         .assign(category=lambda f: f["expected_categories"].str.split(";"))
         .explode("category")
     )
@@ -152,4 +163,3 @@ def format_report(result: dict[str, Any]) -> str:
         if s["support"] or s["predicted"]:
             lines.append(f"    {category:<24} P {s['precision']:.4f}  R {s['recall']:.4f}  (n={s['support']})")
     return "\n".join(lines)
-

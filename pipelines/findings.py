@@ -29,7 +29,16 @@ from pipelines.contract import (
 from pipelines.link import LINK, REVIEW
 from pipelines.names import names_agree, normalise_names
 
-DISCREPANCY_COLUMNS = ["row_id", "kode_desa", "source_file", "source_row", "nik", "category", "detail", "suggested_value"]
+DISCREPANCY_COLUMNS = [
+    "row_id",
+    "kode_desa",
+    "source_file",
+    "source_row",
+    "nik",
+    "category",
+    "detail",
+    "suggested_value",
+]
 MAX_LISTED_DUPLICATES = 10
 SEX_WORDS = {"L": "laki-laki", "P": "perempuan"}
 
@@ -51,8 +60,8 @@ def _finding(rows: pd.DataFrame, mask, category: str, detail, suggested=None) ->
 def identity_differences(rows: pd.DataFrame, person: pd.DataFrame) -> pd.DataFrame:
     """Per row, whether name, birth date and sex disagree with a Dukcapil person (aligned frames)."""
     name_ok = names_agree(normalise_names(rows["nama"]), normalise_names(person["NAMA_LGKP"])).to_numpy()
-    dob_ok = (rows["tanggal_lahir"].to_numpy() == person["TGL_LHR"].to_numpy())
-    sex_ok = (rows["jenis_kelamin"].to_numpy() == person["JENIS_KLMIN"].to_numpy())
+    dob_ok = rows["tanggal_lahir"].to_numpy() == person["TGL_LHR"].to_numpy()
+    sex_ok = rows["jenis_kelamin"].to_numpy() == person["JENIS_KLMIN"].to_numpy()
     return pd.DataFrame({"nama": ~name_ok, "tanggal_lahir": ~dob_ok, "jenis_kelamin": ~sex_ok}, index=rows.index)
 
 
@@ -84,7 +93,9 @@ def decide_findings(
         .agg(lambda m: " ".join(dict.fromkeys(m)))
         .reset_index()
     )
-    validation = by_category.merge(rows[["row_id", "kode_desa", "file_kode_desa", "source_file", "source_row", "nik"]], on="row_id")
+    validation = by_category.merge(
+        rows[["row_id", "kode_desa", "file_kode_desa", "source_file", "source_row", "nik"]], on="row_id"
+    )
     validation["kode_desa"] = validation["kode_desa"].where(
         validation["kode_desa"].astype("string").str.fullmatch(r"\d{10}").fillna(False).astype(bool),
         validation["file_kode_desa"],
@@ -102,9 +113,9 @@ def decide_findings(
     person_nik = pd.Series(np.where(has_person, person["NIK"].to_numpy(), None), index=live.index)
 
     # The owner of the submitted NIK, where Dukcapil knows it.
-    owner_pos = live["nik"].map(pd.Series(np.arange(len(persons)), index=persons["NIK"].to_numpy()).loc[
-        lambda s: ~s.index.duplicated()
-    ])
+    owner_pos = live["nik"].map(
+        pd.Series(np.arange(len(persons)), index=persons["NIK"].to_numpy()).loc[lambda s: ~s.index.duplicated()]
+    )
     nik_known = owner_pos.notna().to_numpy()
     owner = persons.iloc[owner_pos.fillna(0).astype(np.int64).to_numpy()].reset_index(drop=True)
     nik_valid = ~live["row_id"].isin(reasons.loc[reasons["category"] == NIK_TIDAK_VALID, "row_id"]).to_numpy()
@@ -113,15 +124,28 @@ def decide_findings(
     nik_differs = linked & (live["nik"].fillna("").to_numpy() != person["NIK"].to_numpy())
     same_as_kk = live["nik"].notna() & (live["nik"] == live["no_kk"])
     nik_detail = pd.Series("NIK pada usulan berbeda dari NIK Dukcapil orang yang sama.", index=live.index)
-    nik_detail = nik_detail.mask(live["nik"].isna(), "NIK kosong; NIK Dukcapil ditemukan dari nama, tanggal lahir dan keluarga.")
-    nik_detail = nik_detail.mask(~nik_valid & live["nik"].notna(), "NIK pada usulan tidak valid; NIK Dukcapil ditemukan dari data lain.")
-    nik_detail = nik_detail.mask(nik_known & nik_differs, "NIK pada usulan milik orang lain di Dukcapil (mis. anggota keluarga).")
+    nik_detail = nik_detail.mask(
+        live["nik"].isna(), "NIK kosong; NIK Dukcapil ditemukan dari nama, tanggal lahir dan keluarga."
+    )
+    nik_detail = nik_detail.mask(
+        ~nik_valid & live["nik"].notna(), "NIK pada usulan tidak valid; NIK Dukcapil ditemukan dari data lain."
+    )
+    nik_detail = nik_detail.mask(
+        nik_known & nik_differs, "NIK pada usulan milik orang lain di Dukcapil (mis. anggota keluarga)."
+    )
     nik_detail = nik_detail.mask(same_as_kk, "Yang diisi sebagai NIK adalah nomor KK.")
     found.append(_finding(live, nik_differs, NIK_BERBEDA, nik_detail, person_nik))
 
     kk_differs = linked & (live["no_kk"].fillna("").to_numpy() != person["NO_KK"].fillna("").to_numpy())
-    found.append(_finding(live, kk_differs, KK_BERBEDA, "Nomor KK pada usulan berbeda dari nomor KK di Dukcapil.",
-                          pd.Series(person["NO_KK"].to_numpy(), index=live.index)))
+    found.append(
+        _finding(
+            live,
+            kk_differs,
+            KK_BERBEDA,
+            "Nomor KK pada usulan berbeda dari nomor KK di Dukcapil.",
+            pd.Series(person["NO_KK"].to_numpy(), index=live.index),
+        )
+    )
 
     # IDENTITAS_TIDAK_SESUAI: the NIK is known and is the linked person's own, or the row is not linked.
     diff_owner = identity_differences(live, owner)
@@ -130,25 +154,52 @@ def decide_findings(
     found.append(_finding(live, identity, IDENTITAS_TIDAK_SESUAI, _identity_detail(live, owner, diff_owner)))
 
     dead = linked & person["TGL_MATI"].notna().to_numpy()
-    found.append(_finding(live, dead, MENINGGAL, "Tercatat meninggal di Dukcapil pada " + person["TGL_MATI"].fillna("").astype(str)))
+    found.append(
+        _finding(
+            live, dead, MENINGGAL, "Tercatat meninggal di Dukcapil pada " + person["TGL_MATI"].fillna("").astype(str)
+        )
+    )
 
     occupation = person["JENIS_PKRJN"].fillna("").to_numpy()
     not_eligible = linked & np.isin(occupation, list(ineligible))
-    found.append(_finding(live, not_eligible, PEKERJAAN_TIDAK_LAYAK, "Pekerjaan menurut Dukcapil: " + pd.Series(occupation, index=live.index)))
+    found.append(
+        _finding(
+            live,
+            not_eligible,
+            PEKERJAAN_TIDAK_LAYAK,
+            "Pekerjaan menurut Dukcapil: " + pd.Series(occupation, index=live.index),
+        )
+    )
 
     domicile = pd.Series(person["kode_desa"].to_numpy(), index=live.index)
     moved = linked & (domicile.to_numpy() != live["kode_desa"].to_numpy())
     desa_names = domicile.map(lambda c: regions.region_name(c) or "?")
-    found.append(_finding(live, moved, PINDAH_DOMISILI, "Domisili menurut Dukcapil: desa " + domicile + " (" + desa_names + ")", domicile))
+    found.append(
+        _finding(
+            live,
+            moved,
+            PINDAH_DOMISILI,
+            "Domisili menurut Dukcapil: desa " + domicile + " (" + desa_names + ")",
+            domicile,
+        )
+    )
 
     # Not linked.
     unknown = ~linked & ~review & nik_valid & live["nik"].notna().to_numpy() & ~nik_known
-    found.append(_finding(live, unknown, NIK_TIDAK_DITEMUKAN, "NIK tidak terdaftar di Dukcapil dan tidak ditemukan kecocokan."))
+    found.append(
+        _finding(live, unknown, NIK_TIDAK_DITEMUKAN, "NIK tidak terdaftar di Dukcapil dan tidak ditemukan kecocokan.")
+    )
     candidate_nik = pd.Series(np.where(review & has_person, person["NIK"].to_numpy(), None), index=live.index)
     probability = live["match_probability"].fillna(0).map(lambda p: f"{p:.2f}")
-    found.append(_finding(live, review, KEMUNGKINAN_PADAN,
-                          "Kemungkinan sama dengan penduduk Dukcapil (probabilitas " + probability + "); perlu diperiksa petugas.",
-                          candidate_nik))
+    found.append(
+        _finding(
+            live,
+            review,
+            KEMUNGKINAN_PADAN,
+            "Kemungkinan sama dengan penduduk Dukcapil (probabilitas " + probability + "); perlu diperiksa petugas.",
+            candidate_nik,
+        )
+    )
 
     # GANDA: every row of a person with more than one non-quarantined row.
     sizes = live.groupby("cluster")["row_id"].transform("size").to_numpy()
@@ -159,7 +210,8 @@ def decide_findings(
         listed = labels.groupby(group["cluster"]).agg(list)
         detail = pd.Series(
             [
-                "Data ganda dengan: " + "; ".join([x for x in listed[c] if x != me][:MAX_LISTED_DUPLICATES])
+                "Data ganda dengan: "
+                + "; ".join([x for x in listed[c] if x != me][:MAX_LISTED_DUPLICATES])
                 + (" (dan lainnya)" if len(listed[c]) - 1 > MAX_LISTED_DUPLICATES else "")
                 for c, me in zip(group["cluster"], labels, strict=True)
             ],
@@ -167,11 +219,29 @@ def decide_findings(
         )
         found.append(_finding(live, in_group, GANDA, detail.reindex(live.index)))
 
-    discrepancy = pd.concat([f for f in found if len(f)], ignore_index=True) if any(len(f) for f in found) else pd.DataFrame(columns=DISCREPANCY_COLUMNS)
-    discrepancy = discrepancy.sort_values(["source_file", "source_row", "category"], kind="stable").reset_index(drop=True)
+    discrepancy = (
+        pd.concat([f for f in found if len(f)], ignore_index=True)
+        if any(len(f) for f in found)
+        else pd.DataFrame(columns=DISCREPANCY_COLUMNS)
+    )
+    discrepancy = discrepancy.sort_values(["source_file", "source_row", "category"], kind="stable").reset_index(
+        drop=True
+    )
 
-    corrected = live["row_id"].isin(discrepancy.loc[discrepancy["category"].isin([NIK_BERBEDA, KK_BERBEDA, IDENTITAS_TIDAK_SESUAI]), "row_id"])
-    status = np.select([linked & corrected.to_numpy(), linked, review], [PADAN_DENGAN_KOREKSI, PADAN, PERLU_VERIFIKASI], TIDAK_PADAN)
-    per_row = pd.DataFrame({"row_id": live["row_id"], "status_padan": status, "nik_dukcapil": np.where(linked, person_nik, None),
-                            "nik_kandidat": candidate_nik.to_numpy(), "dead": dead, "ineligible": not_eligible})
+    corrected = live["row_id"].isin(
+        discrepancy.loc[discrepancy["category"].isin([NIK_BERBEDA, KK_BERBEDA, IDENTITAS_TIDAK_SESUAI]), "row_id"]
+    )
+    status = np.select(
+        [linked & corrected.to_numpy(), linked, review], [PADAN_DENGAN_KOREKSI, PADAN, PERLU_VERIFIKASI], TIDAK_PADAN
+    )
+    per_row = pd.DataFrame(
+        {
+            "row_id": live["row_id"],
+            "status_padan": status,
+            "nik_dukcapil": np.where(linked, person_nik, None),
+            "nik_kandidat": candidate_nik.to_numpy(),
+            "dead": dead,
+            "ineligible": not_eligible,
+        }
+    )
     return discrepancy, per_row

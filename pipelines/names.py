@@ -22,21 +22,119 @@ from rapidfuzz.process import cpdist
 
 # Titles that only mean something before the name (religious, professional, forms of address).
 _PREFIX_TITLES = frozenset(
-    "H HJ HJH HAJI HAJJAH HAJAH KH KYAI TGH TG TUAN GURU UST USTAD USTADZ USTADZAH DRS DRA DR IR PROF "
-    "BPK BAPAK IBU SDR SDRI ALM ALMH ALMARHUM ALMARHUMAH RADEN RD".split()
+    [
+        "H",
+        "HJ",
+        "HJH",
+        "HAJI",
+        "HAJJAH",
+        "HAJAH",
+        "KH",
+        "KYAI",
+        "TGH",
+        "TG",
+        "TUAN",
+        "GURU",
+        "UST",
+        "USTAD",
+        "USTADZ",
+        "USTADZAH",
+        "DRS",
+        "DRA",
+        "DR",
+        "IR",
+        "PROF",
+        "BPK",
+        "BAPAK",
+        "IBU",
+        "SDR",
+        "SDRI",
+        "ALM",
+        "ALMH",
+        "ALMARHUM",
+        "ALMARHUMAH",
+        "RADEN",
+        "RD",
+    ]
 )
 # Academic degrees, written after the name, usually after a comma.
 _DEGREES = frozenset(
-    "SPD SPDI SAG SE SH SHI ST SKM SKEP SIP SSOS SKOM SSI SSTP SPSI SFARM SKED STR SAK SHUT SPT SPI SSN "
-    "MPD MM MSI MAG MH MT MKES LC AMD AMK AMKEB AMDKEB AMA AMAPD BA BSC MA".split()
+    [
+        "SPD",
+        "SPDI",
+        "SAG",
+        "SE",
+        "SH",
+        "SHI",
+        "ST",
+        "SKM",
+        "SKEP",
+        "SIP",
+        "SSOS",
+        "SKOM",
+        "SSI",
+        "SSTP",
+        "SPSI",
+        "SFARM",
+        "SKED",
+        "STR",
+        "SAK",
+        "SHUT",
+        "SPT",
+        "SPI",
+        "SSN",
+        "MPD",
+        "MM",
+        "MSI",
+        "MAG",
+        "MH",
+        "MT",
+        "MKES",
+        "LC",
+        "AMD",
+        "AMK",
+        "AMKEB",
+        "AMDKEB",
+        "AMA",
+        "AMAPD",
+        "BA",
+        "BSC",
+        "MA",
+    ]
 )
 # "S.Pd", "A.Md.Keb", "M.Si": degrees written with dots, matched before the dots are dropped.
 _DOTTED_DEGREE = re.compile(r"\b([SMDA])\s?\.\s?([A-Z]{1,4})(?:\s?\.\s?([A-Z]{1,4}))?\b\.?")
 _MUHAMMAD = frozenset(
-    "MUHAMMAD MUHAMAD MUHAMMED MUHAMED MOHAMMAD MOHAMAD MOHAMMED MOHAMED MOCHAMMAD MOCHAMAD MOCHAMED "
-    "MOCH MOKHAMAD MOKHAMMAD MUCHAMMAD MUCHAMAD MUCH MOH MOHD MUH MUHD MHD MHMD MOHAMAT MUHAMAT M".split()
+    [
+        "MUHAMMAD",
+        "MUHAMAD",
+        "MUHAMMED",
+        "MUHAMED",
+        "MOHAMMAD",
+        "MOHAMAD",
+        "MOHAMMED",
+        "MOHAMED",
+        "MOCHAMMAD",
+        "MOCHAMAD",
+        "MOCHAMED",
+        "MOCH",
+        "MOKHAMAD",
+        "MOKHAMMAD",
+        "MUCHAMMAD",
+        "MUCHAMAD",
+        "MUCH",
+        "MOH",
+        "MOHD",
+        "MUH",
+        "MUHD",
+        "MHD",
+        "MHMD",
+        "MOHAMAT",
+        "MUHAMAT",
+        "M",
+    ]
 )
-_ABDUL = frozenset("ABDUL ABDOEL ABDUL ABD ABDU".split())
+_ABDUL = frozenset(["ABDUL", "ABDOEL", "ABDUL", "ABD", "ABDU"])
 # Old (van Ophuijsen / Soewandi) spellings to EYD, applied in this order.
 _OLD_SPELLINGS = (("OE", "U"), ("DJ", "J"), ("TJ", "C"), ("SJ", "SY"), ("CH", "KH"))
 _OLD_NJ = re.compile(r"\bNJ")

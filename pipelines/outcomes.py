@@ -23,13 +23,37 @@ from pipelines.contract import (
 from pipelines.link import DUPLICATE, EXACT, PROBABILISTIC
 
 ROW_OUTCOME_COLUMNS = [
-    "source_file", "source_row", "kode_desa", "outcome", "person_key", "nik_dukcapil", "status_padan",
-    "match_probability", "nik_kandidat", "merged_into_file", "merged_into_row",
+    "source_file",
+    "source_row",
+    "kode_desa",
+    "outcome",
+    "person_key",
+    "nik_dukcapil",
+    "status_padan",
+    "match_probability",
+    "nik_kandidat",
+    "merged_into_file",
+    "merged_into_row",
 ]
 SNAPSHOT_COLUMNS = [
-    "person_key", "kode_desa", "no_kk", "nik", "nama", "jenis_kelamin", "tanggal_lahir", "hubungan_keluarga",
-    "status_padan", "nik_dukcapil", "status_dtks", "alasan_nonaktif", "source_file", "source_row",
-    "kode_kab", "id_dtks", "program", "jumlah_baris",
+    "person_key",
+    "kode_desa",
+    "no_kk",
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "hubungan_keluarga",
+    "status_padan",
+    "nik_dukcapil",
+    "status_dtks",
+    "alasan_nonaktif",
+    "source_file",
+    "source_row",
+    "kode_kab",
+    "id_dtks",
+    "program",
+    "jumlah_baris",
 ]
 _METHOD_RANK = {EXACT: 0, PROBABILISTIC: 1, DUPLICATE: 2}
 
@@ -65,7 +89,8 @@ def decide_outcomes(
     # Person keys: from the Dukcapil NIK when linked, else from the village's own identifiers.
     has_person = rep_rows["nik_dukcapil"].notna()
     fallback = (
-        rep_rows["id_dtks"].map(lambda v: f"id:{v}", na_action="ignore")
+        rep_rows["id_dtks"]
+        .map(lambda v: f"id:{v}", na_action="ignore")
         .fillna(rep_rows["nik"].map(lambda v: f"nik:{v}", na_action="ignore"))
         .fillna("row:" + rep_rows["source_file"] + "#" + rep_rows["source_row"].astype(str))
     )
@@ -169,7 +194,9 @@ def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> 
             "jumlah_baris": reps["cluster"].map(counts).to_numpy(),
         }
     )
-    snapshot["hubungan_keluarga"] = snapshot["hubungan_keluarga"].where(snapshot["hubungan_keluarga"].notna(), reps["hubungan_keluarga"])
+    snapshot["hubungan_keluarga"] = snapshot["hubungan_keluarga"].where(
+        snapshot["hubungan_keluarga"].notna(), reps["hubungan_keluarga"]
+    )
     return snapshot.sort_values(["kode_desa", "no_kk", "person_key"], kind="stable").reset_index(drop=True)
 
 
@@ -182,7 +209,10 @@ def quarantine_records(raw: pd.DataFrame, reasons: pd.DataFrame, quarantined_ids
     mine = reasons[reasons["row_id"].isin(quarantined_ids)]
     reason_lists = mine.groupby("row_id").apply(
         lambda g: json.dumps(
-            [{"category": c, "field": f, "message": m} for c, f, m in zip(g["category"], g["field"], g["message"], strict=True)],
+            [
+                {"category": c, "field": f, "message": m}
+                for c, f, m in zip(g["category"], g["field"], g["message"], strict=True)
+            ],
             ensure_ascii=False,
         ),
         include_groups=False,

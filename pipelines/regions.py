@@ -45,11 +45,7 @@ def kecamatan_of_kabupaten(kode_kab: str) -> tuple[str, ...]:
 @cache
 def desa_of_kabupaten(kode_kab: str) -> dict[str, str]:
     """Desa/kelurahan code -> name for every village of a kabupaten/kota, in code order."""
-    return {
-        undot(d.code): d.name
-        for kec in kecamatan_of_kabupaten(kode_kab)
-        for d in list_wilayah(dotted(kec))
-    }
+    return {undot(d.code): d.name for kec in kecamatan_of_kabupaten(kode_kab) for d in list_wilayah(dotted(kec))}
 
 
 @cache

@@ -47,10 +47,18 @@ def code_version() -> str:
     root = Path(pipelines.__file__).resolve().parent.parent
     try:
         sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return f"{version}+g{sha}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return version
@@ -65,7 +73,9 @@ def make_context(conf: dict[str, Any], run_id: str) -> RunContext:
     landing = conf.get("landing") or os.environ.get("DTKS_LANDING")
     if not landing:
         raise ValueError("The run needs a landing directory: conf 'landing' or DTKS_LANDING.")
-    warehouse = conf.get("warehouse") or os.environ.get("DTKS_WAREHOUSE_URL") or f"sqlite:///{base / 'warehouse.sqlite'}"
+    warehouse = (
+        conf.get("warehouse") or os.environ.get("DTKS_WAREHOUSE_URL") or f"sqlite:///{base / 'warehouse.sqlite'}"
+    )
     reports = conf.get("reports") or os.environ.get("DTKS_REPORTS") or str(base / "reports")
     work = conf.get("work") or os.environ.get("DTKS_WORK") or str(base / "work")
     config = load_config(conf.get("config") or {})
@@ -163,11 +173,16 @@ def validate(ctx: RunContext) -> dict[str, Any]:
     raw = read_frame(ctx.root / "ingest" / "submissions.parquet")
     files = _file_reports(ctx)
     today = dt.date.today()
-    sub = validate_submissions(raw, files, run_name=ctx.run_id, today=today, results_path=out / "gx_dtks_submission.json")
+    sub = validate_submissions(
+        raw, files, run_name=ctx.run_id, today=today, results_path=out / "gx_dtks_submission.json"
+    )
     write_frame(out / "rows.parquet", sub.rows)
     write_frame(out / "reasons.parquet", sub.reasons)
-    duk = validate_dukcapil(read_frame(ctx.root / "ingest" / "dukcapil.parquet"), run_name=ctx.run_id,
-                            results_path=out / "gx_dukcapil_extract.json")
+    duk = validate_dukcapil(
+        read_frame(ctx.root / "ingest" / "dukcapil.parquet"),
+        run_name=ctx.run_id,
+        results_path=out / "gx_dukcapil_extract.json",
+    )
     write_frame(out / "persons.parquet", duk.persons)
     write_frame(out / "persons_excluded.parquet", duk.excluded)
     gate = quality_gate(sub.rows, files, config.quality_gate)
@@ -214,7 +229,9 @@ def decide(ctx: RunContext) -> dict[str, Any]:
 
     raw = read_frame(ctx.root / "ingest" / "submissions.parquet").reset_index(drop=True)
     raw["row_id"] = range(len(raw))
-    raw = raw.merge(rows[["row_id", "file_kode_desa"]].rename(columns={"file_kode_desa": "_fk"}), on="row_id").drop(columns="_fk")
+    raw = raw.merge(rows[["row_id", "file_kode_desa"]].rename(columns={"file_kode_desa": "_fk"}), on="row_id").drop(
+        columns="_fk"
+    )
     quarantine = quarantine_records(raw, reasons, rows.loc[rows["quarantined"], "row_id"].to_numpy())
     excluded = read_frame(ctx.root / "validate" / "persons_excluded.parquet")
     if len(excluded):
@@ -247,8 +264,10 @@ def _dukcapil_quarantine(excluded: pd.DataFrame) -> pd.DataFrame:
             "source_row": excluded["source_row"],
             "kode_desa": None,
             "raw_fields": "{}",
-            "reasons": [json.dumps([{"category": "DUKCAPIL", "field": "NIK", "message": r}], ensure_ascii=False)
-                        for r in excluded["reasons"]],
+            "reasons": [
+                json.dumps([{"category": "DUKCAPIL", "field": "NIK", "message": r}], ensure_ascii=False)
+                for r in excluded["reasons"]
+            ],
             "categories": "DUKCAPIL",
         }
     )
@@ -267,7 +286,9 @@ def _explanations(ctx: RunContext, source: pd.DataFrame, persons: pd.DataFrame) 
         return [json.dumps(dict(zip(names, (v.item() for v in row), strict=True))) for row in values]
 
     chosen_person = decisions["person_index"].reindex(cand["row_id"]).to_numpy()
-    chosen = (chosen_person == cand["person_index"].to_numpy()) & decisions["decision"].reindex(cand["row_id"]).eq("link").to_numpy()
+    chosen = (chosen_person == cand["person_index"].to_numpy()) & decisions["decision"].reindex(cand["row_id"]).eq(
+        "link"
+    ).to_numpy()
     candidates = pd.DataFrame(
         {
             "source_file": source["source_file"].reindex(cand["row_id"]).to_numpy(),
@@ -305,8 +326,10 @@ def _kabupaten_tables(ctx: RunContext, kode_kab: str) -> dict[str, pd.DataFrame]
     prefix = f"{ctx.quarter}/submissions/{kode_kab}/"
     outcome = read_frame(decide_dir / "row_outcome.parquet")
     discrepancy = read_frame(decide_dir / "discrepancy.parquet")
-    rows = read_frame(ctx.root / "validate" / "rows.parquet",
-                      columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"])
+    rows = read_frame(
+        ctx.root / "validate" / "rows.parquet",
+        columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
+    )
     return {
         "row_outcome": outcome[outcome["source_file"].str.startswith(prefix)],
         "discrepancy": discrepancy[discrepancy["source_file"].str.startswith(prefix)],
@@ -318,23 +341,37 @@ def _kabupaten_tables(ctx: RunContext, kode_kab: str) -> dict[str, pd.DataFrame]
 def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
     """The Dinsos workbook of one kabupaten and the feedback file of each of its villages (staged in the
     run directory; `publish` moves them into the reports directory once the quarter is published)."""
-    from pipelines.reports import write_desa_feedback, write_kabupaten_workbook
+    from pipelines.reports import write_kabupaten_workbook
 
     tables = _kabupaten_tables(ctx, kode_kab)
-    files = [r for r in read_json(ctx.root / "ingest" / "files.json") if r["kind"] == "submission" and r["kode_kab"] == kode_kab]
+    files = [
+        r
+        for r in read_json(ctx.root / "ingest" / "files.json")
+        if r["kind"] == "submission" and r["kode_kab"] == kode_kab
+    ]
     file_problems = pd.DataFrame(
         [
-            {"source_file": f["source_file"], "kode_desa": f["kode_desa"], "status": _STATUS_ID.get(f["status"], f["status"]),
-             "message": " ".join(p["message"] for p in f["problems"])}
-            for f in files if f["problems"] or f["status"] != "ACCEPTED"
+            {
+                "source_file": f["source_file"],
+                "kode_desa": f["kode_desa"],
+                "status": _STATUS_ID.get(f["status"], f["status"]),
+                "message": " ".join(p["message"] for p in f["problems"]),
+            }
+            for f in files
+            if f["problems"] or f["status"] != "ACCEPTED"
         ],
         columns=["source_file", "kode_desa", "status", "message"],
     )
     staged = ctx.stage_dir("reports") / kode_kab
     staged.mkdir(parents=True, exist_ok=True)
     workbook = write_kabupaten_workbook(
-        staged / f"laporan_dtks_{kode_kab}_{ctx.quarter}.xlsx", kode_kab=kode_kab, quarter=ctx.quarter, run_id=ctx.run_id,
-        discrepancy=tables["discrepancy"], row_outcome=tables["row_outcome"], file_problems=file_problems,
+        staged / f"laporan_dtks_{kode_kab}_{ctx.quarter}.xlsx",
+        kode_kab=kode_kab,
+        quarter=ctx.quarter,
+        run_id=ctx.run_id,
+        discrepancy=tables["discrepancy"],
+        row_outcome=tables["row_outcome"],
+        file_problems=file_problems,
         context=tables["context"],
     )
     feedback = _write_feedback(ctx, kode_kab, tables, staged)
@@ -347,8 +384,9 @@ _STATUS_ID = {"ACCEPTED": "DITERIMA", "REJECTED": "DITOLAK", "UNREADABLE": "TIDA
 def _write_feedback(ctx: RunContext, kode_kab: str, tables: dict[str, pd.DataFrame], staged: Path) -> int:
     from pipelines.reports import write_desa_feedback
 
-    outcome = tables["row_outcome"].merge(tables["context"][["source_file", "source_row", "nik", "nama"]],
-                                          on=["source_file", "source_row"], how="left")
+    outcome = tables["row_outcome"].merge(
+        tables["context"][["source_file", "source_row", "nik", "nama"]], on=["source_file", "source_row"], how="left"
+    )
     disc = tables["discrepancy"]
     categories = disc.groupby(["source_file", "source_row"])["category"].agg(lambda c: ";".join(dict.fromkeys(c)))
     quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
@@ -368,9 +406,23 @@ def _write_feedback(ctx: RunContext, kode_kab: str, tables: dict[str, pd.DataFra
         kode_desa = Path(source_file).stem
         desa_dir = staged / "desa"
         write_desa_feedback(
-            desa_dir / f"hasil_usulan_{kode_desa}_{ctx.quarter}.xlsx", kode_desa=kode_desa, quarter=ctx.quarter,
+            desa_dir / f"hasil_usulan_{kode_desa}_{ctx.quarter}.xlsx",
+            kode_desa=kode_desa,
+            quarter=ctx.quarter,
             run_id=ctx.run_id,
-            rows=group[["source_row", "nik", "nama", "outcome", "status_padan", "person_key", "merged_into", "categories", "reasons"]],
+            rows=group[
+                [
+                    "source_row",
+                    "nik",
+                    "nama",
+                    "outcome",
+                    "status_padan",
+                    "person_key",
+                    "merged_into",
+                    "categories",
+                    "reasons",
+                ]
+            ],
         )
         count += 1
     return count
@@ -390,11 +442,14 @@ def _stage_summaries(ctx: RunContext) -> dict[str, Any]:
 @_timed("publish")
 def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
     from pipelines.warehouse import connect
-    from pipelines.warehouse.publish import Publication, publish as publish_tables
+    from pipelines.warehouse.publish import Publication
+    from pipelines.warehouse.publish import publish as publish_tables
 
     decide_dir = ctx.root / "decide"
-    tables = {name: read_frame(decide_dir / f"{name}.parquet") for name in
-              ("row_outcome", "dtks_snapshot", "discrepancy", "quarantine", "link_candidate", "duplicate_edge")}
+    tables = {
+        name: read_frame(decide_dir / f"{name}.parquet")
+        for name in ("row_outcome", "dtks_snapshot", "discrepancy", "quarantine", "link_candidate", "duplicate_edge")
+    }
     summaries = _stage_summaries(ctx)
     files = read_json(ctx.root / "ingest" / "files.json")
     linkage = read_json(ctx.root / "link" / "diagnostics.json")
@@ -496,7 +551,11 @@ def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | N
     if "quarter" not in conf and logical_date is not None:
         conf["quarter"] = previous_quarter(logical_date.date())
     ctx = make_context(conf, run_id)
-    run = {"context": ctx.to_dict(), "started_at": dt.datetime.now(dt.UTC).isoformat(), "result_file": params.get("result_file")}
+    run = {
+        "context": ctx.to_dict(),
+        "started_at": dt.datetime.now(dt.UTC).isoformat(),
+        "result_file": params.get("result_file"),
+    }
     write_json(ctx.root / "run.json", run)
     try:
         summary = discover(ctx)
@@ -509,15 +568,22 @@ def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | N
 def _record_error(ctx: RunContext, stage: str, exc: BaseException) -> None:
     from pipelines.privacy import mask_text
 
-    write_json(ctx.stage_dir("errors") / f"{stage}.json", {"stage": stage, "error": mask_text(f"{type(exc).__name__}: {exc}")})
+    write_json(
+        ctx.stage_dir("errors") / f"{stage}.json", {"stage": stage, "error": mask_text(f"{type(exc).__name__}: {exc}")}
+    )
 
 
 def run_stage(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
     """Run one stage of a started run; a failure is recorded (masked) for `finish_run` before it propagates."""
     ctx = RunContext.from_dict(run["context"])
     functions = {
-        "ingest": ingest, "validate": validate, "quality_gate": check_quality_gate, "link": link,
-        "decide": decide, "reports": reports, "publish": lambda c: publish(c, run.get("started_at")),
+        "ingest": ingest,
+        "validate": validate,
+        "quality_gate": check_quality_gate,
+        "link": link,
+        "decide": decide,
+        "reports": reports,
+        "publish": lambda c: publish(c, run.get("started_at")),
     }
     try:
         return functions[stage](ctx, *args)
@@ -530,8 +596,12 @@ def finish_run(run: dict[str, Any]) -> dict[str, Any]:
     ctx = RunContext.from_dict(run["context"])
     errors = sorted((ctx.root / "errors").glob("*.json"), key=lambda p: p.stat().st_mtime)
     last = read_json(errors[-1]) if errors else None
-    result = finish(ctx, started_at=run.get("started_at"), failed_stage=last["stage"] if last else None,
-                    error=last["error"] if last else None)
+    result = finish(
+        ctx,
+        started_at=run.get("started_at"),
+        failed_stage=last["stage"] if last else None,
+        error=last["error"] if last else None,
+    )
     if run.get("result_file"):
         write_json(Path(run["result_file"]), result)
     return result

@@ -1,5 +1,6 @@
 """The DAG file: imports cleanly and fast, has the expected shape, and follows the project's policies."""
 
+import itertools
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ def test_shape(dagbag):
     dag = dagbag.dags["dtks_quarterly"]
     assert dag.tags and dag.max_active_runs == 1 and not dag.catchup
     order = ["start", "ingest", "validate", "quality_gate", "link", "decide", "report", "publish", "finish"]
-    for upstream, downstream in zip(order, order[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
     assert dag.get_task("finish").trigger_rule == "all_done"
     assert dag.get_task("quality_gate").retries == 0

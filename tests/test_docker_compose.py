@@ -247,9 +247,7 @@ def test_dockerfile_installs_the_lock_then_the_project_as_airflow() -> None:
 
 
 def test_dockerfile_puts_dags_plugins_and_expectations_in_airflow_home() -> None:
-    copied = " ".join(
-        args for instruction, args in dockerfile_instructions() if instruction in {"COPY", "RUN"}
-    )
+    copied = " ".join(args for instruction, args in dockerfile_instructions() if instruction in {"COPY", "RUN"})
     assert "/opt/airflow/" in copied
     for folder in ("dags", "plugins", "expectations"):
         assert re.search(rf"\b{folder}\b", copied), f"the image does not get {folder}/"
@@ -301,9 +299,7 @@ def test_celery_executor_with_postgres_and_redis() -> None:
 def test_airflow_3_api_server_and_auth() -> None:
     env = common_env()
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
-    assert env["AIRFLOW__CORE__AUTH_MANAGER"] == (
-        "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
-    )
+    assert env["AIRFLOW__CORE__AUTH_MANAGER"] == ("airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager")
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"]
     assert env["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
 
@@ -428,7 +424,5 @@ def test_openlineage_writes_to_a_file_in_the_logs_volume() -> None:
 
 def test_every_compose_variable_is_documented_in_the_env_example() -> None:
     used = {m.group("name") for m in _VARIABLE.finditer(COMPOSE_FILE.read_text(encoding="utf-8"))} - {None}
-    documented = set(
-        re.findall(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.M)
-    )
+    documented = set(re.findall(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.M))
     assert used - documented == set()

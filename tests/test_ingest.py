@@ -68,7 +68,7 @@ def test_missing_required_column_rejects_the_file_but_keeps_its_rows(tmp_path):
 
 
 def test_duplicate_header_rejects(tmp_path):
-    rows, reports = ingest(tmp_path, {"5203012001.csv": f"{HEADER},NAMA\n{ROW},X\n".encode()})
+    _rows, reports = ingest(tmp_path, {"5203012001.csv": f"{HEADER},NAMA\n{ROW},X\n".encode()})
     assert reports[0].status == REJECTED and "kolom_ganda" in [p["code"] for p in reports[0].problems]
 
 
@@ -78,15 +78,39 @@ def test_header_only_and_empty(tmp_path):
 
 
 def test_corrupt_xlsx_is_unreadable(tmp_path):
-    rows, reports = ingest(tmp_path, {"5203012001.xlsx": b"PK\x03\x04 not really a zip"})
+    _rows, reports = ingest(tmp_path, {"5203012001.xlsx": b"PK\x03\x04 not really a zip"})
     assert reports[0].status == UNREADABLE and reports[0].sha256
 
 
 def test_xlsx_cells(tmp_path):
     wb = Workbook()
     ws = wb.active
-    ws.append([" KODE_DESA ", "No KK", "NIK", "Nama", "jenis_kelamin", "tanggal_lahir", "hubungan_keluarga", "status_usulan", None])
-    ws.append(["5203012001", "5203010101150001", "5203011508800001", "LALU", "L", dt.datetime(1980, 8, 15), "ANAK", "BARU", None])
+    ws.append(
+        [
+            " KODE_DESA ",
+            "No KK",
+            "NIK",
+            "Nama",
+            "jenis_kelamin",
+            "tanggal_lahir",
+            "hubungan_keluarga",
+            "status_usulan",
+            None,
+        ]
+    )
+    ws.append(
+        [
+            "5203012001",
+            "5203010101150001",
+            "5203011508800001",
+            "LALU",
+            "L",
+            dt.datetime(1980, 8, 15),
+            "ANAK",
+            "BARU",
+            None,
+        ]
+    )
     ws.append([None] * 8)
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -101,7 +125,9 @@ def test_extra_values_beyond_the_header_are_kept_and_flagged():
 
 
 def test_file_name_problems(tmp_path):
-    found = discover_quarter(landing(tmp_path, {"desa-baru.csv": b"x", "5201012001.csv": b"x", "~$5203012001.xlsx": b""}), "2026Q3")
+    found = discover_quarter(
+        landing(tmp_path, {"desa-baru.csv": b"x", "5201012001.csv": b"x", "~$5203012001.xlsx": b""}), "2026Q3"
+    )
     problems = {f.source_file.rsplit("/", 1)[1]: [p[0] for p in f.problems] for f in found if f.kind == "submission"}
     assert problems == {"5201012001.csv": ["desa_di_luar_kabupaten"], "desa-baru.csv": ["nama_berkas_tidak_sesuai"]}
 

@@ -36,7 +36,8 @@ def test_agrees_with_lokal_id_on_random_numbers():
     prefixes = np.array(["3201", "5203", "9901", "1100", "3276"])
     days = rng.integers(0, 75, 5000)
     values = [
-        f"{rng.choice(prefixes)}{rng.integers(0, 100):02d}{d:02d}{rng.integers(0, 14):02d}{rng.integers(0, 100):02d}{rng.integers(0, 10000):04d}"
+        f"{rng.choice(prefixes)}{rng.integers(0, 100):02d}{d:02d}{rng.integers(0, 14):02d}"
+        f"{rng.integers(0, 100):02d}{rng.integers(0, 10000):04d}"
         for d in days
     ]
     ours = nik.parse_nik(pd.Series(values))["valid"].tolist()

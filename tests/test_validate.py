@@ -14,10 +14,23 @@ from pipelines.validate.clean import JENIS_KELAMIN, clean_date, clean_digits, cl
 from pipelines.validate.suites import expectations_dir
 
 GOOD = {
-    "kode_desa": "52.03.01.2001", "id_dtks": None, "no_kk": "5203010101150001", "nik": "5203011508800001",
-    "nama": "Lalu Ahmad", "jenis_kelamin": "Laki-laki", "tempat_lahir": None, "tanggal_lahir": "15/08/1980",
-    "hubungan_keluarga": "kepala keluarga", "nama_ibu_kandung": None, "alamat": None, "rt": None, "rw": None,
-    "pekerjaan": None, "status_usulan": "tetap", "alasan_nonaktif": None, "program": "pkh, bpnt",
+    "kode_desa": "52.03.01.2001",
+    "id_dtks": None,
+    "no_kk": "5203010101150001",
+    "nik": "5203011508800001",
+    "nama": "Lalu Ahmad",
+    "jenis_kelamin": "Laki-laki",
+    "tempat_lahir": None,
+    "tanggal_lahir": "15/08/1980",
+    "hubungan_keluarga": "kepala keluarga",
+    "nama_ibu_kandung": None,
+    "alamat": None,
+    "rt": None,
+    "rw": None,
+    "pekerjaan": None,
+    "status_usulan": "tetap",
+    "alasan_nonaktif": None,
+    "program": "pkh, bpnt",
 }
 
 
@@ -36,9 +49,16 @@ FILES = [FileReport("2026Q3/submissions/5203/5203012001.csv", "submission", "520
 
 def test_canonical_forms():
     assert clean_date(pd.Series(["15/8/1995", "1995-08-15 00:00:00", "31-02-1985", ""])).tolist() == [
-        "1995-08-15", "1995-08-15", "31-02-1985", None]
+        "1995-08-15",
+        "1995-08-15",
+        "31-02-1985",
+        None,
+    ]
     assert clean_digits(pd.Series(["'3201 0115 0895 0001", "3201011508950001.0", "3.20101E+15"])).tolist() == [
-        "3201011508950001", "3201011508950001", "3.20101E+15"]
+        "3201011508950001",
+        "3201011508950001",
+        "3.20101E+15",
+    ]
     assert clean_enum(pd.Series(["perempuan", "2", "X"]), JENIS_KELAMIN).tolist() == ["P", "P", "X"]
     assert clean_programs(pd.Series(["pkh, bpnt", "PKH;PIP"])).tolist() == ["PKH;BPNT", "PKH;PIP"]
 
@@ -62,13 +82,14 @@ def validated():
         {"kode_desa": "5201012001"},  # a desa of another kabupaten
         {"tanggal_lahir": "2030-01-01"},  # in the future
         {"program": "PKH;PIP"},
+        {"tanggal_lahir": "2006-02-30"},  # ISO-shaped but no date
     )
     return validate_submissions(raw, FILES, run_name="test-run", today=dt.date(2026, 11, 23))
 
 
 def test_rows_and_reasons(validated):
     rows, reasons = validated.rows, validated.reasons
-    assert rows["quarantined"].tolist() == [False, False, False, True, True, True, True, True]
+    assert rows["quarantined"].tolist() == [False, False, False, True, True, True, True, True, True]
     by_row = reasons.groupby("row_id")["category"].apply(sorted).to_dict()
     assert 0 not in by_row
     assert by_row[1] == ["NIK_TIDAK_VALID"] and by_row[2] == ["NIK_TIDAK_VALID"]
@@ -88,8 +109,16 @@ def test_gx_summary_counts_without_values(validated):
 def test_rejected_file_rows_are_quarantined_with_the_file_reason():
     raw = frame({}, {})
     raw["_file_rejection"] = "DATA_TIDAK_LENGKAP"
-    report = FileReport(FILES[0].source_file, "submission", "5203", "5203012001", "csv", status=REJECTED,
-                        rejection_category="DATA_TIDAK_LENGKAP", problems=[{"code": "kolom_wajib_tidak_ada", "message": "Kolom wajib tidak ada: nama."}])
+    report = FileReport(
+        FILES[0].source_file,
+        "submission",
+        "5203",
+        "5203012001",
+        "csv",
+        status=REJECTED,
+        rejection_category="DATA_TIDAK_LENGKAP",
+        problems=[{"code": "kolom_wajib_tidak_ada", "message": "Kolom wajib tidak ada: nama."}],
+    )
     result = validate_submissions(raw, [report], run_name="r", today=dt.date(2026, 11, 23))
     assert result.rows["quarantined"].all()
     assert (result.reasons["message"] == "Kolom wajib tidak ada: nama.").sum() == 2
@@ -105,11 +134,25 @@ def test_quality_gate(validated):
 def test_dukcapil_duplicates_and_bad_niks_are_set_aside():
     raw = pd.DataFrame(
         {
-            "source_file": "2026Q3/dukcapil/5203.csv", "source_row": [1, 2, 3, 4],
+            "source_file": "2026Q3/dukcapil/5203.csv",
+            "source_row": [1, 2, 3, 4],
             "NIK": ["5203011508800001", "5203011508800001", "12345", "5203015203850002"],
-            "NO_KK": "5203010101150001", "NAMA_LGKP": "X", "JENIS_KLMIN": "LAKI-LAKI", "TMPT_LHR": "", "TGL_LHR": "1980-08-15",
-            "STAT_HBKEL": "ANAK", "JENIS_PKRJN": "", "NAMA_LGKP_IBU": "", "ALAMAT": "", "NO_RT": "", "NO_RW": "",
-            "NO_PROP": "52", "NO_KAB": "03", "NO_KEC": "01", "NO_KEL": "2001", "TGL_MATI": "",
+            "NO_KK": "5203010101150001",
+            "NAMA_LGKP": "X",
+            "JENIS_KLMIN": "LAKI-LAKI",
+            "TMPT_LHR": "",
+            "TGL_LHR": "1980-08-15",
+            "STAT_HBKEL": "ANAK",
+            "JENIS_PKRJN": "",
+            "NAMA_LGKP_IBU": "",
+            "ALAMAT": "",
+            "NO_RT": "",
+            "NO_RW": "",
+            "NO_PROP": "52",
+            "NO_KAB": "03",
+            "NO_KEC": "01",
+            "NO_KEL": "2001",
+            "TGL_MATI": "",
         }
     )
     result = validate_dukcapil(raw, run_name="r")

@@ -1,8 +1,10 @@
 """Warehouse: migrations on SQLite and PostgreSQL, atomic replacement of a quarter, failures change nothing."""
 
+import sqlite3
 import threading
 
 import pandas as pd
+import psycopg2
 import pytest
 from sqlalchemy import MetaData, inspect, text
 
@@ -13,19 +15,32 @@ from pipelines.warehouse.schema import metadata
 
 def publication(run_id: str, quarter: str = "2026Q3", persons: int = 3, broken: bool = False) -> Publication:
     outcome = pd.DataFrame(
-        {"source_file": "2026Q3/submissions/5203/5203012001.csv", "source_row": range(1, persons + 1),
-         "kode_desa": "5203012001", "outcome": "PUBLISHED", "person_key": [f"P{i}" for i in range(persons)]}
+        {
+            "source_file": "2026Q3/submissions/5203/5203012001.csv",
+            "source_row": range(1, persons + 1),
+            "kode_desa": "5203012001",
+            "outcome": "PUBLISHED",
+            "person_key": [f"P{i}" for i in range(persons)],
+        }
     )
     snapshot = pd.DataFrame(
-        {"person_key": [f"P{i}" for i in range(persons)], "status_dtks": "AKTIF",
-         "source_file": "2026Q3/submissions/5203/5203012001.csv", "source_row": range(1, persons + 1),
-         "nama": ["SITI, \"ANI\"\nBARU", "A", "B"][:persons] + ["X"] * max(0, persons - 3)}
+        {
+            "person_key": [f"P{i}" for i in range(persons)],
+            "status_dtks": "AKTIF",
+            "source_file": "2026Q3/submissions/5203/5203012001.csv",
+            "source_row": range(1, persons + 1),
+            "nama": ['SITI, "ANI"\nBARU', "A", "B"][:persons] + ["X"] * max(0, persons - 3),
+        }
     )
     discrepancy = pd.DataFrame(
         {"source_file": "f", "source_row": [1], "category": [None if broken else "GANDA"], "kode_desa": "5203012001"}
     )
-    return Publication(quarter, run_id, {"row_outcome": outcome, "dtks_snapshot": snapshot, "discrepancy": discrepancy},
-                       {"code_version": "test", "counts": {"rows": persons}})
+    return Publication(
+        quarter,
+        run_id,
+        {"row_outcome": outcome, "dtks_snapshot": snapshot, "discrepancy": discrepancy},
+        {"code_version": "test", "counts": {"rows": persons}},
+    )
 
 
 def count(engine, table: str, quarter: str = "2026Q3") -> int:
@@ -63,15 +78,20 @@ def test_republish_replaces_and_failure_keeps_the_previous(engine):
     assert count(engine, "dtks_snapshot") == 5 and count(engine, "dtks_snapshot", "2026Q2") == 2
     with engine.connect() as c:
         runs = dict(c.execute(text("SELECT run_id, status FROM run WHERE quarter = '2026Q3'")).all())
-        names = c.execute(text("SELECT nama FROM dtks_snapshot WHERE quarter='2026Q3' ORDER BY source_row")).scalars().all()
+        names = (
+            c.execute(text("SELECT nama FROM dtks_snapshot WHERE quarter='2026Q3' ORDER BY source_row")).scalars().all()
+        )
     assert runs == {"run-1": "SUPERSEDED", "run-2": "PUBLISHED"}
     assert names[0] == 'SITI, "ANI"\nBARU'  # quotes, commas and newlines survive COPY
 
-    with pytest.raises(Exception):  # a NULL category violates NOT NULL in the last table written
+    with pytest.raises((sqlite3.IntegrityError, psycopg2.Error)):  # NULL category: NOT NULL, last table written
         publish(engine, publication("run-3", persons=4, broken=True))
     assert count(engine, "dtks_snapshot") == 5 and count(engine, "row_outcome") == 5
     with engine.connect() as c:
-        assert c.execute(text("SELECT run_id FROM run WHERE status = 'PUBLISHED' AND quarter='2026Q3'")).scalar() == "run-2"
+        assert (
+            c.execute(text("SELECT run_id FROM run WHERE status = 'PUBLISHED' AND quarter='2026Q3'")).scalar()
+            == "run-2"
+        )
 
 
 def test_concurrent_publication_of_one_quarter_is_refused(pg_url):

@@ -123,6 +123,7 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
         i = positions.get(column)
         data[column] = [row[i] if i is not None and i < len(row) else None for row in rows]
     extra_columns = [(h, i) for i, h in enumerate(table.header) if header_key(h) not in SUBMISSION_COLUMNS]
+
     def extras(row: list[str]) -> str | None:
         values = {h: row[i] for h, i in extra_columns if i < len(row)}
         # Values beyond the last header column are kept too, under the column number they sit in.
@@ -131,7 +132,9 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
 
     data["_extra"] = [extras(row) for row in rows]
     # More values than header columns: something shifted (an unquoted separator in a name, usually).
-    data["_row_problem"] = ["jumlah_kolom" if len(row) > width and any(v.strip() for v in row[width:]) else None for row in rows]
+    data["_row_problem"] = [
+        "jumlah_kolom" if len(row) > width and any(v.strip() for v in row[width:]) else None for row in rows
+    ]
     frame = pd.DataFrame(data)
     frame["file_kode_kab"] = item.kode_kab
     frame["file_kode_desa"] = item.kode_desa
@@ -185,5 +188,7 @@ def ingest_dukcapil(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileRepo
         report.data_rows = len(frame)
         frames.append(frame)
         reports.append(report)
-    persons = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", *DUKCAPIL_COLUMNS])
+    persons = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", *DUKCAPIL_COLUMNS])
+    )
     return persons, reports

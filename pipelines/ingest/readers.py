@@ -42,13 +42,27 @@ def _decode(data: bytes) -> tuple[str, str, list[tuple[str, str]]]:
     except UnicodeDecodeError:
         # Excel on Windows saves "CSV" as cp1252; decoding it as such loses nothing and is reported.
         try:
-            return data.decode("cp1252"), "cp1252", [
-                ("encoding_bukan_utf8", "Berkas tidak dalam UTF-8; dibaca sebagai Windows-1252 (Latin-1). Simpan sebagai 'CSV UTF-8'.")
-            ]
+            return (
+                data.decode("cp1252"),
+                "cp1252",
+                [
+                    (
+                        "encoding_bukan_utf8",
+                        "Berkas tidak dalam UTF-8; dibaca sebagai Windows-1252 (Latin-1). Simpan sebagai 'CSV UTF-8'.",
+                    )
+                ],
+            )
         except UnicodeDecodeError:
-            return data.decode("latin-1"), "latin-1", [
-                ("encoding_bukan_utf8", "Berkas tidak dalam UTF-8; dibaca sebagai Latin-1. Simpan sebagai 'CSV UTF-8'.")
-            ]
+            return (
+                data.decode("latin-1"),
+                "latin-1",
+                [
+                    (
+                        "encoding_bukan_utf8",
+                        "Berkas tidak dalam UTF-8; dibaca sebagai Latin-1. Simpan sebagai 'CSV UTF-8'.",
+                    )
+                ],
+            )
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -93,7 +107,9 @@ def read_xlsx_bytes(data: bytes) -> RawTable:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile("berkas_rusak", f"Berkas XLSX tidak dapat dibuka (rusak atau bukan XLSX): {type(exc).__name__}.") from exc
+        raise UnreadableFile(
+            "berkas_rusak", f"Berkas XLSX tidak dapat dibuka (rusak atau bukan XLSX): {type(exc).__name__}."
+        ) from exc
     try:
         if not workbook.worksheets:
             return RawTable([], [], "xlsx", None, [])

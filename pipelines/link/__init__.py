@@ -53,6 +53,30 @@ def _identity_agrees(levels: pd.DataFrame) -> np.ndarray:
     return (name_ok & other_ok).to_numpy()
 
 
+def name_frequencies(D: pd.DataFrame) -> pd.Series:
+    """Share of Dukcapil persons bearing each normalised name: the u of exact agreement on that name."""
+    return D["name"].value_counts(normalize=True)
+
+
+def with_name_tf(levels: pd.DataFrame, names: pd.Series, frequencies: pd.Series, floor: float) -> pd.DataFrame:
+    """Adds `tf_name` (the name's frequency, where the pair agrees exactly on it)."""
+    tf = names.map(frequencies).to_numpy(dtype=float)
+    tf = np.where(levels["name"].to_numpy() == 3, np.maximum(np.nan_to_num(tf, nan=floor), floor), np.nan)
+    return levels.assign(tf_name=tf)
+
+
+def training_sessions(levels: pd.DataFrame) -> list[tuple[str, np.ndarray, set[str]]]:
+    """Which pairs train which comparisons (see `FellegiSunter.fit_m`)."""
+    return [
+        ("nik sama", (levels["nik"] == 3).to_numpy(), {"nik"}),
+        (
+            "nama dan tanggal lahir sama",
+            ((levels["name"] == 3) & (levels["dob"] == 5)).to_numpy(),
+            {"name", "name_tokens", "dob"},
+        ),
+    ]
+
+
 def _random_pairs(n_left: int, n_right: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     n = int(min(n, n_left * n_right))
@@ -113,7 +137,9 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     exact_s = np.flatnonzero(s_hit.notna().to_numpy())
     exact_d = s_hit.to_numpy()[exact_s].astype(np.int64)
     exact_pairs = _pairs(exact_s, exact_d, S.index, D.index)
-    exact_levels = compare_pairs(exact_pairs, S, D)
+    frequencies = name_frequencies(D)
+    tf_floor = 1.0 / max(n_d, 1)
+    exact_levels = with_name_tf(compare_pairs(exact_pairs, S, D), D["name"].iloc[exact_d], frequencies, tf_floor)
     accepted = _identity_agrees(exact_levels)
     timings["exact_pass"] = time.perf_counter() - t
 
@@ -127,7 +153,9 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     timings["blocking"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    candidate_levels = compare_pairs(candidate_pairs, S_rest, D)
+    candidate_levels = with_name_tf(
+        compare_pairs(candidate_pairs, S_rest, D), D["name"].iloc[candidate_pairs.codes[1]], frequencies, tf_floor
+    )
     timings["compare"] = time.perf_counter() - t
 
     # 3. Fit the model: u from random pairs, m by EM over all candidate pairs (exact ones included:
@@ -137,11 +165,9 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     rs, rd = _random_pairs(n_s, n_d, settings.u_sample_pairs, settings.seed)
     model.fit_u(compare_pairs(_pairs(rs, rd, S.index, D.index), S, D))
     training = pd.concat([exact_levels, candidate_levels], ignore_index=True)
-    model.fit_m(training, max_iterations=settings.em_max_iterations)
-    # The prior for rows that failed the exact pass is lower than over all pairs: re-estimate it there.
-    if len(candidate_levels):
-        for _ in range(30):
-            model.prior = float(np.clip(model.probability(candidate_levels).mean(), 1e-9, 0.5))
+    model.fit_m(training, training_sessions(training), max_iterations=settings.em_max_iterations)
+    # The prior that matters is the share of matches among the candidates of rows the exact pass left.
+    model.fit_prior(candidate_levels)
     timings["train"] = time.perf_counter() - t
 
     # 4. Decide each rest row's best candidate.
@@ -168,7 +194,9 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     decided = decided.join(best[["person_index", "method", "match_weight", "match_probability"]], on="row_id")
     p = decided["match_probability"].fillna(0.0)
     decided["decision"] = np.select(
-        [decided["method"].eq(EXACT), p >= settings.link_threshold, p >= settings.review_threshold], [LINK, LINK, REVIEW], NONE
+        [decided["method"].eq(EXACT), p >= settings.link_threshold, p >= settings.review_threshold],
+        [LINK, LINK, REVIEW],
+        NONE,
     )
     decided.loc[decided["decision"] == NONE, "method"] = NONE
     decided["person_index"] = decided["person_index"].fillna(-1).astype(np.int64)
@@ -181,7 +209,9 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     a_pos, b_pos = dedupe_pairs.codes[0], dedupe_pairs.codes[1]
     keep = ~(linked[a_pos] & linked[b_pos])
     dedupe_pairs = _pairs(a_pos[keep], b_pos[keep], S.index, S.index)
-    edge_levels = compare_pairs(dedupe_pairs, S, S)
+    edge_levels = with_name_tf(
+        compare_pairs(dedupe_pairs, S, S), S["name"].iloc[dedupe_pairs.codes[1]], frequencies, tf_floor
+    )
     edges = pd.DataFrame(
         {"row_id_a": S.index.to_numpy()[dedupe_pairs.codes[0]], "row_id_b": S.index.to_numpy()[dedupe_pairs.codes[1]]}
     )
@@ -192,9 +222,7 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     clusters = _Clusters(n_s, person_of_row)
     # Rows linked to one Dukcapil person start as one cluster, rooted at the first of them.
     linked_pos = np.flatnonzero(linked)
-    clusters.parent[linked_pos] = (
-        pd.Series(linked_pos).groupby(person_of_row[linked_pos]).transform("min").to_numpy()
-    )
+    clusters.parent[linked_pos] = pd.Series(linked_pos).groupby(person_of_row[linked_pos]).transform("min").to_numpy()
     confident = edges.index[edges["match_probability"] >= settings.link_threshold]
     order = edges.loc[confident].sort_values("match_weight", ascending=False, kind="stable").index
     pos_of = pd.Series(np.arange(n_s), index=S.index)
@@ -214,8 +242,14 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     if via_dup.any():
         edge_prob = (
             pd.concat(
-                [edges.loc[edges["accepted"], ["row_id_a", "match_probability"]].rename(columns={"row_id_a": "row_id"}),
-                 edges.loc[edges["accepted"], ["row_id_b", "match_probability"]].rename(columns={"row_id_b": "row_id"})]
+                [
+                    edges.loc[edges["accepted"], ["row_id_a", "match_probability"]].rename(
+                        columns={"row_id_a": "row_id"}
+                    ),
+                    edges.loc[edges["accepted"], ["row_id_b", "match_probability"]].rename(
+                        columns={"row_id_b": "row_id"}
+                    ),
+                ]
             )
             .groupby("row_id")["match_probability"]
             .max()
@@ -235,11 +269,11 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
         "dukcapil_persons": n_d,
         "exact_links": int(accepted.sum()),
         "exact_nik_rejected": int((~accepted).sum()),
-        "rows_blocked": int(len(S_rest)),
-        "candidate_pairs": int(len(candidate_pairs)),
+        "rows_blocked": len(S_rest),
+        "candidate_pairs": len(candidate_pairs),
         "pairs_per_rule": indexer.rule_counts,
         "reduction_ratio": float(1 - len(candidate_pairs) / max(len(S_rest) * n_d, 1)),
-        "dedupe_pairs": int(len(edges)),
+        "dedupe_pairs": len(edges),
         "dedupe_edges_accepted": int(edges["accepted"].sum()),
         "decisions": decided["decision"].value_counts().to_dict(),
         "methods": decided["method"].value_counts().to_dict(),

@@ -34,8 +34,18 @@ class Comparison:
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("nik", ("berbeda", "beda 2 digit", "beda 1 digit/tertukar", "sama")),
     Comparison("name", ("berbeda", "mirip", "sangat mirip", "sama")),
-    Comparison("name_tokens", ("tidak ada kata sama", "sebagian kata sama", "kata-kata sama")),
-    Comparison("dob", ("berbeda", "dua dari tiga bagian sama", "tanggal pengganti, tahun sama", "hari-bulan tertukar", "sama (tanggal pengganti)", "sama")),
+    Comparison("name_tokens", ("tidak ada kata sama", "kata-kata satu nama ada di nama lain", "kata-kata sama")),
+    Comparison(
+        "dob",
+        (
+            "berbeda",
+            "dua dari tiga bagian sama",
+            "tanggal pengganti, tahun sama",
+            "hari-bulan tertukar",
+            "sama (tanggal pengganti)",
+            "sama",
+        ),
+    ),
     Comparison("sex", ("berbeda", "sama")),
     Comparison("kk", ("berbeda", "beda 1 digit", "sama")),
     Comparison("desa", ("kabupaten lain", "kabupaten sama", "kecamatan sama", "desa sama")),
@@ -89,13 +99,15 @@ class NameLevels(BaseCompareFeature):
 
 
 class NameTokenLevels(BaseCompareFeature):
-    """Words of the names regardless of order: all of the shorter name's words in the other, some, none."""
+    """Words of the names regardless of order: the same words (a typo allowed); one name's words inside
+    the other's (a dropped second name, or a father and son: weaker); none in common."""
 
     def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
         a, pa = _text(left)
         b, pb = _text(right)
-        score = _pairwise(fuzz.token_set_ratio, a, b)
-        level = np.select([score >= 99.5, score >= 80], [2, 1], 0)
+        same_words = _pairwise(fuzz.token_sort_ratio, a, b)
+        contained = _pairwise(fuzz.token_set_ratio, a, b)
+        level = np.select([same_words >= 95, contained >= 90], [2, 1], 0)
         return _missing(level, pa & pb)
 
 

@@ -61,19 +61,35 @@ def _frame(nik, kk, names, dob, sex, desa, mother, index) -> pd.DataFrame:
 def prepare_submissions(rows: pd.DataFrame) -> pd.DataFrame:
     """Indexed by `row_id`."""
     r = rows.set_index("row_id", drop=False)
-    return _frame(r["nik"], r["no_kk"], r["nama"], r["tanggal_lahir"], r["jenis_kelamin"], r["kode_desa"],
-                  r["nama_ibu_kandung"], r.index)
+    return _frame(
+        r["nik"],
+        r["no_kk"],
+        r["nama"],
+        r["tanggal_lahir"],
+        r["jenis_kelamin"],
+        r["kode_desa"],
+        r["nama_ibu_kandung"],
+        r.index,
+    )
 
 
 def prepare_dukcapil(persons: pd.DataFrame) -> pd.DataFrame:
     """Indexed by position in `persons` (0..n-1)."""
     p = persons.reset_index(drop=True)
-    return _frame(p["NIK"], p["NO_KK"], p["NAMA_LGKP"], p["TGL_LHR"], p["JENIS_KLMIN"], p["kode_desa"],
-                  p["NAMA_LGKP_IBU"], pd.RangeIndex(len(p)))
+    return _frame(
+        p["NIK"],
+        p["NO_KK"],
+        p["NAMA_LGKP"],
+        p["TGL_LHR"],
+        p["JENIS_KLMIN"],
+        p["kode_desa"],
+        p["NAMA_LGKP_IBU"],
+        pd.RangeIndex(len(p)),
+    )
 
 
 def as_codes(left: pd.Series, right: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Both columns as integer codes over their joint values (-1 for missing): cheap equality tests."""
     joint = pd.concat([left, right], ignore_index=True)
     codes, _ = pd.factorize(joint, use_na_sentinel=True)
-    return codes[: len(left)], codes[len(left):]
+    return codes[: len(left)], codes[len(left) :]

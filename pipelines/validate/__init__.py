@@ -65,16 +65,22 @@ def validate_submissions(
         "min_birth_date": today.replace(year=today.year - 120).isoformat(),
         "max_birth_date": today.isoformat(),
     }
-    run: SuiteRun = run_suite(frame, "dtks_submission", run_name=run_name, parameters=parameters, results_path=results_path)
+    run: SuiteRun = run_suite(
+        frame, "dtks_submission", run_name=run_name, parameters=parameters, results_path=results_path
+    )
 
     reasons = run.failures.merge(raw[[ROW_ID, "source_file", "source_row"]], on=ROW_ID, how="left")
     # The NIK message says which structural rule failed, not just "invalid".
-    nik_rows = reasons["category"].eq(NIK_TIDAK_VALID) & reasons["expectation"].str.startswith("expect_column_values_to_be_valid_nik")
+    nik_rows = reasons["category"].eq(NIK_TIDAK_VALID) & reasons["expectation"].str.startswith(
+        "expect_column_values_to_be_valid_nik"
+    )
     if nik_rows.any():
         problems = nik.parse_nik(clean.loc[reasons.loc[nik_rows, ROW_ID], "nik"])["problem"]
         reasons.loc[nik_rows, "message"] = problems.map(nik.MESSAGES).to_numpy()
     reasons = pd.concat([reasons[REASON_COLUMNS], _file_rejections(raw, files)], ignore_index=True)
-    reasons = reasons.sort_values([ROW_ID, "category", "field"], na_position="first", kind="stable").reset_index(drop=True)
+    reasons = reasons.sort_values([ROW_ID, "category", "field"], na_position="first", kind="stable").reset_index(
+        drop=True
+    )
 
     quarantined_ids = set(reasons.loc[reasons["action"] == "quarantine", ROW_ID])
     rows = pd.concat([raw[[ROW_ID, "source_file", "source_row", "file_kode_kab", "file_kode_desa"]], clean], axis=1)
@@ -122,7 +128,9 @@ def validate_dukcapil(raw: pd.DataFrame, *, run_name: str, results_path=None) ->
         .groupby(ROW_ID)["message"]
         .agg(lambda m: " ".join(dict.fromkeys(m)))
     )
-    excluded = clean.loc[excluded_reasons.index, ["source_file", "source_row"]].assign(reasons=excluded_reasons.to_numpy())
+    excluded = clean.loc[excluded_reasons.index, ["source_file", "source_row"]].assign(
+        reasons=excluded_reasons.to_numpy()
+    )
     persons = clean[~clean[ROW_ID].isin(excluded_ids)].drop(columns=[ROW_ID]).reset_index(drop=True)
     warnings = failures[failures["action"] == "warning"].groupby("expectation").size().to_dict()
     summary = {"rows": len(clean), "excluded": len(excluded), "warnings": warnings, "gx": run.summary}
@@ -148,7 +156,8 @@ def quality_gate(rows: pd.DataFrame, files: list[FileReport], gate) -> dict[str,
         )
     if quarter_share > gate.max_quarter_quarantine_share:
         problems.append(
-            f"{quarter_share:.1%} of the quarter's rows are quarantined (limit {gate.max_quarter_quarantine_share:.0%})."
+            f"{quarter_share:.1%} of the quarter's rows are quarantined "
+            f"(limit {gate.max_quarter_quarantine_share:.0%})."
         )
     return {
         "passed": not problems,

@@ -19,7 +19,16 @@ _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _ID_NOISE = re.compile(r"[\s\u00a0\u200b.\-']")
 _INTEGER_FLOAT = re.compile(r"^(\d+)\.0+$")
 
-JENIS_KELAMIN = {"L": "L", "P": "P", "LAKI-LAKI": "L", "LAKI LAKI": "L", "LAKILAKI": "L", "PEREMPUAN": "P", "1": "L", "2": "P"}
+JENIS_KELAMIN = {
+    "L": "L",
+    "P": "P",
+    "LAKI-LAKI": "L",
+    "LAKI LAKI": "L",
+    "LAKILAKI": "L",
+    "PEREMPUAN": "P",
+    "1": "L",
+    "2": "P",
+}
 
 
 def clean_text(values: pd.Series) -> pd.Series:
@@ -58,7 +67,9 @@ def clean_date(values: pd.Series) -> pd.Series:
         found = parts["y"].notna() & out.isna()
         if not found.any():
             continue
-        iso = parts.loc[found, "y"] + "-" + parts.loc[found, "m"].str.zfill(2) + "-" + parts.loc[found, "d"].str.zfill(2)
+        iso = (
+            parts.loc[found, "y"] + "-" + parts.loc[found, "m"].str.zfill(2) + "-" + parts.loc[found, "d"].str.zfill(2)
+        )
         real = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").notna()
         out.loc[iso.index[real.to_numpy()]] = iso[real]
     result = out.fillna(text)
@@ -127,9 +138,10 @@ def clean_dukcapil(raw: pd.DataFrame) -> pd.DataFrame:
     out["TGL_LHR"] = clean_date(out["TGL_LHR"])
     out["TGL_MATI"] = clean_date(out["TGL_MATI"])
     out["kode_desa"] = (
-        out["NO_PROP"].fillna("").str.zfill(2) + out["NO_KAB"].fillna("").str.zfill(2)
-        + out["NO_KEC"].fillna("").str.zfill(2) + out["NO_KEL"].fillna("").str.zfill(4)
+        out["NO_PROP"].fillna("").str.zfill(2)
+        + out["NO_KAB"].fillna("").str.zfill(2)
+        + out["NO_KEC"].fillna("").str.zfill(2)
+        + out["NO_KEL"].fillna("").str.zfill(4)
     )
     out["JENIS_PKRJN"] = clean_text(out["JENIS_PKRJN"]).str.upper().where(lambda s: s.notna(), None)
     return out
-

@@ -42,7 +42,8 @@ class ExpectColumnValuesToBeValidNik(ColumnMapExpectation):
 
 
 class ExpectColumnValuesToBeValidKk(ColumnMapExpectation):
-    """A family-card number's structure: 16 digits, a known province, no 00 region, a real issue date, serial not 0000."""
+    """A family-card number's structure: 16 digits, a known province, no 00 region, a real issue date,
+    serial not 0000."""
 
     map_metric: ClassVar[str] = "column_values.valid_kk"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
@@ -68,3 +69,22 @@ class ExpectColumnValuesToBeIsoDateBetween(ColumnMapExpectation):
     max_value: str | dict
     map_metric: ClassVar[str] = "column_values.iso_date_between"
     success_keys: ClassVar[tuple[str, ...]] = ("min_value", "max_value", "mostly")
+
+
+class ColumnValuesIsoDate(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.iso_date"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, **kwargs):
+        import pandas as pd
+
+        text = column.astype(str)
+        shaped = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+        return shaped & pd.to_datetime(text.where(shaped), format="%Y-%m-%d", errors="coerce").notna()
+
+
+class ExpectColumnValuesToBeIsoDate(ColumnMapExpectation):
+    """A real calendar date written `YYYY-MM-DD` (`2006-02-30` has the shape but is no date)."""
+
+    map_metric: ClassVar[str] = "column_values.iso_date"
+    success_keys: ClassVar[tuple[str, ...]] = ("mostly",)

@@ -81,14 +81,16 @@ def run_suite(
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    from pipelines.validate import expectations as _custom  # noqa: F401  registers custom expectations
+    from pipelines.validate import expectations as _custom  # ruff: ignore[unused-import]  registers custom expectations
 
     suite_dict = load_suite_dict(suite_name)
     context = _quiet_context()
     suite = gx.ExpectationSuite(**suite_dict)
     if len(suite.expectations) != len(suite_dict["expectations"]):
         # GX logs and drops an expectation it cannot parse; a silently shorter suite must not validate.
-        raise ValueError(f"Suite {suite_name}: {len(suite_dict['expectations']) - len(suite.expectations)} expectation(s) invalid.")
+        raise ValueError(
+            f"Suite {suite_name}: {len(suite_dict['expectations']) - len(suite.expectations)} expectation(s) invalid."
+        )
     suite = context.suites.add(suite)
     batch = (
         context.data_sources.add_pandas(f"{suite_name}_source")

@@ -89,12 +89,14 @@ def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.Dat
         cursor = connection.cursor()
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (_lock_key(pub.quarter),))
         if not cursor.fetchone()[0]:
-            raise PublicationConflict(f"Another run is publishing quarter {pub.quarter} right now; try again when it ends.")
+            raise PublicationConflict(
+                f"Another run is publishing quarter {pub.quarter} right now; try again when it ends."
+            )
         for name, frame in frames.items():
             cursor.execute(f'DELETE FROM "{WAREHOUSE_SCHEMA}"."{name}" WHERE quarter = %s', (pub.quarter,))
             columns = ", ".join(f'"{c}"' for c in frame.columns)
             cursor.copy_expert(
-                f"COPY \"{WAREHOUSE_SCHEMA}\".\"{name}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                f'COPY "{WAREHOUSE_SCHEMA}"."{name}" ({columns}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')',
                 _copy_csv(frame),
             )
         _write_run(cursor, pub, f'"{WAREHOUSE_SCHEMA}"."run"', "%s")
@@ -129,7 +131,10 @@ def _publish_sqlite(engine: Engine, pub: Publication, frames: dict[str, pd.DataF
 
 
 def _write_run(cursor, pub: Publication, table: str, mark: str) -> None:
-    cursor.execute(f"UPDATE {table} SET status = {mark} WHERE quarter = {mark} AND status = {mark}", (SUPERSEDED, pub.quarter, PUBLISHED))
+    cursor.execute(
+        f"UPDATE {table} SET status = {mark} WHERE quarter = {mark} AND status = {mark}",
+        (SUPERSEDED, pub.quarter, PUBLISHED),
+    )
     cursor.execute(f"DELETE FROM {table} WHERE run_id = {mark}", (pub.run_id,))  # a retried task re-publishes
     row = _run_row(pub)
     columns = ", ".join(f'"{c}"' for c in row)

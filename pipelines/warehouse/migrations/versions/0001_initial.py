@@ -40,7 +40,9 @@ def upgrade() -> None:
         sa.Column("merged_into_row", sa.Integer),
         schema=schema,
     )
-    op.create_index("ix_row_outcome_quarter_source", "row_outcome", ["quarter", "source_file", "source_row"], schema=schema)
+    op.create_index(
+        "ix_row_outcome_quarter_source", "row_outcome", ["quarter", "source_file", "source_row"], schema=schema
+    )
     op.create_index("ix_row_outcome_quarter_person", "row_outcome", ["quarter", "person_key"], schema=schema)
 
     op.create_table(
@@ -82,7 +84,9 @@ def upgrade() -> None:
         schema=schema,
     )
     op.create_index("ix_discrepancy_quarter_category", "discrepancy", ["quarter", "category"], schema=schema)
-    op.create_index("ix_discrepancy_quarter_source", "discrepancy", ["quarter", "source_file", "source_row"], schema=schema)
+    op.create_index(
+        "ix_discrepancy_quarter_source", "discrepancy", ["quarter", "source_file", "source_row"], schema=schema
+    )
 
     op.create_table(
         "quarantine",
@@ -95,7 +99,9 @@ def upgrade() -> None:
         sa.Column("categories", sa.Text),
         schema=schema,
     )
-    op.create_index("ix_quarantine_quarter_source", "quarantine", ["quarter", "source_file", "source_row"], schema=schema)
+    op.create_index(
+        "ix_quarantine_quarter_source", "quarantine", ["quarter", "source_file", "source_row"], schema=schema
+    )
 
     op.create_table(
         "link_candidate",
@@ -112,7 +118,9 @@ def upgrade() -> None:
         sa.Column("weights", sa.Text, nullable=False),
         schema=schema,
     )
-    op.create_index("ix_link_candidate_quarter_source", "link_candidate", ["quarter", "source_file", "source_row"], schema=schema)
+    op.create_index(
+        "ix_link_candidate_quarter_source", "link_candidate", ["quarter", "source_file", "source_row"], schema=schema
+    )
 
     op.create_table(
         "duplicate_edge",
@@ -128,8 +136,12 @@ def upgrade() -> None:
         sa.Column("weights", sa.Text, nullable=False),
         schema=schema,
     )
-    op.create_index("ix_duplicate_edge_quarter_a", "duplicate_edge", ["quarter", "source_file_a", "source_row_a"], schema=schema)
-    op.create_index("ix_duplicate_edge_quarter_b", "duplicate_edge", ["quarter", "source_file_b", "source_row_b"], schema=schema)
+    op.create_index(
+        "ix_duplicate_edge_quarter_a", "duplicate_edge", ["quarter", "source_file_a", "source_row_a"], schema=schema
+    )
+    op.create_index(
+        "ix_duplicate_edge_quarter_b", "duplicate_edge", ["quarter", "source_file_b", "source_row_b"], schema=schema
+    )
 
     op.create_table(
         "run",
@@ -167,5 +179,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     schema = _schema()
-    for table in ("run_attempt", "run", "duplicate_edge", "link_candidate", "quarantine", "discrepancy", "dtks_snapshot", "row_outcome"):
+    for table in (
+        "run_attempt",
+        "run",
+        "duplicate_edge",
+        "link_candidate",
+        "quarantine",
+        "discrepancy",
+        "dtks_snapshot",
+        "row_outcome",
+    ):
         op.drop_table(table, schema=schema)
