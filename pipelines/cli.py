@@ -51,7 +51,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if args.xlsx_share is not None:
         config = config.with_options(xlsx_share=args.xlsx_share)
     start = time.perf_counter()
-    summary = generate(Path(args.landing), args.quarter, config)
+    summary = generate(Path(args.landing), args.quarter, config, overwrite=args.overwrite)
     print(f"Generated {args.quarter} under {args.landing} in {time.perf_counter() - start:.1f} s")
     print(json.dumps(_summary_dict(summary), indent=2, default=str))
     return 0
@@ -60,7 +60,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def _summary_dict(summary: Any) -> dict[str, Any]:
     import dataclasses
 
-    return dataclasses.asdict(summary) if dataclasses.is_dataclass(summary) else dict(summary)
+    data = summary.counts() if hasattr(summary, "counts") else dataclasses.asdict(summary)
+    return {k: v for k, v in data.items() if not k.endswith("paths")}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -148,7 +149,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"[1/3] Generating a synthetic quarter {quarter} for Kabupaten Lombok Timur (5203), "
             f"{args.persons} persons ..."
         )
-        generate(landing, quarter, SynthConfig(kab_codes=("5203",), persons=args.persons, seed=args.seed))
+        config = SynthConfig(kab_codes=("5203",), persons=args.persons, seed=args.seed)
+        generate(landing, quarter, config, overwrite=True)
     print(f"[2/3] Running the dtks_quarterly DAG through Airflow ({time.perf_counter() - start:.0f} s so far) ...")
     result = run_quarter(str(landing), quarter, warehouse=warehouse, reports=str(base / "reports"))
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
@@ -176,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260701)
     p.add_argument("--rate", action="append", default=[], help="error rate override, e.g. name_typo=0.05")
     p.add_argument("--xlsx-share", type=float)
+    p.add_argument("--overwrite", action="store_true", help="replace an existing quarter under --landing")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("run", help="run the quarterly DAG through Airflow")
