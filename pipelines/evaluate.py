@@ -157,9 +157,15 @@ def format_report(result: dict[str, Any]) -> str:
     ]
     for name in ("link", "duplicates", "quarantine"):
         s = result[name]
-        lines.append(f"  {name:<11} P {s['precision']:.4f}  R {s['recall']:.4f}  F1 {s['f1']:.4f}  (n={s['support']})")
+        lines.append(
+            f"  {name:<11} P {s['precision']:.4f}  R {s['recall']:.4f}  F1 {s['f1']:.4f}  "
+            f"(true {s['support']}, predicted {s['predicted']})"
+        )
     lines.append("  per category:")
     for category, s in result["categories"].items():
         if s["support"] or s["predicted"]:
-            lines.append(f"    {category:<24} P {s['precision']:.4f}  R {s['recall']:.4f}  (n={s['support']})")
+            lines.append(
+                f"    {category:<24} P {s['precision']:.4f}  R {s['recall']:.4f}  "
+                f"(true {s['support']}, found {s['predicted']})"
+            )
     return "\n".join(lines)

@@ -180,9 +180,9 @@ def normalise_names(values: pd.Series) -> pd.Series:
     return pd.Series(normal[codes], index=values.index, dtype=object)
 
 
-def name_tolerance(length: int) -> int:
-    """Edits allowed between two normalised names of this length before they disagree."""
-    return 1 if length < 12 else 2
+def allowed_edits(longest: np.ndarray) -> np.ndarray:
+    """Edits allowed between two normalised names, by the longer one's length, before they disagree."""
+    return np.where(longest < 12, 1, 2)
 
 
 def names_agree(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -198,7 +198,6 @@ def names_agree(a: pd.Series, b: pd.Series) -> pd.Series:
         return pd.Series([], dtype=bool, index=a.index)
     distance = cpdist(left, right, scorer=OSA.distance, workers=1)
     longest = np.maximum(np.char.str_len(left.astype(str)), np.char.str_len(right.astype(str)))
-    allowed = np.where(longest < 12, 1, 2)
-    close = (distance <= allowed) & (longest > 0)
+    close = (distance <= allowed_edits(longest)) & (longest > 0)
     reordered = np.array([sorted(x.split()) == sorted(y.split()) for x, y in zip(left, right, strict=True)])
     return pd.Series(close | (reordered & (longest > 0)), index=a.index)

@@ -97,7 +97,8 @@ def test_sqlite_run_rerun_and_evaluation(landing, tmp_path, monkeypatch):
     second = run_quarter(str(landing), QUARTER, warehouse=url, reports=str(tmp_path / "reports"))
     assert second["status"] == "PUBLISHED" and second["run_id"] != first["run_id"]
     again = published(url)
-    assert again["run"]["run_id"].tolist() == [second["run_id"]]
+    runs = dict(zip(again["run"]["run_id"], again["run"]["status"], strict=True))
+    assert runs == {first["run_id"]: "SUPERSEDED", second["run_id"]: "PUBLISHED"}
     for name in ("row_outcome", "dtks_snapshot", "discrepancy", "quarantine", "link_candidate"):
         pd.testing.assert_frame_equal(comparable(tables[name]), comparable(again[name]), check_dtype=False)
 

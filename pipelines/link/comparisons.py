@@ -18,6 +18,8 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 from recordlinkage.base import BaseCompareFeature
 
+from pipelines.names import allowed_edits
+
 MISSING = -1
 
 
@@ -33,7 +35,7 @@ class Comparison:
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("nik", ("berbeda", "beda 2 digit", "beda 1 digit/tertukar", "sama")),
-    Comparison("name", ("berbeda", "mirip", "sangat mirip", "sama")),
+    Comparison("name", ("berbeda", "mirip", "beda satu-dua huruf", "sama")),
     Comparison("name_tokens", ("tidak ada kata sama", "kata-kata satu nama ada di nama lain", "kata-kata sama")),
     Comparison(
         "dob",
@@ -88,13 +90,17 @@ class IdentifierLevels(BaseCompareFeature):
 
 
 class NameLevels(BaseCompareFeature):
-    """Whole normalised names: equal, Jaro-Winkler >= 0.92, >= 0.80, or different."""
+    """Whole normalised names: equal; a typo apart (the tolerance of docs/findings.md: one edit, two for
+    names of 12 letters or more); similar (Jaro-Winkler >= 0.85); different. Jaro-Winkler alone would
+    call "SUKMAWATI" and "SUKMAWATI RAHMI" (mother and daughter) nearly equal, hence the edit distance."""
 
     def _compute_vectorized(self, left: pd.Series, right: pd.Series) -> np.ndarray:
         a, pa = _text(left)
         b, pb = _text(right)
+        edits = _pairwise(OSA.distance, a, b, dtype=np.int32)
+        longest = np.maximum(np.char.str_len(a.astype(str)), np.char.str_len(b.astype(str)))
         similarity = _pairwise(JaroWinkler.normalized_similarity, a, b)
-        level = np.select([a == b, similarity >= 0.92, similarity >= 0.80], [3, 2, 1], 0)
+        level = np.select([a == b, edits <= allowed_edits(longest), similarity >= 0.85], [3, 2, 1], 0)
         return _missing(level, pa & pb)
 
 

@@ -51,11 +51,23 @@ class FellegiSunter:
     em_iterations: int = 0
     converged: bool = False
     sessions: list[dict] = field(default_factory=list)
+    _u_seen: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _m_seen: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def fit_u(self, random_levels: pd.DataFrame) -> None:
         for c in self.comparisons:
-            counts = _level_counts(random_levels[c.name].to_numpy(), c.n_levels) + _SMOOTHING
+            raw = _level_counts(random_levels[c.name].to_numpy(), c.n_levels)
+            self._u_seen[c.name] = raw > 0
+            counts = raw + _SMOOTHING
             self.u[c.name] = counts / counts.sum()
+
+    def _table(self, name: str) -> np.ndarray:
+        """Level weights; a level seen neither in random pairs nor in training weighs nothing (with one
+        kabupaten in the data, "another kabupaten" is evidence neither way)."""
+        table = np.log2(self.m[name] / self.u[name])
+        everywhere = np.ones_like(table, dtype=bool)
+        unseen = ~self._u_seen.get(name, everywhere) & ~self._m_seen.get(name, everywhere)
+        return np.where(unseen, 0.0, table)
 
     def _em(
         self, arrays: dict[str, np.ndarray], estimate: list[Comparison], *, max_iterations: int, tolerance: float
@@ -106,6 +118,8 @@ class FellegiSunter:
             )
             for c in estimate:
                 estimates[c.name].append(m[c.name])
+                seen = _level_counts(arrays[c.name], c.n_levels) > 0
+                self._m_seen[c.name] = self._m_seen.get(c.name, np.zeros(c.n_levels, dtype=bool)) | seen
             self.sessions.append(
                 {
                     "session": name,
@@ -136,7 +150,7 @@ class FellegiSunter:
             self.prior = new
 
     def level_weights(self, comparison: str) -> np.ndarray:
-        return np.log2(self.m[comparison] / self.u[comparison])
+        return self._table(comparison)
 
     def _arrays(self, levels: pd.DataFrame) -> dict[str, np.ndarray]:
         arrays = {c.name: levels[c.name].to_numpy() for c in self.comparisons}
@@ -153,7 +167,7 @@ class FellegiSunter:
         out = {}
         for c in self.comparisons:
             lv = arrays[c.name]
-            table = np.log2(self.m[c.name] / self.u[c.name])
+            table = self._table(c.name)
             weight = np.where(lv == MISSING, 0.0, table[np.clip(lv, 0, None)])
             tf = arrays.get(f"tf_{c.name}")
             if tf is not None:

@@ -88,3 +88,7 @@ class ExpectColumnValuesToBeIsoDate(ColumnMapExpectation):
 
     map_metric: ClassVar[str] = "column_values.iso_date"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
+
+
+def register() -> None:
+    """The classes above register with GX when this module is imported; callers call this to say so."""

@@ -81,7 +81,9 @@ def run_suite(
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    from pipelines.validate import expectations as _custom  # ruff: ignore[unused-import]  registers custom expectations
+    from pipelines.validate.expectations import register
+
+    register()
 
     suite_dict = load_suite_dict(suite_name)
     context = _quiet_context()
