@@ -21,6 +21,11 @@ from pipelines.contract import (
     OUTCOME_QUARANTINED,
 )
 from pipelines.link import DUPLICATE, EXACT, PROBABILISTIC
+from pipelines.nik import parse_nik
+
+
+def nik_structure_valid(values: pd.Series) -> np.ndarray:
+    return parse_nik(values.reset_index(drop=True))["valid"].to_numpy()
 
 ROW_OUTCOME_COLUMNS = [
     "source_file",
@@ -88,11 +93,16 @@ def decide_outcomes(
 
     # Person keys: from the Dukcapil NIK when linked, else from the village's own identifiers.
     has_person = rep_rows["nik_dukcapil"].notna()
-    fallback = (
-        rep_rows["id_dtks"]
-        .map(lambda v: f"id:{v}", na_action="ignore")
-        .fillna(rep_rows["nik"].map(lambda v: f"nik:{v}", na_action="ignore"))
-        .fillna("row:" + rep_rows["source_file"] + "#" + rep_rows["source_row"].astype(str))
+    # Unlinked persons: the village's DTKS id, else what the village wrote about them. A wrong NIK can be
+    # shared by two people (a head's NIK copied to a member), so it never identifies anyone on its own.
+    identity = (
+        rep_rows["nik"].fillna("") + "|" + rep_rows["nama"].fillna("") + "|" + rep_rows["tanggal_lahir"].fillna("")
+    )
+    fallback = ("id:" + rep_rows["id_dtks"]).fillna("row:" + identity).to_numpy(dtype=object)
+    # Two clusters must never share a key, whatever their rows say: the representative row decides.
+    taken = pd.Series(fallback).duplicated(keep=False).to_numpy() & ~has_person.to_numpy()
+    fallback[taken] = (
+        fallback[taken] + "#" + (rep_rows["source_file"] + "#" + rep_rows["source_row"].astype(str)).to_numpy()[taken]
     )
     keys = np.where(
         has_person,
@@ -194,6 +204,13 @@ def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> 
             "jumlah_baris": reps["cluster"].map(counts).to_numpy(),
         }
     )
+    # An unlinked person keeps the NIK the village wrote only if it can be theirs: well-formed, not a
+    # Dukcapil person's, and claimed by nobody else in the snapshot. The finding says why it is empty.
+    own_nik = ~linked & reps["nik"].isin(persons["NIK"]).to_numpy()
+    well_formed = nik_structure_valid(reps["nik"])
+    snapshot.loc[~linked & (own_nik | ~well_formed), "nik"] = None
+    shared = snapshot["nik"].notna() & snapshot["nik"].duplicated(keep=False)
+    snapshot.loc[shared & ~linked, "nik"] = None
     snapshot["hubungan_keluarga"] = snapshot["hubungan_keluarga"].where(
         snapshot["hubungan_keluarga"].notna(), reps["hubungan_keluarga"]
     )
