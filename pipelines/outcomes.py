@@ -27,6 +27,7 @@ from pipelines.nik import parse_nik
 def nik_structure_valid(values: pd.Series) -> np.ndarray:
     return parse_nik(values.reset_index(drop=True))["valid"].to_numpy()
 
+
 ROW_OUTCOME_COLUMNS = [
     "source_file",
     "source_row",

@@ -27,27 +27,33 @@ PERSONS = pd.DataFrame(
 )
 
 AHMAD = {"nik": N0, "no_kk": K1, "nama": "H. LALU AHMAD", "jenis_kelamin": "L", "tanggal_lahir": "1980-08-15"}
-#           row changes                                                                  decision  person  cluster
+# (changes to the row, linkage decision, Dukcapil person index, cluster)
 CASES = [
-    (AHMAD,                                                                              "link",   0, 0),
-    ({**AHMAD, "nik": N0, "nama": "MOH. RIZKI", "tanggal_lahir": "2010-01-01"},          "link",   1, 1),
-    ({**AHMAD, "nik": N2, "no_kk": K2, "nama": "SAHNUN", "tanggal_lahir": "1970-07-20"}, "link",   2, 2),
-    ({**AHMAD, "no_kk": "5203010101159999"},                                             "link",   0, 0),
-    ({**AHMAD, "tanggal_lahir": "1980-01-01"},                                           "link",   0, 0),
-    ({**AHMAD, "nik": "5203015505900009", "nama": "ORANG BARU"},                         "none",  -1, 5),
-    ({**AHMAD, "nik": N2, "nama": "ORANG LAIN", "tanggal_lahir": "1999-09-09"},          "none",  -1, 6),
-    ({**AHMAD, "nik": None, "nama": "MUHAMMAD RIZKA"},                                   "review", 1, 7),
-    ({**AHMAD, "nik": "123", "nama": "TANPA NIK"},                                       "none",  -1, 8),
-    ({**AHMAD, "nama": None},                                                            None,  None, None),
-    ({**AHMAD, "nik": "5203016606900001", "nama": "KEPALA X", "id_dtks": None},          "none",  -1, 10),
-    ({**AHMAD, "nik": "5203016606900001", "nama": "ANAK X", "id_dtks": None},            "none",  -1, 11),
+    (AHMAD, "link", 0, 0),
+    ({**AHMAD, "nik": N0, "nama": "MOH. RIZKI", "tanggal_lahir": "2010-01-01"}, "link", 1, 1),
+    ({**AHMAD, "nik": N2, "no_kk": K2, "nama": "SAHNUN", "tanggal_lahir": "1970-07-20"}, "link", 2, 2),
+    ({**AHMAD, "no_kk": "5203010101159999"}, "link", 0, 0),
+    ({**AHMAD, "tanggal_lahir": "1980-01-01"}, "link", 0, 0),
+    ({**AHMAD, "nik": "5203015505900009", "nama": "ORANG BARU"}, "none", -1, 5),
+    ({**AHMAD, "nik": N2, "nama": "ORANG LAIN", "tanggal_lahir": "1999-09-09"}, "none", -1, 6),
+    ({**AHMAD, "nik": None, "nama": "MUHAMMAD RIZKA"}, "review", 1, 7),
+    ({**AHMAD, "nik": "123", "nama": "TANPA NIK"}, "none", -1, 8),
+    ({**AHMAD, "nama": None}, None, None, None),
+    ({**AHMAD, "nik": "5203016606900001", "nama": "KEPALA X", "id_dtks": None}, "none", -1, 10),
+    ({**AHMAD, "nik": "5203016606900001", "nama": "ANAK X", "id_dtks": None}, "none", -1, 11),
 ]
 
 
 @pytest.fixture(scope="module")
 def decided():
-    base = {"kode_desa": DESA, "id_dtks": None, "hubungan_keluarga": "ANAK", "status_usulan": "TETAP",
-            "alasan_nonaktif": None, "program": None}
+    base = {
+        "kode_desa": DESA,
+        "id_dtks": None,
+        "hubungan_keluarga": "ANAK",
+        "status_usulan": "TETAP",
+        "alasan_nonaktif": None,
+        "program": None,
+    }
     rows = pd.DataFrame([{**base, **c[0]} for c in CASES])
     rows.insert(0, "row_id", range(len(rows)))
     rows["source_file"], rows["source_row"] = "2026Q3/submissions/5203/5203012001.csv", rows["row_id"] + 1
@@ -61,14 +67,21 @@ def decided():
             "person_index": [CASES[i][2] for i in live],
             "cluster": [CASES[i][3] for i in live],
             "method": ["exact" if CASES[i][1] == "link" else "none" for i in live],
-            "match_probability": [0.99 if CASES[i][1] == "link" else (0.7 if CASES[i][1] == "review" else np.nan) for i in live],
+            "match_probability": [
+                0.99 if CASES[i][1] == "link" else (0.7 if CASES[i][1] == "review" else np.nan) for i in live
+            ],
         }
     )
     reasons = pd.DataFrame(
         {
-            "row_id": [8, 9], "source_file": rows["source_file"][:2], "source_row": [9, 10],
-            "expectation": ["x", "y"], "category": ["NIK_TIDAK_VALID", "DATA_TIDAK_LENGKAP"], "field": ["nik", "nama"],
-            "action": ["finding", "quarantine"], "message": ["NIK harus terdiri dari 16 digit angka.", "Nama wajib diisi."],
+            "row_id": [8, 9],
+            "source_file": rows["source_file"][:2],
+            "source_row": [9, 10],
+            "expectation": ["x", "y"],
+            "category": ["NIK_TIDAK_VALID", "DATA_TIDAK_LENGKAP"],
+            "field": ["nik", "nama"],
+            "action": ["finding", "quarantine"],
+            "message": ["NIK harus terdiri dari 16 digit angka.", "Nama wajib diisi."],
         }
     )
     discrepancy, per_row = decide_findings(rows, reasons, decisions, PERSONS, INELIGIBLE_OCCUPATIONS)
