@@ -30,3 +30,6 @@ RUN pip install --no-cache-dir --no-deps /opt/dtks/src \
          mkdir -p "/opt/airflow/${dir}"; \
          if [ -d "/opt/dtks/src/${dir}" ]; then cp -R "/opt/dtks/src/${dir}/." "/opt/airflow/${dir}/"; fi; \
        done
+
+# The package is installed, not checked out: tell it where the suites are.
+ENV DTKS_EXPECTATIONS_DIR=/opt/airflow/expectations
