@@ -8,9 +8,9 @@ import psycopg2
 import pytest
 from sqlalchemy import MetaData, inspect, text
 
-from pipelines.warehouse import connect, current_revision, upgrade
+from pipelines.warehouse import connect, current_revision, head_revision, upgrade
 from pipelines.warehouse.publish import Publication, PublicationConflict, _lock_key, publish
-from pipelines.warehouse.schema import metadata
+from pipelines.warehouse.schema import VIEWS, metadata
 
 
 def publication(run_id: str, quarter: str = "2026Q3", persons: int = 3, broken: bool = False) -> Publication:
@@ -60,7 +60,8 @@ def engine(request, tmp_path):
 
 def test_migrations_create_the_declared_schema(engine):
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == head_revision()
+    assert set(VIEWS) <= set(inspect(engine).get_view_names(schema="dtks" if engine.dialect.name == "postgresql" else None))
     schema = "dtks" if engine.dialect.name == "postgresql" else None
     reflected = MetaData()
     reflected.reflect(engine, schema=schema)
@@ -130,3 +131,25 @@ def test_readers_see_the_old_publication_until_commit(tmp_path):
     reader.join()
     assert set(seen) <= {3, 200_000}
     assert inspect(engine).has_table("run")
+
+
+def test_quarter_changes_view(engine):
+    def snapshot(run_id, quarter, people):
+        frame = pd.DataFrame(
+            [{"person_key": k, "status_dtks": s, "alasan_nonaktif": a, "kode_desa": "5203012001",
+              "source_file": f"{quarter}/submissions/5203/5203012001.csv", "source_row": i + 1}
+             for i, (k, s, a) in enumerate(people)]
+        )
+        return Publication(quarter, run_id, {"dtks_snapshot": frame}, {"code_version": "test"})
+
+    publish(engine, snapshot("q2", "2026Q2", [("A", "AKTIF", None), ("B", "AKTIF", None), ("C", "AKTIF", None)]))
+    publish(engine, snapshot("q3", "2026Q3", [("A", "AKTIF", None), ("B", "NONAKTIF", "MENINGGAL"), ("D", "AKTIF", None)]))
+    with engine.connect() as c:
+        rows = c.execute(
+            text("SELECT quarter, previous_quarter, change, person_key, status_before, status_after FROM quarter_changes")
+        ).all()
+    assert sorted(tuple(r) for r in rows) == [
+        ("2026Q3", "2026Q2", "ADDED", "D", None, "AKTIF"),
+        ("2026Q3", "2026Q2", "REMOVED", "C", "AKTIF", None),
+        ("2026Q3", "2026Q2", "STATUS_CHANGED", "B", "AKTIF", "NONAKTIF"),
+    ]

@@ -44,6 +44,7 @@ row_outcome = Table(
     Column("merged_into_row", Integer),
     Index("ix_row_outcome_quarter_source", "quarter", "source_file", "source_row"),
     Index("ix_row_outcome_quarter_person", "quarter", "person_key"),
+    Index("ix_row_outcome_quarter_nik", "quarter", "nik_dukcapil"),
 )
 
 dtks_snapshot = Table(
@@ -70,6 +71,7 @@ dtks_snapshot = Table(
     Column("jumlah_baris", Integer),
     Index("ix_dtks_snapshot_quarter_person", "quarter", "person_key"),
     Index("ix_dtks_snapshot_quarter_nik", "quarter", "nik"),
+    Index("ix_dtks_snapshot_quarter_source", "quarter", "source_file", "source_row"),
 )
 
 discrepancy = Table(
@@ -85,6 +87,7 @@ discrepancy = Table(
     Column("suggested_value", Text),
     Index("ix_discrepancy_quarter_category", "quarter", "category"),
     Index("ix_discrepancy_quarter_source", "quarter", "source_file", "source_row"),
+    Index("ix_discrepancy_quarter_nik", "quarter", "nik"),
 )
 
 quarantine = Table(
@@ -115,6 +118,7 @@ link_candidate = Table(
     Column("levels", Text, nullable=False),  # JSON {comparison: level}
     Column("weights", Text, nullable=False),  # JSON {comparison: weight in bits}
     Index("ix_link_candidate_quarter_source", "quarter", "source_file", "source_row"),
+    Index("ix_link_candidate_quarter_nik", "quarter", "candidate_nik"),
 )
 
 duplicate_edge = Table(
@@ -151,6 +155,7 @@ run = Table(
     Column("linkage", Text),  # JSON: blocking, model parameters, decisions
     Column("stage_seconds", Text),  # JSON
     Column("data_docs", Text),
+    Column("paths", Text),  # JSON: landing root, reports directory, work directory of the run
     Index("ix_run_quarter_status", "quarter", "status"),
 )
 
@@ -167,4 +172,28 @@ run_attempt = Table(
     Column("code_version", String(80)),
 )
 
-PUBLISHED_TABLES = (row_outcome, dtks_snapshot, discrepancy, quarantine, link_candidate, duplicate_edge)
+# Each failed check of each input row, quarantining or not: what validation said about the row.
+validation_result = Table(
+    "validation_result",
+    metadata,
+    *_run_columns(),
+    Column("source_file", Text, nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("expectation", Text, nullable=False),
+    Column("category", String(30)),
+    Column("field", String(60)),
+    Column("action", String(20), nullable=False),
+    Column("message", Text),
+    Index("ix_validation_result_quarter_source", "quarter", "source_file", "source_row"),
+)
+
+PUBLISHED_TABLES = (
+    row_outcome,
+    dtks_snapshot,
+    discrepancy,
+    quarantine,
+    link_candidate,
+    duplicate_edge,
+    validation_result,
+)
+VIEWS = ("quarter_changes",)
