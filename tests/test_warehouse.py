@@ -61,8 +61,8 @@ def engine(request, tmp_path):
 def test_migrations_create_the_declared_schema(engine):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
-    assert set(VIEWS) <= set(inspect(engine).get_view_names(schema="dtks" if engine.dialect.name == "postgresql" else None))
     schema = "dtks" if engine.dialect.name == "postgresql" else None
+    assert set(VIEWS) <= set(inspect(engine).get_view_names(schema=schema))
     reflected = MetaData()
     reflected.reflect(engine, schema=schema)
     for table in metadata.sorted_tables:
@@ -136,17 +136,28 @@ def test_readers_see_the_old_publication_until_commit(tmp_path):
 def test_quarter_changes_view(engine):
     def snapshot(run_id, quarter, people):
         frame = pd.DataFrame(
-            [{"person_key": k, "status_dtks": s, "alasan_nonaktif": a, "kode_desa": "5203012001",
-              "source_file": f"{quarter}/submissions/5203/5203012001.csv", "source_row": i + 1}
-             for i, (k, s, a) in enumerate(people)]
+            [
+                {
+                    "person_key": k,
+                    "status_dtks": s,
+                    "alasan_nonaktif": a,
+                    "kode_desa": "5203012001",
+                    "source_file": f"{quarter}/submissions/5203/5203012001.csv",
+                    "source_row": i + 1,
+                }
+                for i, (k, s, a) in enumerate(people)
+            ]
         )
         return Publication(quarter, run_id, {"dtks_snapshot": frame}, {"code_version": "test"})
 
-    publish(engine, snapshot("q2", "2026Q2", [("A", "AKTIF", None), ("B", "AKTIF", None), ("C", "AKTIF", None)]))
-    publish(engine, snapshot("q3", "2026Q3", [("A", "AKTIF", None), ("B", "NONAKTIF", "MENINGGAL"), ("D", "AKTIF", None)]))
+    active = ("AKTIF", None)
+    publish(engine, snapshot("q2", "2026Q2", [("A", *active), ("B", *active), ("C", *active)]))
+    publish(engine, snapshot("q3", "2026Q3", [("A", *active), ("B", "NONAKTIF", "MENINGGAL"), ("D", *active)]))
     with engine.connect() as c:
         rows = c.execute(
-            text("SELECT quarter, previous_quarter, change, person_key, status_before, status_after FROM quarter_changes")
+            text(
+                "SELECT quarter, previous_quarter, change, person_key, status_before, status_after FROM quarter_changes"
+            )
         ).all()
     assert sorted(tuple(r) for r in rows) == [
         ("2026Q3", "2026Q2", "ADDED", "D", None, "AKTIF"),

@@ -7,7 +7,6 @@ by a transaction-scoped advisory lock. SQLite: `BEGIN IMMEDIATE` takes the write
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -15,12 +14,19 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
 from pipelines.contract import WAREHOUSE_SCHEMA
 from pipelines.warehouse import is_postgres, upgrade
+from pipelines.warehouse.partitions import (
+    create_staging,
+    drop_orphan_staging,
+    index_staging,
+    partition_name,
+    q,
+    swap_in,
+)
 from pipelines.warehouse.schema import PUBLISHED_TABLES, run
 
 PUBLISHED, SUPERSEDED = "PUBLISHED", "SUPERSEDED"
@@ -68,13 +74,16 @@ def _rows(frame: pd.DataFrame) -> list[tuple]:
     return list(obj.where(pd.notna(obj), None).itertuples(index=False, name=None))
 
 
-def _copy_csv(frame: pd.DataFrame) -> io.StringIO:
-    buffer = io.StringIO()
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == bool:
-            out[column] = np.where(out[column], "t", "f")
-    out.to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+def _copy_csv(frame: pd.DataFrame) -> io.BytesIO:
+    """The frame as COPY-ready CSV, written by Arrow's multi-threaded writer (pandas' is 5-10 times
+    slower at millions of rows). Nulls are unquoted empty fields, empty strings quoted `""`: exactly
+    what PostgreSQL's CSV COPY reads as NULL and as ''."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    buffer = io.BytesIO()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     buffer.seek(0)
     return buffer
 
@@ -83,29 +92,73 @@ def _lock_key(quarter: str) -> int:
     return zlib.crc32(f"dtks:{quarter}".encode()) - 2**31
 
 
-def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:
+LOAD_WORKERS = 2  # connections loading tables side by side: one parses a COPY while another builds indexes
+
+
+def _load_table(engine: Engine, pub: Publication, name: str, frame: pd.DataFrame) -> str:
+    """COPY one table's rows into a fresh staging table and index it, in its own committed transaction.
+    The staging table is attached to nothing, so no reader sees it; if the run dies before the swap,
+    the next publication of the quarter drops it."""
+    staging = partition_name(name, pub.quarter, pub.run_id)
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", (_lock_key(pub.quarter),))
-        if not cursor.fetchone()[0]:
-            raise PublicationConflict(
-                f"Another run is publishing quarter {pub.quarter} right now; try again when it ends."
-            )
-        for name, frame in frames.items():
-            cursor.execute(f'DELETE FROM "{WAREHOUSE_SCHEMA}"."{name}" WHERE quarter = %s', (pub.quarter,))
-            columns = ", ".join(f'"{c}"' for c in frame.columns)
-            cursor.copy_expert(
-                f'COPY "{WAREHOUSE_SCHEMA}"."{name}" ({columns}) FROM STDIN WITH (FORMAT csv, NULL \'\\N\')',
-                _copy_csv(frame),
-            )
-        _write_run(cursor, pub, f'"{WAREHOUSE_SCHEMA}"."run"', "%s")
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        cursor.execute(f"DROP TABLE IF EXISTS {q(staging)}")
+        create_staging(cursor, name, pub.quarter, staging)
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        cursor.copy_expert(f"COPY {q(staging)} ({columns}) FROM STDIN WITH (FORMAT csv)", _copy_csv(frame))
+        index_staging(cursor, name, staging)
         connection.commit()
     except BaseException:
         connection.rollback()
         raise
     finally:
         connection.close()
+    return staging
+
+
+def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:
+    """Load every table into its own fresh, index-free table and index it (two at a time), then swap
+    all the quarter's partitions and record the run in one short transaction. Readers see the old
+    publication until that commit and the new one after it; a failure or a kill before it changes
+    nothing readers can see. A session advisory lock keeps two runs of one quarter apart throughout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    guard = engine.raw_connection()
+    try:
+        cursor = guard.cursor()
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key(pub.quarter),))
+        if not cursor.fetchone()[0]:
+            raise PublicationConflict(
+                f"Another run is publishing quarter {pub.quarter} right now; try again when it ends."
+            )
+        try:
+            drop_orphan_staging(cursor, pub.quarter)
+            guard.commit()
+            order = sorted(frames, key=lambda n: -len(frames[n]))  # big tables first, for an even split
+            staged: dict[str, str] = {}
+            try:
+                with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
+                    futures = {name: pool.submit(_load_table, engine, pub, name, frames[name]) for name in order}
+                    for name, future in futures.items():
+                        staged[name] = future.result()
+                # Waiting a while for a long reader is fine; waiting forever is not.
+                cursor.execute("SET LOCAL lock_timeout = '120s'")
+                for name in frames:
+                    swap_in(cursor, name, pub.quarter, staged[name])
+                _write_run(cursor, pub, f'"{WAREHOUSE_SCHEMA}"."run"', "%s")
+                guard.commit()
+            except BaseException:
+                guard.rollback()
+                drop_orphan_staging(cursor, pub.quarter)
+                guard.commit()
+                raise
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", (_lock_key(pub.quarter),))
+            guard.commit()
+    finally:
+        guard.close()
 
 
 def _publish_sqlite(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:

@@ -53,7 +53,8 @@ SELECT {columns.format(change="STATUS_CHANGED", who="cur", before="prev", after=
 FROM steps s
 JOIN {s}dtks_snapshot cur ON cur.quarter = s.quarter
 JOIN {s}dtks_snapshot prev ON prev.quarter = s.previous_quarter AND prev.person_key = cur.person_key
-WHERE cur.status_dtks <> prev.status_dtks OR COALESCE(cur.alasan_nonaktif, '') <> COALESCE(prev.alasan_nonaktif, '')
+WHERE cur.status_dtks <> prev.status_dtks
+   OR COALESCE(cur.alasan_nonaktif, '') <> COALESCE(prev.alasan_nonaktif, '')
 """
 
 
@@ -73,7 +74,10 @@ def upgrade() -> None:
         schema=schema,
     )
     op.create_index(
-        "ix_validation_result_quarter_source", "validation_result", ["quarter", "source_file", "source_row"], schema=schema
+        "ix_validation_result_quarter_source",
+        "validation_result",
+        ["quarter", "source_file", "source_row"],
+        schema=schema,
     )
     op.create_index("ix_row_outcome_quarter_nik", "row_outcome", ["quarter", "nik_dukcapil"], schema=schema)
     op.create_index("ix_discrepancy_quarter_nik", "discrepancy", ["quarter", "nik"], schema=schema)

@@ -1,0 +1,103 @@
+"""PostgreSQL partitions: one per published table and quarter.
+
+A publication loads each table's rows for the quarter into a fresh table (no index yet, so the bulk
+load is fast), builds the indexes, then - in the same transaction, at the very end - detaches and drops
+the quarter's old partition and attaches the new one. Readers see the old quarter until the commit and
+the new one after it; a failure or a kill rolls everything back. Index definitions leave out `quarter`:
+a partition holds one quarter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pipelines.contract import WAREHOUSE_SCHEMA
+
+S = WAREHOUSE_SCHEMA
+
+# table -> (index name suffix, columns). The partitioned parent gets the same indexes, so PostgreSQL
+# adopts the partition's indexes on ATTACH instead of building them again.
+PARTITION_INDEXES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "row_outcome": [("source", ("source_file", "source_row")), ("person", ("person_key",)), ("nik", ("nik_dukcapil",))],
+    "dtks_snapshot": [("person", ("person_key",)), ("nik", ("nik",)), ("source", ("source_file", "source_row"))],
+    "discrepancy": [("source", ("source_file", "source_row")), ("category", ("category",)), ("nik", ("nik",))],
+    "quarantine": [("source", ("source_file", "source_row"))],
+    "link_candidate": [("source", ("source_file", "source_row"))],
+    "duplicate_edge": [("a", ("source_file_a", "source_row_a")), ("b", ("source_file_b", "source_row_b"))],
+    "validation_result": [("source", ("source_file", "source_row"))],
+}
+PARTITIONED_TABLES = tuple(PARTITION_INDEXES)
+
+
+def partition_name(table: str, quarter: str, token: str = "") -> str:
+    """`row_outcome__2026q3` (attached) or `row_outcome__2026q3__<token>` (being loaded)."""
+    base = f"{table}__{quarter.lower()}"
+    if token:
+        base += "__" + hashlib.sha1(token.encode()).hexdigest()[:10]
+    return base
+
+
+def q(name: str) -> str:
+    return f'"{S}"."{name}"'
+
+
+def create_partitioned_parent(cursor, table: str, like: str) -> None:
+    """The partitioned table `table`, with the columns of `like` and the partition indexes."""
+    cursor.execute(f"CREATE TABLE {q(table)} (LIKE {q(like)} INCLUDING DEFAULTS) PARTITION BY LIST (quarter)")
+    for suffix, columns in PARTITION_INDEXES[table]:
+        cursor.execute(f'CREATE INDEX "ix_{table}_{suffix}" ON {q(table)} ({", ".join(columns)})')
+
+
+def create_staging(cursor, table: str, quarter: str, name: str) -> None:
+    """An empty, index-free table shaped like `table`, constrained to one quarter so that ATTACH needs
+    no scan to prove it."""
+    cursor.execute(f"CREATE TABLE {q(name)} (LIKE {q(table)} INCLUDING DEFAULTS)")
+    cursor.execute(f'ALTER TABLE {q(name)} ADD CONSTRAINT "{name}_quarter" CHECK (quarter = %s)', (quarter,))
+
+
+def index_staging(cursor, table: str, name: str) -> None:
+    for suffix, columns in PARTITION_INDEXES[table]:
+        index = hashlib.sha1(f"{name}_{suffix}".encode()).hexdigest()[:12]
+        cursor.execute(f'CREATE INDEX "ix_{index}" ON {q(name)} ({", ".join(columns)})')
+    cursor.execute(f"ANALYZE {q(name)}")
+
+
+def attached_partition(cursor, table: str, quarter: str) -> str | None:
+    cursor.execute(
+        """
+        SELECT c.relname FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_class p ON p.oid = i.inhparent
+        JOIN pg_namespace n ON n.oid = p.relnamespace
+        WHERE n.nspname = %s AND p.relname = %s AND pg_get_expr(c.relpartbound, c.oid) = %s
+        """,
+        (S, table, f"FOR VALUES IN ('{quarter}')"),
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def swap_in(cursor, table: str, quarter: str, staging: str) -> None:
+    """Replace the quarter's partition of `table` by `staging` (call last: it locks the table)."""
+    old = attached_partition(cursor, table, quarter)
+    if old:
+        cursor.execute(f"ALTER TABLE {q(table)} DETACH PARTITION {q(old)}")
+        cursor.execute(f"DROP TABLE {q(old)}")
+    final = partition_name(table, quarter)
+    cursor.execute(f'ALTER TABLE {q(staging)} RENAME TO "{final}"')
+    cursor.execute(f"ALTER TABLE {q(table)} ATTACH PARTITION {q(final)} FOR VALUES IN (%s)", (quarter,))
+
+
+def drop_orphan_staging(cursor, quarter: str) -> list[str]:
+    """Drop staging tables of `quarter` that were never attached (left by a run that died)."""
+    cursor.execute(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname LIKE %s AND NOT c.relispartition
+        """,
+        (S, f"%\\_\\_{quarter.lower()}\\_\\_%"),
+    )
+    orphans = [name for (name,) in cursor.fetchall()]
+    for name in orphans:
+        cursor.execute(f"DROP TABLE IF EXISTS {q(name)}")
+    return orphans
