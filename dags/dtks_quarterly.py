@@ -4,7 +4,8 @@
 Takes one quarter's village submissions and Dukcapil extracts from the landing area, validates them
 (Great Expectations; bad rows are quarantined with reasons), links them to Dukcapil and to each other
 (Fellegi-Sunter over recordlinkage), decides the findings, writes the Dinsos workbooks, and publishes
-the quarter to the warehouse atomically. The `finish` task records every attempt, published or not.
+the quarter to the warehouse atomically, then `deliver` e-mails each kabupaten's reports (Airflow SMTP
+connection, recipients in `config.delivery`). The `finish` task records every attempt, published or not.
 
 Conf (all optional but `quarter` for a manual run): `quarter` (`YYYYQn`; a scheduled run takes the
 quarter that just ended), `landing`, `warehouse` (SQLAlchemy URL), `reports`, `work`, `config`
@@ -30,9 +31,34 @@ def _run(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
     from pipelines import stages
 
     try:
-        return stages.run_stage(stage, run, *args)
+        summary = stages.run_stage(stage, run, *args)
     except stages.PERMANENT_ERRORS as exc:
         raise AirflowFailException(str(exc)) from exc
+    _lineage(stage, run, summary)
+    return summary
+
+
+def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any]) -> None:
+    """Give the running task its datasets and counts, which the OpenLineage provider puts in the task's
+    COMPLETE event (the provider asks operators for `get_openlineage_facets_on_complete`)."""
+    import logging
+
+    try:
+        from airflow.providers.openlineage.extractors import OperatorLineage
+        from openlineage.client.event_v2 import Dataset
+
+        from pipelines import lineage
+        from pipelines.workspace import RunContext
+
+        facts = lineage.datasets_for(stage, RunContext.from_dict(run["context"]), summary)
+        result = OperatorLineage(
+            inputs=[Dataset(namespace=n, name=m) for n, m in facts["inputs"]],
+            outputs=[Dataset(namespace=n, name=m) for n, m in facts["outputs"]],
+            run_facets={"dtks_counts": lineage.counts_facet_class()(stage=stage, counts=facts["counts"])},
+        )
+        get_current_context()["task"].get_openlineage_facets_on_complete = lambda _ti: result
+    except Exception as exc:  # lineage must never fail the data
+        logging.getLogger(__name__).warning("Lineage not recorded for %s: %s", stage, type(exc).__name__)
 
 
 @dag(
@@ -61,9 +87,11 @@ def dtks_quarterly() -> None:
 
         context = get_current_context()
         try:
-            return stages.start_run(dict(context["params"]), context["run_id"], context.get("logical_date"))
+            run = stages.start_run(dict(context["params"]), context["run_id"], context.get("logical_date"))
         except stages.PERMANENT_ERRORS as exc:
             raise AirflowFailException(str(exc)) from exc
+        _lineage("discover", run, stages.stage_summary(run, "discover"))
+        return run
 
     @task(multiple_outputs=False)
     def ingest(run: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +126,11 @@ def dtks_quarterly() -> None:
     def publish(run: dict[str, Any]) -> dict[str, Any]:
         return _run("publish", run)
 
+    @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=2.0, multiple_outputs=False)
+    def deliver(run: dict[str, Any]) -> dict[str, Any]:
+        """E-mail the published reports through the Airflow SMTP connection; a retry sends only what failed."""
+        return _run("deliver", run)
+
     @task(trigger_rule=TriggerRule.ALL_DONE, retries=2, multiple_outputs=False)
     def finish(run: dict[str, Any]) -> dict[str, Any]:
         from pipelines import stages
@@ -112,7 +145,9 @@ def dtks_quarterly() -> None:
     in_order = [ingest(run), validate(run), quality_gate(run), link(run), decide(run)]
     for upstream, downstream in itertools.pairwise(in_order):
         upstream >> downstream
-    in_order[-1] >> reports >> publish(run) >> finish(run)
+    published, finished = publish(run), finish(run)
+    in_order[-1] >> reports >> published >> deliver(run) >> finished
+    published >> finished  # finish records the attempt whatever happened to the e-mails
 
 
 dtks_quarterly()

@@ -44,11 +44,25 @@ def airflow_environment(airflow_home: Path) -> dict[str, str]:
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{airflow_home / 'airflow.db'}",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
         AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(airflow_home / "logs"),
-        AIRFLOW__OPENLINEAGE__DISABLED=env.get("AIRFLOW__OPENLINEAGE__DISABLED", "True"),
+        AIRFLOW__OPENLINEAGE__DISABLED=env.get("AIRFLOW__OPENLINEAGE__DISABLED", "False"),
+        # One JSON event per line; set AIRFLOW__OPENLINEAGE__TRANSPORT to send to Marquez instead.
+        AIRFLOW__OPENLINEAGE__TRANSPORT=env.get(
+            "AIRFLOW__OPENLINEAGE__TRANSPORT",
+            json.dumps({"type": "file", "log_file_path": str(lineage_file(airflow_home)), "append": True}),
+        ),
+        AIRFLOW__OPENLINEAGE__NAMESPACE=env.get("AIRFLOW__OPENLINEAGE__NAMESPACE", "dtks"),
+        AIRFLOW__OPENLINEAGE__DISABLE_SOURCE_CODE="True",
         PYTHONWARNINGS=env.get("PYTHONWARNINGS", "ignore"),
         GX_ANALYTICS_ENABLED="False",
     )
     return env
+
+
+def lineage_file(airflow_home: Path) -> Path:
+    """Where the file transport appends OpenLineage events (one JSON object per line)."""
+    path = airflow_home.parent / "lineage" / "openlineage.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _airflow_bin() -> str:

@@ -165,6 +165,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    from pipelines.trace import TraceError, format_trace, trace
+    from pipelines.warehouse import connect
+
+    if args.source_file and args.source_row is None:
+        raise SystemExit("--source-file needs --source-row")
+    engine = connect(args.warehouse or _default_warehouse())
+    start = time.perf_counter()
+    try:
+        result = trace(
+            engine,
+            args.quarter,
+            nik=args.nik,
+            source_file=args.source_file,
+            source_row=args.source_row,
+            read_input=not args.no_input,
+        )
+    except TraceError as exc:
+        print(f"dtks trace: {exc}", file=sys.stderr)
+        return 1
+    print(format_trace(result, mask=args.mask))
+    print(f"(answered in {time.perf_counter() - start:.3f} s)", file=sys.stderr)
+    return 0
+
+
+def cmd_grant_auditor(args: argparse.Namespace) -> int:
+    import os
+
+    from pipelines.warehouse import connect
+    from pipelines.warehouse.roles import grant_auditor
+
+    password = os.environ.get(args.password_env) if args.password_env else None
+    grant_auditor(connect(args.warehouse), args.role, login=args.login, password=password)
+    print(
+        f"Role {args.role} can read schema dtks and change nothing"
+        + (f"; login {args.login} is in it." if args.login else ".")
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dtks", description="Quarterly DTKS cleansing pipeline.")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -196,6 +236,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse")
     p.add_argument("--json", help="also write the full result as JSON")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("trace", help="the whole chain behind a published record, for auditors")
+    p.add_argument("--quarter", required=True)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--nik", help="every row linked to, or submitting, this NIK")
+    which.add_argument("--source-file", help="an input file, relative to the landing root")
+    p.add_argument("--source-row", type=int, help="the 1-based data row in --source-file")
+    p.add_argument("--warehouse")
+    p.add_argument("--mask", action="store_true", help="mask NIK, KK and names in the output")
+    p.add_argument("--no-input", action="store_true", help="do not re-read the input file from the landing area")
+    p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("grant-auditor", help="create a read-only role (and login) for auditors on PostgreSQL")
+    p.add_argument("--warehouse", required=True, help="postgresql+psycopg2:// URL of a role that may create roles")
+    p.add_argument("--role", default="dtks_auditor")
+    p.add_argument("--login", help="also create this login role, member of --role")
+    p.add_argument("--password-env", help="name of the environment variable holding the login's password")
+    p.set_defaults(func=cmd_grant_auditor)
 
     p = sub.add_parser("demo", help="synthetic quarter end to end on embedded SQLite")
     p.add_argument("--dir", default="demo")

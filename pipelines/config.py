@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ class QualityGate:
     max_quarter_quarantine_share: float = 0.05
     # A file with fewer rows than this is never judged on its own share (one bad row of three is noise).
     min_rows_for_file_share: int = 20
+    # Rejected and unreadable files count against neither share above; more than this share of the
+    # quarter's submission files being unusable stops publication on its own.
+    max_rejected_file_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,69 @@ class LinkSettings:
     seed: int = 20_260_701
 
 
+_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+$")
+
+
+def _addresses(value: Any, setting: str) -> tuple[str, ...]:
+    """A list of e-mail addresses (or one string separated by `,`/`;`), checked and de-duplicated."""
+    if isinstance(value, tuple | list) and value and all(isinstance(v, str) and len(v) == 1 for v in value):
+        value = "".join(value)  # a string that `_merge` turned into a tuple of characters
+    items = re.split(r"[,;\s]+", value) if isinstance(value, str) else list(value or ())
+    out: list[str] = []
+    for item in items:
+        address = str(item).strip()
+        if not address:
+            continue
+        if not _EMAIL.match(address):
+            raise ValueError(f"Setting {setting}: {address!r} is not an e-mail address.")
+        if address.lower() not in {a.lower() for a in out}:
+            out.append(address)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """E-mail of each kabupaten's reports after publication (pipelines/reports/delivery.py, docs/reports.md)."""
+
+    enabled: bool = True
+    # The Airflow SMTP connection (host, port, TLS, login, `from_email` extra).
+    smtp_conn_id: str = "smtp_default"
+    # kode_kab (4 digits) -> the addresses of its Dinas Sosial; a kabupaten without any is skipped.
+    recipients: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Copied on every kabupaten's message (e.g. the provincial data team).
+    cc: tuple[str, ...] = ()
+    # Receive one message with the run's HTML summary only (counts, no personal data).
+    summary_recipients: tuple[str, ...] = ()
+    # Sender; empty means the connection's `from_email` extra.
+    from_email: str = ""
+    # Attach the village feedback files as a zip (off by default: see docs/reports.md), up to this size.
+    attach_desa_feedback: bool = False
+    max_attachment_mb: float = 10.0
+
+    def __post_init__(self) -> None:
+        recipients: dict[str, tuple[str, ...]] = {}
+        for key, value in dict(self.recipients or {}).items():
+            kode_kab = str(key).strip().replace(".", "")
+            if not (len(kode_kab) == 4 and kode_kab.isdigit()):
+                raise ValueError(f"Setting delivery.recipients: {key!r} is not a 4-digit kode kabupaten/kota.")
+            recipients[kode_kab] = _addresses(value, f"delivery.recipients.{kode_kab}")
+        object.__setattr__(self, "recipients", recipients)
+        object.__setattr__(self, "cc", _addresses(self.cc, "delivery.cc"))
+        summary = _addresses(self.summary_recipients, "delivery.summary_recipients")
+        object.__setattr__(self, "summary_recipients", summary)
+        if self.from_email and not _EMAIL.match(self.from_email):
+            raise ValueError(f"Setting delivery.from_email: {self.from_email!r} is not an e-mail address.")
+        if not self.smtp_conn_id.strip():
+            raise ValueError("Setting delivery.smtp_conn_id must name an Airflow connection.")
+        if not self.max_attachment_mb > 0:
+            raise ValueError("Setting delivery.max_attachment_mb must be positive.")
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     quality_gate: QualityGate = field(default_factory=QualityGate)
     link: LinkSettings = field(default_factory=LinkSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     ineligible_occupations: tuple[str, ...] = INELIGIBLE_OCCUPATIONS
     # Key for person_key pseudonyms. Set DTKS_PERSON_KEY_SECRET in production so keys cannot be reversed
     # by hashing candidate NIKs; the default only suits synthetic data.

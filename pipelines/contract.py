@@ -138,7 +138,7 @@ NONAKTIF: Final = "NONAKTIF"
 # alasan_nonaktif values the pipeline adds to the village's own reasons.
 ALASAN_TIDAK_LAYAK: Final = "PEKERJAAN_TIDAK_LAYAK"
 
-# 3.3 discrepancy categories. The first eleven are the contract's; the project adds the last one.
+# 3.3 discrepancy categories. The first eleven are the contract's; the project adds the last two.
 NIK_TIDAK_VALID: Final = "NIK_TIDAK_VALID"
 NIK_TIDAK_DITEMUKAN: Final = "NIK_TIDAK_DITEMUKAN"
 NIK_BERBEDA: Final = "NIK_BERBEDA"
@@ -152,6 +152,8 @@ DATA_TIDAK_LENGKAP: Final = "DATA_TIDAK_LENGKAP"
 FORMAT_TIDAK_VALID: Final = "FORMAT_TIDAK_VALID"
 # Added: a possible Dukcapil match that a clerk must confirm (status_padan PERLU_VERIFIKASI).
 KEMUNGKINAN_PADAN: Final = "KEMUNGKINAN_PADAN"
+# Added: a valid NIK whose encoded birth date or sex disagrees with tanggal_lahir/jenis_kelamin (a finding).
+BIODATA_TIDAK_SESUAI_NIK: Final = "BIODATA_TIDAK_SESUAI_NIK"
 
 CATEGORIES: Final = (
     NIK_TIDAK_VALID,
@@ -166,6 +168,7 @@ CATEGORIES: Final = (
     DATA_TIDAK_LENGKAP,
     FORMAT_TIDAK_VALID,
     KEMUNGKINAN_PADAN,
+    BIODATA_TIDAK_SESUAI_NIK,
 )
 QUARANTINE_CATEGORIES: Final = (DATA_TIDAK_LENGKAP, FORMAT_TIDAK_VALID)
 

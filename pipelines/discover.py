@@ -16,6 +16,19 @@ from pipelines.contract import quarter_is_valid
 SUBMISSION_FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 _DESA_STEM = re.compile(r"^\d{10}$")
 _KAB_DIR = re.compile(r"^\d{4}$")
+UNKNOWN_KAB = "0000"  # kode_kab of a file found outside any kabupaten folder whose name names none
+
+# Problems found from the path alone that make a file unusable: it cannot be attributed to a village of
+# its kabupaten. Its rows are still read (and all quarantined), so nothing is lost.
+REJECTING_PROBLEMS = frozenset(
+    {
+        "nama_berkas_tidak_sesuai",
+        "desa_di_luar_kabupaten",
+        "kode_desa_tidak_dikenal",
+        "kabupaten_tidak_dikenal",
+        "lokasi_berkas_salah",
+    }
+)
 
 
 class LandingError(ValueError):
@@ -52,7 +65,8 @@ def _submission(landing: Path, kab_dir: Path, path: Path) -> InputFile:
                 f"Format berkas '{suffix or '(tanpa ekstensi)'}' tidak didukung; gunakan CSV atau XLSX.",
             )
         )
-    stem = path.stem.replace(".", "") if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", path.stem) else path.stem
+    stem = path.stem.strip()
+    stem = stem.replace(".", "") if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", stem) else stem
     kode_desa: str | None = stem if _DESA_STEM.match(stem) else None
     if kode_desa is None:
         problems.append(("nama_berkas_tidak_sesuai", "Nama berkas harus kode desa 10 digit, misalnya 5203012001.csv."))
@@ -61,6 +75,20 @@ def _submission(landing: Path, kab_dir: Path, path: Path) -> InputFile:
     elif not regions.desa_exists(kode_desa):
         problems.append(("kode_desa_tidak_dikenal", f"Kode desa {kode_desa} tidak ada dalam daftar Kemendagri."))
     return InputFile(str(path), _source_file(landing, path), "submission", kode_kab, kode_desa, fmt, tuple(problems))
+
+
+def _stray(landing: Path, path: Path) -> InputFile:
+    """A file directly under `submissions/`, outside any kabupaten folder: read and reported, never skipped."""
+    stem = path.stem.strip()
+    kode_kab = stem[:4] if _DESA_STEM.match(stem) and regions.is_kabupaten(stem[:4]) else UNKNOWN_KAB
+    item = _submission(landing, path.parent / kode_kab, path)
+    problem = (
+        "lokasi_berkas_salah",
+        f"Berkas {path.name} tidak berada di folder kabupaten/kota (submissions/<kode_kab>/<kode_desa>).",
+    )
+    return InputFile(
+        **{**item.to_dict(), "source_file": _source_file(landing, path), "problems": (*item.problems, problem)}
+    )
 
 
 def _ignored(path: Path) -> bool:
@@ -78,6 +106,8 @@ def discover_quarter(landing: Path | str, quarter: str) -> list[InputFile]:
 
     files: list[InputFile] = []
     submissions = root / "submissions"
+    for path in sorted(p for p in submissions.glob("*") if not _ignored(p)):
+        files.append(_stray(landing, path))
     for kab_dir in sorted(p for p in submissions.glob("*") if p.is_dir()):
         kab_ok = bool(_KAB_DIR.match(kab_dir.name)) and regions.is_kabupaten(kab_dir.name)
         for path in sorted(p for p in kab_dir.iterdir() if not _ignored(p)):
@@ -96,13 +126,16 @@ def discover_quarter(landing: Path | str, quarter: str) -> list[InputFile]:
                     }
                 )
             files.append(item)
-    for path in sorted((root / "dukcapil").glob("*.csv")):
+    for path in sorted(p for p in (root / "dukcapil").glob("*") if not _ignored(p)):
         problems: tuple[tuple[str, str], ...] = ()
-        if not regions.is_kabupaten(path.stem):
+        fmt = path.suffix.lower().lstrip(".") or "tanpa-ekstensi"
+        if fmt != "csv":
+            problems = (("format_tidak_didukung", f"Ekstrak Dukcapil {path.name}: harus berupa berkas CSV."),)
+        elif not regions.is_kabupaten(path.stem):
             problems = (
                 ("kabupaten_tidak_dikenal", f"Ekstrak Dukcapil {path.name}: nama berkas bukan kode kabupaten/kota."),
             )
-        files.append(InputFile(str(path), _source_file(landing, path), "dukcapil", path.stem, None, "csv", problems))
+        files.append(InputFile(str(path), _source_file(landing, path), "dukcapil", path.stem, None, fmt, problems))
 
     if not any(f.kind == "submission" for f in files):
         raise LandingError(f"No village submission files under {submissions}/<kode_kab>/.")

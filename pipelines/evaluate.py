@@ -5,6 +5,10 @@
 - Duplicate F1: over pairs of submission rows, "same person" predicted by a shared `person_key`,
   true by a shared generator `person_id`.
 - Per category: precision and recall of the set of (source_file, source_row) flagged with it.
+- `KEMUNGKINAN_PADAN` (the clerical-review band, a project addition the generator never expects) is scored
+  on what it claims instead: precision = share of review findings whose suggested NIK is the row's true
+  NIK; recall = share of rows with a true Dukcapil person whose true NIK the pipeline reaches at all,
+  linked or suggested to a clerk (docs/linkage.md).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from pipelines.contract import CATEGORIES
+from pipelines.contract import CATEGORIES, KEMUNGKINAN_PADAN
 from pipelines.warehouse.schema import discrepancy, row_outcome
 
 TRUTH_DIR = "_ground_truth"
@@ -58,9 +62,12 @@ def load_published(engine: Engine, quarter: str) -> tuple[pd.DataFrame, pd.DataF
     with engine.connect() as c:
         outcome = pd.read_sql(select(row_outcome).where(row_outcome.c.quarter == quarter), c)
         findings = pd.read_sql(
-            select(discrepancy.c.source_file, discrepancy.c.source_row, discrepancy.c.category).where(
-                discrepancy.c.quarter == quarter
-            ),
+            select(
+                discrepancy.c.source_file,
+                discrepancy.c.source_row,
+                discrepancy.c.category,
+                discrepancy.c.suggested_value,
+            ).where(discrepancy.c.quarter == quarter),
             c,
         )
     return outcome, findings
@@ -115,6 +122,7 @@ def evaluate(truth: pd.DataFrame, outcome: pd.DataFrame, findings: pd.DataFrame)
         e = {x for x in expected_set if x[2] == category}
         f = {x for x in found_set if x[2] == category}
         per_category[category] = score(len(e & f), len(f - e), len(e - f)).to_dict()
+    per_category[KEMUNGKINAN_PADAN] = _review_score(merged, findings, should, predicted, true_nik).to_dict()
 
     return {
         "rows": len(truth),
@@ -129,6 +137,27 @@ def evaluate(truth: pd.DataFrame, outcome: pd.DataFrame, findings: pd.DataFrame)
         ),
         "link_errors": _link_errors(merged, should, predicted, true_nik),
     }
+
+
+def _review_score(
+    merged: pd.DataFrame, findings: pd.DataFrame, should: pd.Series, predicted: pd.Series, true_nik: pd.Series
+) -> Score:
+    """The review band: are its suggestions right (precision), and does linking plus review reach every
+    row's true person (recall)? A perfect linker has no review band and scores 1.0 on both."""
+    key = ["source_file", "source_row"]
+    review = findings.loc[findings["category"] == KEMUNGKINAN_PADAN].reindex(columns=[*key, "suggested_value"])
+    review = review.assign(source_row=review["source_row"].astype(int), in_review=True).drop_duplicates(key)
+    joined = merged[key].merge(review, on=key, how="left")
+    suggested = joined["suggested_value"].to_numpy()
+    reviewed = joined["in_review"].eq(True).to_numpy()
+    right_suggestion = reviewed & should.to_numpy() & (suggested == true_nik.to_numpy())
+    linked_right = (should & predicted.notna() & (predicted == true_nik)).to_numpy()
+    reached = linked_right | right_suggestion
+    n_review, n_should = int(reviewed.sum()), int(should.sum())
+    precision = right_suggestion.sum() / n_review if n_review else 1.0
+    recall = reached.sum() / n_should if n_should else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(float(precision), float(recall), float(f1), n_should, n_review)
 
 
 def _link_errors(merged: pd.DataFrame, should: pd.Series, predicted: pd.Series, true_nik: pd.Series) -> dict[str, Any]:

@@ -32,12 +32,18 @@ def table_dataset(warehouse_url: str, table: str) -> Dataset:
     return (f"sqlite://{Path(url.database or 'warehouse.sqlite').resolve()}", f"main.{table}")
 
 
-def _numbers(data: Any, prefix: str = "") -> dict[str, float]:
+MAX_DEPTH = 3  # summaries nest per-area counts (kecamatan, desa) that belong in reports, not in events
+
+
+def _numbers(data: Any, prefix: str = "", depth: int = 0) -> dict[str, float]:
     """The numeric leaves of a summary, flattened: counts only, no strings, no lists."""
     out: dict[str, float] = {}
     if isinstance(data, dict):
+        if depth >= MAX_DEPTH:
+            return out
         for key, value in data.items():
-            out.update(_numbers(value, f"{prefix}{key}."))
+            if key != "areas":
+                out.update(_numbers(value, f"{prefix}{key}.", depth + 1))
     elif isinstance(data, bool):
         out[prefix.rstrip(".")] = float(data)
     elif isinstance(data, int | float):
@@ -70,6 +76,8 @@ def datasets_for(stage: str, ctx: RunContext, summary: dict[str, Any]) -> dict[s
     elif stage == "reports":
         inputs = [_file(root / "decide")]
         outputs = [_file(root / "reports" / str(summary.get("kode_kab", "")))]
+    elif stage == "deliver":
+        inputs = [_file(Path(ctx.reports_dir) / ctx.quarter)]
     elif stage == "publish":
         inputs = [_file(root / "decide")]
         outputs = [table_dataset(ctx.warehouse_url, t) for t in [*sorted(summary.get("tables", {})), "run"]]

@@ -147,11 +147,24 @@ def _drop_degree(match: re.Match[str]) -> str:
     return " " if "".join(g or "" for g in match.groups()) in _DEGREES else match.group(0)
 
 
+_CLEAN = re.compile(r"[A-Z]+(?: [A-Z]+)*")
+_SPECIAL_TOKENS = _PREFIX_TITLES | _DEGREES | _MUHAMMAD | _ABDUL
+
+
+def _already_normal(raw: str) -> bool:
+    """Most Dukcapil names are upper-case words in modern spelling: nothing to do (the common case, cheap)."""
+    if not _CLEAN.fullmatch(raw) or any(old in raw for old, _ in _OLD_SPELLINGS) or "NJ" in raw:
+        return False
+    return not any(token in _SPECIAL_TOKENS for token in raw.split(" "))
+
+
 @lru_cache(maxsize=1_000_000)
 def normalise_name(raw: str | None) -> str:
     """The normal form of one name: `Hj. Siti Aminah, S.Pd` -> `SITI AMINAH`; `Moh. Djoko` -> `MUHAMMAD JOKO`."""
     if raw is None or raw != raw:  # None or NaN
         return ""
+    if isinstance(raw, str) and _already_normal(raw):
+        return raw
     text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode().upper()
     text = text.split(",", 1)[0] if "," in text else text  # what follows a comma is a degree
     text = _DOTTED_DEGREE.sub(_drop_degree, text) if "." in text else text

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 import pipelines
@@ -167,33 +166,52 @@ def _file_reports(ctx: RunContext):
 @_timed("validate")
 def validate(ctx: RunContext) -> dict[str, Any]:
     from pipelines.validate import quality_gate, validate_dukcapil, validate_submissions
+    from pipelines.validate.suites import GxSession
 
     config = pipeline_config(ctx)
     out = ctx.stage_dir("validate")
-    raw = read_frame(ctx.root / "ingest" / "submissions.parquet")
+    # Both suites run in one GX session named after the Airflow run, which renders the run's Data Docs
+    # (counts only: no row ids, no values) into the run's work directory.
+    docs_dir = out / "data_docs"
+    shutil.rmtree(docs_dir, ignore_errors=True)  # a retried task must not show an earlier attempt's pages
+    session = GxSession(ctx.run_id, docs_dir)
+    # Read as Arrow-backed columns: validation works on Arrow arrays, so no Python string per value is made.
+    raw = pd.read_parquet(ctx.root / "ingest" / "submissions.parquet", dtype_backend="pyarrow")
     files = _file_reports(ctx)
     today = dt.date.today()
     sub = validate_submissions(
-        raw, files, run_name=ctx.run_id, today=today, results_path=out / "gx_dtks_submission.json"
+        raw,
+        files,
+        run_name=ctx.run_id,
+        today=today,
+        results_path=out / "gx_dtks_submission.json",
+        session=session,
     )
+    del raw
     write_frame(out / "rows.parquet", sub.rows)
     write_frame(out / "reasons.parquet", sub.reasons)
+    write_frame(out / "warnings.parquet", sub.warnings)
     duk = validate_dukcapil(
-        read_frame(ctx.root / "ingest" / "dukcapil.parquet"),
+        pd.read_parquet(ctx.root / "ingest" / "dukcapil.parquet", dtype_backend="pyarrow"),
         run_name=ctx.run_id,
         results_path=out / "gx_dukcapil_extract.json",
+        session=session,
     )
     write_frame(out / "persons.parquet", duk.persons)
     write_frame(out / "persons_excluded.parquet", duk.excluded)
     gate = quality_gate(sub.rows, files, config.quality_gate)
     write_json(out / "gate.json", gate)
-    return {"submissions": sub.summary, "dukcapil": duk.summary, "gate": gate}
+    data_docs = session.build_data_docs()
+    return {"submissions": sub.summary, "dukcapil": duk.summary, "gate": gate, "data_docs": data_docs}
 
 
 def check_quality_gate(ctx: RunContext) -> dict[str, Any]:
     gate = read_json(ctx.root / "validate" / "gate.json")
     if not gate["passed"]:
-        raise QualityGateFailed("Quality gate failed, the quarter is not published: " + " ".join(gate["problems"]))
+        raise QualityGateFailed(
+            "Quality gate failed, the quarter is not published (the previous publication stays): "
+            + " ".join(gate["problems"])
+        )
     return gate
 
 
@@ -246,6 +264,7 @@ def decide(ctx: RunContext) -> dict[str, Any]:
     write_frame(out / "quarantine.parquet", quarantine)
     write_frame(out / "link_candidate.parquet", candidates)
     write_frame(out / "duplicate_edge.parquet", edges)
+    write_frame(out / "validation_result.parquet", reasons.drop(columns=["row_id"]))
     return {
         "rows": len(row_outcome),
         "outcomes": row_outcome["outcome"].value_counts().to_dict(),
@@ -337,12 +356,16 @@ def _kabupaten_tables(ctx: RunContext, kode_kab: str) -> dict[str, pd.DataFrame]
     }
 
 
-@_timed("reports")
 def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
-    """The Dinsos workbook of one kabupaten and the feedback file of each of its villages (staged in the
-    run directory; `publish` moves them into the reports directory once the quarter is published)."""
+    """The Dinsos workbook of one kabupaten, the feedback file of each file its villages sent and the
+    kabupaten's HTML summary (staged in the run directory; `publish` moves them into the reports directory
+    once the quarter is published). Timed like the other stages, but its summary goes to
+    `reports/<kode_kab>/summary.json`: the kabupaten run as parallel tasks."""
     from pipelines.reports import write_kabupaten_workbook
+    from pipelines.reports.html_summary import render_kabupaten, write_html
+    from pipelines.reports.summary import count_kabupaten
 
+    start = time.perf_counter()
     tables = _kabupaten_tables(ctx, kode_kab)
     files = [
         r
@@ -363,7 +386,8 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
         columns=["source_file", "kode_desa", "status", "message"],
     )
     staged = ctx.stage_dir("reports") / kode_kab
-    staged.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(staged, ignore_errors=True)  # a retried task must not leave an earlier attempt's files
+    staged.mkdir(parents=True)
     workbook = write_kabupaten_workbook(
         staged / f"laporan_dtks_{kode_kab}_{ctx.quarter}.xlsx",
         kode_kab=kode_kab,
@@ -374,58 +398,90 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
         file_problems=file_problems,
         context=tables["context"],
     )
-    feedback = _write_feedback(ctx, kode_kab, tables, staged)
-    return {"kode_kab": kode_kab, "workbook": str(workbook), "desa_feedback_files": feedback}
+    quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
+    quarantine = quarantine[quarantine["source_file"].str.startswith(f"{ctx.quarter}/submissions/{kode_kab}/")]
+    feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa")
+    counts = count_kabupaten(
+        kode_kab,
+        row_outcome=tables["row_outcome"],
+        discrepancy=tables["discrepancy"],
+        quarantine=quarantine,
+        files=files,
+    )
+    html = write_html(
+        staged / f"ringkasan_{kode_kab}_{ctx.quarter}.html", render_kabupaten(counts, _run_info(ctx, kode_kab))
+    )
+    summary = {
+        "kode_kab": kode_kab,
+        "workbook": str(workbook),
+        "desa_feedback_files": feedback,
+        "files": {"workbook": workbook.name, "summary_html": html.name, "desa_dir": "desa"},
+        "counts": counts,
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+    write_json(staged / "summary.json", summary)
+    log.info("Stage reports (%s) done in %.1f s", kode_kab, summary["seconds"])
+    return summary
+
+
+def _run_info(ctx: RunContext, kode_kab: str | None = None):
+    """What the HTML summary says about the run: ids, start, time per finished stage, Dukcapil rows (of one
+    kabupaten, or of the run) and the quality gate."""
+    from pipelines.reports.html_summary import RunInfo
+
+    summaries = _stage_summaries(ctx)
+    run = read_json(ctx.root / "run.json") if (ctx.root / "run.json").exists() else {}
+    files = read_json(ctx.root / "ingest" / "files.json")
+    dukcapil = [f for f in files if f["kind"] == "dukcapil" and kode_kab in (None, f["kode_kab"])]
+    excluded = read_frame(ctx.root / "validate" / "persons_excluded.parquet", columns=["source_file"])
+    sources = {f["source_file"] for f in dukcapil}
+    return RunInfo(
+        run_id=ctx.run_id,
+        quarter=ctx.quarter,
+        code_version=ctx.code_version,
+        started_at=run.get("started_at"),
+        stage_seconds={
+            k: v.get("seconds")
+            for k, v in summaries.items()
+            if k != "publish" and (kode_kab is None or not k.startswith("reports"))
+        },
+        dukcapil_rows=sum(int(f.get("data_rows") or 0) for f in dukcapil),
+        dukcapil_excluded=int(excluded["source_file"].isin(sources).sum()),
+        gate=summaries.get("validate", {}).get("gate"),
+    )
 
 
 _STATUS_ID = {"ACCEPTED": "DITERIMA", "REJECTED": "DITOLAK", "UNREADABLE": "TIDAK TERBACA", "EMPTY": "KOSONG"}
 
 
-def _write_feedback(ctx: RunContext, kode_kab: str, tables: dict[str, pd.DataFrame], staged: Path) -> int:
-    from pipelines.reports import write_desa_feedback
+def _write_feedback(
+    ctx: RunContext,
+    tables: dict[str, pd.DataFrame],
+    quarantine: pd.DataFrame,
+    files: list[dict[str, Any]],
+    desa_dir: Path,
+) -> int:
+    """One feedback file per submitted file of the kabupaten, also for a file that could not be read (it
+    says why); a desa that sent a .csv and a .xlsx gets two files with distinct names."""
+    from pipelines.reports.feedback import feedback_file_names, feedback_rows, write_desa_feedback
 
-    outcome = tables["row_outcome"].merge(
-        tables["context"][["source_file", "source_row", "nik", "nama"]], on=["source_file", "source_row"], how="left"
-    )
-    disc = tables["discrepancy"]
-    categories = disc.groupby(["source_file", "source_row"])["category"].agg(lambda c: ";".join(dict.fromkeys(c)))
-    quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
-    reasons = quarantine.set_index(["source_file", "source_row"])["reasons"].map(
-        lambda r: " ".join(x["message"] for x in json.loads(r))
-    )
-    key = pd.MultiIndex.from_frame(outcome[["source_file", "source_row"]])
-    outcome["categories"] = categories.reindex(key).to_numpy()
-    outcome["reasons"] = reasons.reindex(key).to_numpy() if len(reasons) else None
-    outcome["merged_into"] = np.where(
-        outcome["merged_into_file"].notna(),
-        outcome["merged_into_file"].fillna("") + " baris " + outcome["merged_into_row"].astype("string").fillna(""),
-        None,
-    )
-    count = 0
-    for source_file, group in outcome.groupby("source_file", sort=True):
-        kode_desa = Path(source_file).stem
-        desa_dir = staged / "desa"
+    rows = feedback_rows(tables["row_outcome"], tables["context"], tables["discrepancy"], quarantine)
+    groups = {source_file: group for source_file, group in rows.groupby("source_file", sort=True)}
+    reports = {f["source_file"]: f for f in files}
+    names = feedback_file_names(sorted({*reports, *groups}), ctx.quarter)
+    for source_file, name in names.items():
+        report = reports.get(source_file, {})
         write_desa_feedback(
-            desa_dir / f"hasil_usulan_{kode_desa}_{ctx.quarter}.xlsx",
-            kode_desa=kode_desa,
+            desa_dir / name,
+            kode_desa=report.get("kode_desa") or Path(source_file).stem,
             quarter=ctx.quarter,
             run_id=ctx.run_id,
-            rows=group[
-                [
-                    "source_row",
-                    "nik",
-                    "nama",
-                    "outcome",
-                    "status_padan",
-                    "person_key",
-                    "merged_into",
-                    "categories",
-                    "reasons",
-                ]
-            ],
+            rows=groups.get(source_file, rows.iloc[0:0]),
+            source_file=source_file,
+            file_status=report.get("status"),
+            file_problems=[p["message"] for p in report.get("problems", [])],
         )
-        count += 1
-    return count
+    return len(names)
 
 
 def _stage_summaries(ctx: RunContext) -> dict[str, Any]:
@@ -439,6 +495,17 @@ def _stage_summaries(ctx: RunContext) -> dict[str, Any]:
     return out
 
 
+PUBLISHED_FILES = (
+    "row_outcome",
+    "dtks_snapshot",
+    "discrepancy",
+    "quarantine",
+    "link_candidate",
+    "duplicate_edge",
+    "validation_result",
+)
+
+
 @_timed("publish")
 def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
     from pipelines.warehouse import connect
@@ -448,7 +515,7 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
     decide_dir = ctx.root / "decide"
     tables = {
         name: read_frame(decide_dir / f"{name}.parquet")
-        for name in ("row_outcome", "dtks_snapshot", "discrepancy", "quarantine", "link_candidate", "duplicate_edge")
+        for name in PUBLISHED_FILES
     }
     summaries = _stage_summaries(ctx)
     files = read_json(ctx.root / "ingest" / "files.json")
@@ -466,6 +533,8 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
         },
         "linkage": linkage,
         "stage_seconds": {k: v.get("seconds") for k, v in summaries.items()},
+        "data_docs": summaries.get("validate", {}).get("data_docs"),
+        "paths": {"landing": ctx.landing, "reports": ctx.reports_dir, "work": str(ctx.root)},
     }
     engine = connect(ctx.warehouse_url)
     try:
@@ -478,7 +547,8 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
 
 
 def _deliver_reports(ctx: RunContext) -> list[str]:
-    """Move the staged reports into `<reports>/<quarter>/<kode_kab>/`, replacing the quarter's old ones."""
+    """Move the staged reports into `<reports>/<quarter>/<kode_kab>/`, replacing the quarter's old ones, and
+    write the run's HTML summary `<reports>/<quarter>/ringkasan_<quarter>.html`."""
     delivered = []
     for staged in sorted(p for p in (ctx.root / "reports").glob("*") if p.is_dir()):
         target = Path(ctx.reports_dir) / ctx.quarter / staged.name
@@ -488,7 +558,66 @@ def _deliver_reports(ctx: RunContext) -> list[str]:
         shutil.rmtree(target, ignore_errors=True)
         tmp.replace(target)
         delivered.append(str(target))
+    try:  # a summary page that cannot be drawn must not fail a publication that has happened
+        delivered.append(str(_write_run_summary(ctx)))
+    except Exception as exc:
+        from pipelines.privacy import mask_text
+
+        log.error("The run's HTML summary was not written: %s", mask_text(f"{type(exc).__name__}: {exc}"))
     return delivered
+
+
+def _kabupaten_reports(ctx: RunContext) -> dict[str, dict[str, Any]]:
+    return {p.parent.name: read_json(p) for p in sorted((ctx.root / "reports").glob("*/summary.json"))}
+
+
+def _run_summary_path(ctx: RunContext) -> Path:
+    return Path(ctx.reports_dir) / ctx.quarter / f"ringkasan_{ctx.quarter}.html"
+
+
+def _write_run_summary(ctx: RunContext) -> Path:
+    from pipelines.reports.html_summary import render_run, write_html
+    from pipelines.reports.summary import combine
+
+    total = combine([r["counts"] for r in _kabupaten_reports(ctx).values() if "counts" in r])
+    return write_html(_run_summary_path(ctx), render_run(total, _run_info(ctx)))
+
+
+@_timed("deliver")
+def deliver(ctx: RunContext, send: Callable | None = None) -> dict[str, Any]:
+    """E-mail each kabupaten's published reports to its recipients (`delivery` settings), only after this
+    run published. The record of who got what (or the masked error) goes to `deliver/delivery.json`, which
+    `finish` reports; a message that failed makes the stage raise (the task retries; what was sent is not
+    sent again), and the publication stands either way. `send` replaces the Airflow SMTP connection."""
+    from pipelines.reports.delivery import deliver_reports, not_published_record
+    from pipelines.reports.summary import combine
+
+    meta = {"run_id": ctx.run_id, "quarter": ctx.quarter, "code_version": ctx.code_version}
+    out = ctx.stage_dir("deliver")
+    if not (ctx.root / "published.json").exists():
+        record = write_json(out / "delivery.json", not_published_record(meta))
+        return {"status": read_json(record)["status"]}
+    kabupaten = _kabupaten_reports(ctx)
+    summary_html = _run_summary_path(ctx)
+    total = combine([r["counts"] for r in kabupaten.values() if "counts" in r])
+    record = deliver_reports(
+        settings=pipeline_config(ctx).delivery,
+        meta=meta,
+        reports_dir=Path(ctx.reports_dir) / ctx.quarter,
+        kabupaten={k: r for k, r in kabupaten.items() if "counts" in r},
+        run_summary=(summary_html, total) if summary_html.exists() else None,
+        work_dir=out,
+        send=send,
+    )
+    return {"status": record["status"], "messages": {m["key"]: m["status"] for m in record["messages"]}}
+
+
+def _delivery_result(ctx: RunContext, published: bool) -> dict[str, Any] | None:
+    """What `finish` says about the e-mails: the delivery record, or that the deliver stage did not run."""
+    path = ctx.root / "deliver" / "delivery.json"
+    if path.exists():
+        return read_json(path)
+    return {"status": "NOT_RUN", "messages": []} if published else None
 
 
 def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None, error: str | None) -> dict[str, Any]:
@@ -524,7 +653,10 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
         "warehouse": _redact_url(ctx.warehouse_url),
         "reports_dir": str(Path(ctx.reports_dir) / ctx.quarter),
         "summaries": summaries,
+        "delivery": _delivery_result(ctx, published),
     }
+    if result["delivery"] and result["delivery"]["status"] == "FAILED":
+        log.warning("Quarter %s is published, but report e-mails failed: see `delivery` in the result", ctx.quarter)
     write_json(ctx.root / "result.json", result)
     return result
 
@@ -565,6 +697,12 @@ def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | N
     return {**run, "kabupaten": summary["kabupaten"]}
 
 
+def stage_summary(run: dict[str, Any], stage: str) -> dict[str, Any]:
+    """A finished stage's summary, as written to `<run>/<stage>/summary.json`."""
+    path = RunContext.from_dict(run["context"]).root / stage / "summary.json"
+    return read_json(path) if path.exists() else {}
+
+
 def _record_error(ctx: RunContext, stage: str, exc: BaseException) -> None:
     from pipelines.privacy import mask_text
 
@@ -584,6 +722,7 @@ def run_stage(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
         "decide": decide,
         "reports": reports,
         "publish": lambda c: publish(c, run.get("started_at")),
+        "deliver": deliver,
     }
     try:
         return functions[stage](ctx, *args)

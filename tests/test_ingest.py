@@ -149,3 +149,35 @@ def test_rows_frame_has_every_contract_column(tmp_path):
     rows, _ = ingest(tmp_path, {"5203012001.csv": f"{HEADER}\n{ROW}\n".encode()})
     assert {"id_dtks", "program", "alasan_nonaktif"} <= set(rows.columns)
     assert pd.isna(rows.loc[0, "program"])
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "lossy"),
+    [
+        (3201011508950000.0, "3.20101150895E+15", True),  # Excel kept 15 digits: the 16th is gone
+        (3201011508950001, "3201011508950001", True),  # all 16 digits, not from Excel: kept, noted
+        (5203012001.0, "5203012001", False),
+        (29448, "29448", False),
+        (dt.datetime(1980, 8, 15), "1980-08-15", False),
+        (None, "", False),
+    ],
+)
+def test_xlsx_cell_text(value, text, lossy):
+    from pipelines.ingest.readers import _cell_text
+
+    assert _cell_text(value) == (text, lossy)
+
+
+def test_utf16_and_renamed_files_are_read_with_a_note():
+    from pipelines.ingest.readers import read_table
+
+    utf16 = read_csv_bytes(b"\xff\xfe" + f"{HEADER}\n{ROW}\n".replace(",", "\t").encode("utf-16-le"))
+    assert utf16.delimiter == "\t" and utf16.rows[0][3] == "LALU AHMAD" and utf16.notes[0][0] == "encoding_bukan_utf8"
+    as_text = read_table(f"{HEADER}\n{ROW}\n".encode(), "xlsx")
+    assert as_text.rows[0][3] == "LALU AHMAD" and as_text.notes[0][0] == "format_tidak_sesuai_nama"
+
+
+def test_runaway_quote_keeps_every_line_and_rejects():
+    broken = ROW.replace("LALU AHMAD", '"LALU AHMAD')
+    table = read_csv_bytes(f"{HEADER}\n{ROW}\n{broken}\n{ROW}\n".encode())
+    assert len(table.rows) == 3 and table.rejection[0] == "tanda_petik_tidak_tertutup"

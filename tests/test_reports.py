@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import re
 import zipfile
+from html import escape
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pandas as pd
 import pytest
 
 from pipelines import contract as c
+from pipelines.config import DeliverySettings, load_config
 from pipelines.regions import desa_of_kabupaten, region_name
+from pipelines.reports import feedback as fb
 from pipelines.reports import guidance as g
 from pipelines.reports import write_desa_feedback, write_kabupaten_workbook
-from pipelines.reports.feedback import merged_reference
+from pipelines.reports.feedback import desa_reason, feedback_file_names, merged_reference
+from pipelines.reports.html_summary import RunInfo, render_kabupaten, render_run, write_html
+from pipelines.reports.mail import kabupaten_message
+from pipelines.reports.summary import combine, count_kabupaten
 from pipelines.reports.workbook import FILE_PROBLEMS_SHEET, SUMMARY_SHEET
 
 KAB = "5203"
@@ -463,3 +472,257 @@ def test_every_category_has_indonesian_guidance():
     assert set(g.STATUS_PADAN_LABELS) == set(c.STATUS_PADAN)
     assert g.quarter_label("2026Q1") == "Triwulan I 2026"
     assert g.guidance_for("BELUM_ADA").actions  # unknown categories get a generic text
+
+
+def test_new_category_gets_its_sheet_and_wording(tmp_path, inputs):
+    """A category another stage adds (here the NIK's encoded birth date against the row) is handled like
+    the contract's: its own sheet with Indonesian guidance, a summary row and a column per desa."""
+    new = "BIODATA_TIDAK_SESUAI_NIK"
+    extra = pd.DataFrame(
+        [(D1, sf(D1), "1", "5203014101900001", new, "tanggal lahir pada NIK: 1990-01-41", None)],
+        columns=inputs["discrepancy"].columns,
+    )
+    disc = pd.concat([inputs["discrepancy"], extra], ignore_index=True)
+    wb = openpyxl.load_workbook(write(tmp_path, **{**inputs, "discrepancy": disc}))
+    assert new in wb.sheetnames and wb.sheetnames[-1] == FILE_PROBLEMS_SHEET
+    guide = g.guidance_for(new)
+    assert guide.title == "Biodata tidak sesuai dengan NIK"
+    assert row_starting(wb[new], "Arti")[1] == guide.meaning
+    assert [r["Baris"] for r in table(wb[new], "Kecamatan")] == [1]
+    by_code = {r["Kode kategori"]: r for r in table(wb[SUMMARY_SHEET], "Kategori")}
+    assert by_code[new]["Jumlah"] == 1
+    per_desa = {r["Kode desa"]: r for r in table(wb[SUMMARY_SHEET], "Kecamatan")}
+    assert per_desa[D1][guide.short] == 1
+
+
+# --- desa feedback: what the pipeline passes in -------------------------------------------------------
+
+
+def test_feedback_file_names_never_collide():
+    files = [sf(D1), sf(D1, "xlsx"), sf(D2), f"{QUARTER}/submissions/{KAB}/nama aneh!.csv"]
+    names = feedback_file_names(files, QUARTER)
+    assert names[sf(D2)] == f"hasil_usulan_{D2}_{QUARTER}.xlsx"  # one file: the usual name
+    assert names[sf(D1)] == f"hasil_usulan_{D1}_csv_{QUARTER}.xlsx"
+    assert names[sf(D1, "xlsx")] == f"hasil_usulan_{D1}_xlsx_{QUARTER}.xlsx"
+    assert names[files[3]] == f"hasil_usulan_nama_aneh__{QUARTER}.xlsx"
+    assert len(set(names.values())) == len(files)
+    upper = feedback_file_names([sf(D1), sf(D1).replace(".csv", ".CSV")], QUARTER)
+    assert len({n.lower() for n in upper.values()}) == 2
+
+
+def test_desa_reason_never_shows_another_persons_data():
+    detail = "nama (usulan: SITI; Dukcapil: RINA WATI); tanggal_lahir (usulan: 1990-01-01; Dukcapil: 1971-02-03)"
+    reason = desa_reason(c.IDENTITAS_TIDAK_SESUAI, detail)
+    assert reason == "Berbeda dengan data Dukcapil: nama, tanggal lahir."
+    assert "RINA" not in reason and "1971" not in reason
+    assert desa_reason(c.MENINGGAL, "Tercatat meninggal di Dukcapil pada 2024-05-06").endswith("2024-05-06")
+    assert desa_reason("KATEGORI_BARU", "apa saja") is None  # unknown categories: title and advice only
+
+
+def test_feedback_rows_join_outcomes_findings_and_quarantine(inputs):
+    quarantine = pd.DataFrame(
+        {
+            "source_file": [sf(D1)],
+            "source_row": ["3"],
+            "reasons": [
+                json.dumps(
+                    [
+                        {
+                            "category": c.DATA_TIDAK_LENGKAP,
+                            "field": "tanggal_lahir",
+                            "message": "Tanggal lahir wajib diisi.",
+                        },
+                        {"category": c.NIK_TIDAK_VALID, "field": "nik", "message": "NIK kosong."},
+                    ]
+                )
+            ],
+        }
+    )
+    ro = inputs["row_outcome"].assign(merged_into_file=None, merged_into_row=None)
+    ro.loc[3, ["merged_into_file", "merged_into_row"]] = [sf(D1), 1]
+    ctx = inputs["context"].assign(nik=["5203014101900001", "5203014101900099", "5203014101900001", "5203014101900005"])
+    rows = fb.feedback_rows(ro, ctx, inputs["discrepancy"], quarantine).set_index(["source_file", "source_row"])
+    assert len(rows) == len(ro)  # every submitted row, once
+    assert rows.loc[(sf(D1), "3"), "reasons"] == "Tanggal lahir wajib diisi. NIK kosong."  # quarantine reasons once
+    assert rows.loc[(sf(D1), "3"), "categories"] == f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}"
+    assert rows.loc[(sf(D2), "1"), "merged_into"] == f"{sf(D1)} baris 1"
+    assert rows.loc[(sf(D1), "2"), "reasons"] == "NIK berbeda KK berbeda"
+    assert rows.loc[(sf(D1), "1"), "nama"] == "SITI AMINAH"
+    assert pd.isna(rows.loc[(sf(D3), "1"), "nama"])  # no context: empty, not an error
+
+
+def test_feedback_names_the_file_and_its_problem(tmp_path, feedback_rows):
+    path = write_desa_feedback(
+        tmp_path / "x.xlsx",
+        kode_desa=D1,
+        quarter=QUARTER,
+        run_id=RUN,
+        rows=pd.DataFrame(),
+        source_file=sf(D1, "xlsx"),
+        file_status="UNREADABLE",
+        file_problems=["Berkas XLSX rusak atau bukan XLSX."],
+    )
+    ws = openpyxl.load_workbook(path)["Hasil Usulan"]
+    assert row_starting(ws, "Berkas usulan")[1] == f"{D1}.xlsx"
+    assert row_starting(ws, "Status berkas")[1] == "Tidak dapat dibaca. Berkas XLSX rusak atau bukan XLSX."
+    assert "Tidak ada baris usulan" in row_starting(ws, "Ringkasan")[1]
+    # a merged row of the desa's .xlsx that points at its .csv names the other file
+    rows = feedback_rows_for_merge(feedback_rows)
+    path = write_desa_feedback(
+        tmp_path / "y.xlsx", kode_desa=D1, quarter=QUARTER, run_id=RUN, rows=rows, source_file=sf(D1, "xlsx")
+    )
+    by_row = {r["Baris"]: r for r in table(openpyxl.load_workbook(path)["Hasil Usulan"], "Baris")}
+    assert by_row[2]["Digabung dengan"] == f"baris 1 pada berkas {D1}.csv"
+    assert merged_reference(f"{sf(D1, 'xlsx')} baris 4", D1, sf(D1, "xlsx")) == "baris 4"
+
+
+def feedback_rows_for_merge(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.assign(merged_into=rows["merged_into"].str.replace(":", " baris ", regex=False))
+
+
+# --- counts, HTML summary, e-mail content -------------------------------------------------------------
+
+
+def kab_counts(inputs: dict[str, pd.DataFrame]) -> dict:
+    files = [
+        {"source_file": sf(D1), "kode_desa": D1, "status": "ACCEPTED", "format": "csv", "problems": []},
+        {"source_file": sf(D2), "kode_desa": D2, "status": "ACCEPTED", "format": "csv", "problems": []},
+        {"source_file": sf(D3), "kode_desa": D3, "status": "ACCEPTED", "format": "csv", "problems": []},
+        {
+            "source_file": sf(D3, "xlsx"),
+            "kode_desa": D3,
+            "status": "UNREADABLE",
+            "format": "xlsx",
+            "problems": [{"code": "rusak", "message": "Berkas rusak; NIK 5203014101900001 di sel A2."}],
+        },
+    ]
+    quarantine = pd.DataFrame(
+        {
+            "source_file": [sf(D1)],
+            "source_row": ["3"],
+            "reasons": [json.dumps([{"category": c.DATA_TIDAK_LENGKAP, "field": "tanggal_lahir", "message": "x"}])],
+        }
+    )
+    return count_kabupaten(
+        KAB,
+        row_outcome=inputs["row_outcome"],
+        discrepancy=inputs["discrepancy"],
+        quarantine=quarantine,
+        files=files,
+    )
+
+
+def test_counts_equal_inputs(inputs):
+    counts = kab_counts(inputs)
+    ro, disc = inputs["row_outcome"], inputs["discrepancy"]
+    assert counts["rows"] == len(ro) and counts["name"] == region_name(KAB)
+    assert counts["outcomes"] == {o: int((ro["outcome"] == o).sum()) for o in c.OUTCOMES}
+    assert counts["status_padan"][c.PADAN] == (ro["status_padan"] == c.PADAN).sum()
+    assert list(counts["findings"]) == list(c.CATEGORIES)
+    assert counts["findings"][c.GANDA] == 2 and counts["findings_total"] == len(disc)
+    assert counts["rows_with_findings"] == len(disc[["source_file", "source_row"]].drop_duplicates())
+    keruak = counts["areas"][D1[:6]]
+    assert keruak["rows"] == 5 and keruak["findings"][c.GANDA] == 2
+    assert sum(a["rows"] for a in counts["areas"].values()) == len(ro)
+    assert counts["quarantine_reasons"] == [{"category": c.DATA_TIDAK_LENGKAP, "field": "tanggal_lahir", "rows": 1}]
+    assert counts["files"] == 4 and counts["desa_with_files"] == 3
+    assert counts["file_statuses"] == {"ACCEPTED": 3, "UNREADABLE": 1}
+    assert counts["file_problems"][0]["messages"] == ["Berkas rusak; NIK 5203********0001 di sel A2."]
+    json.dumps(counts)  # travels as a stage summary
+
+    twice = combine([counts, counts])
+    assert twice["rows"] == 2 * len(ro) and twice["findings"][c.GANDA] == 4
+    assert twice["quarantine_reasons"][0]["rows"] == 2 and twice["kabupaten"] == 2
+    assert list(twice["areas"]) == [KAB]
+
+
+def assert_self_contained(page: str) -> None:
+    lowered = page.lower()
+    for forbidden in ("<script", "http://", "https://", "src=", "href=", "@import", "url(", "<link", "<iframe"):
+        assert forbidden not in lowered, forbidden
+    assert "default-src 'none'" in page  # the browser may load nothing at all
+    assert '<html lang="id">' in page and '<meta charset="utf-8">' in page
+
+
+def assert_no_personal_data(page: str, inputs: dict[str, pd.DataFrame]) -> None:
+    assert not re.search(r"(?<!\d)\d{16}(?!\d)", page), "a 16-digit number (NIK/KK) in the page"
+    for name in inputs["context"]["nama"]:
+        assert name not in page
+
+
+def test_html_summary_of_a_kabupaten(inputs, tmp_path):
+    counts = kab_counts(inputs)
+    info = RunInfo(RUN, QUARTER, "0.1.0+gabc", "2026-10-01T02:03:04+00:00", {"ingest": 1.2, "link": 75.0})
+    page = render_kabupaten(counts, info)
+    assert_self_contained(page)
+    assert_no_personal_data(page, inputs)
+    for text in (
+        "Ringkasan Hasil Pemutakhiran dan Pemadanan Data DTKS",
+        region_name(KAB),
+        "Triwulan III 2026",
+        RUN,
+        "0.1.0+gabc",
+        "Hasil pemrosesan baris usulan",
+        "Status padan dengan Dukcapil",
+        "Temuan per kategori",
+        "per kecamatan",
+        region_name(D1[:6]),
+        "Alasan karantina",
+        "Berkas bermasalah",
+        "tidak dapat dibaca",
+        "Waktu per tahap",
+        "1 menit 15 detik",
+        g.GUIDANCE[c.GANDA].title,
+    ):
+        assert escape(text) in page, text
+    svgs = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(svgs) >= 6
+    for svg in svgs:
+        ElementTree.fromstring(svg)  # well-formed
+    assert escape("Digabung sebagai data ganda") in page and ">7<" in page  # rows in
+    path = write_html(tmp_path / "k.html", page)
+    assert path.read_text(encoding="utf-8") == page
+
+
+def test_html_summary_of_the_run(inputs):
+    counts = kab_counts(inputs)
+    gate = {"passed": True, "quarter_quarantine_share": 0.0123}
+    info = RunInfo(RUN, QUARTER, "v", None, {"decide": 3.0}, dukcapil_rows=1_040_000, dukcapil_excluded=12, gate=gate)
+    page = render_run(combine([counts]), info)
+    assert_self_contained(page)
+    assert_no_personal_data(page, inputs)
+    for text in ("1 kabupaten/kota", "per kabupaten/kota", "52.03", "1.040.000", "lulus", "1,2%", sf(D3, "xlsx")):
+        assert escape(text) in page, text
+
+
+def test_kabupaten_message(inputs, tmp_path):
+    counts = kab_counts(inputs)
+    files = [tmp_path / "laporan_dtks_5203_2026Q3.xlsx", tmp_path / "ringkasan_5203_2026Q3.html"]
+    message = kabupaten_message(
+        counts,
+        run_id=RUN,
+        quarter=QUARTER,
+        code_version="v",
+        to=["a@lotim.go.id"],
+        cc=["a@lotim.go.id", "prov@ntb.go.id"],
+        attachments=files,
+        feedback_note="Berkas hasil usulan desa tersedia di folder laporan.",
+        msgid_domain="ntb.go.id",
+    )
+    assert message.subject == "[DTKS] Laporan hasil pemutakhiran Triwulan III 2026 (2026Q3) - Kabupaten Lombok Timur"
+    assert message.cc == ("prov@ntb.go.id",)  # nobody twice
+    for text in ("Yth. Tim Data Dinas Sosial", "telah diterbitkan", "Dikarantina", "data pribadi", RUN, files[0].name):
+        assert escape(text) in message.html, text
+    assert message.headers["X-DTKS-Run-Id"] == RUN and message.headers["Message-ID"].endswith("@ntb.go.id>")
+    assert_no_personal_data(message.html, inputs)
+
+
+def test_delivery_settings_are_checked():
+    settings = DeliverySettings(recipients={5203: "a@lotim.go.id; b@lotim.go.id", "52.01": ["c@lobar.go.id"]})
+    assert settings.recipients == {"5203": ("a@lotim.go.id", "b@lotim.go.id"), "5201": ("c@lobar.go.id",)}
+    assert settings.smtp_conn_id == "smtp_default" and settings.enabled and not settings.attach_desa_feedback
+    for bad in ({"recipients": {"52": ["a@b"]}}, {"cc": ["bukan-alamat"]}, {"max_attachment_mb": 0}):
+        with pytest.raises(ValueError, match="delivery"):
+            DeliverySettings(**bad)
+    merged = load_config({"delivery": {"recipients": {"5203": ["a@lotim.go.id"]}, "cc": "p@ntb.go.id"}}).delivery
+    assert merged.recipients["5203"] == ("a@lotim.go.id",) and merged.cc == ("p@ntb.go.id",)

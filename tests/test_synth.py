@@ -417,6 +417,12 @@ def _expected_from_files(rows: pd.DataFrame, dukcapil_niks: set[str]) -> pd.Seri
     d_desa = rows["d_NO_PROP"] + rows["d_NO_KAB"] + rows["d_NO_KEC"] + rows["d_NO_KEL"]
     in_dukcapil = rows["nik"].isin(dukcapil_niks)
     right = rows["nik"] == rows["true_nik"]
+    # What a valid NIK encodes (DDMMYY, day + 40 for women) against the row's birth date and sex.
+    nik_day = rows["nik"].str.slice(6, 8).where(valid, "00").astype(int)
+    nik_date = (nik_day % 40).astype(str).str.zfill(2) + rows["nik"].str.slice(8, 12)
+    row_date = birth.str.slice(8, 10) + birth.str.slice(5, 7) + birth.str.slice(2, 4)
+    nik_sex = nik_day.gt(40).map({True: "P", False: "L"})
+    biodata = valid & (((birth != "") & (nik_date != row_date)) | (sex.notna() & (sex != nik_sex)))
     flags = {
         "DATA_TIDAK_LENGKAP": incomplete,
         "FORMAT_TIDAK_VALID": bad,
@@ -430,6 +436,7 @@ def _expected_from_files(rows: pd.DataFrame, dukcapil_niks: set[str]) -> pd.Seri
         "PINDAH_DOMISILI": live & known & (kode.str.replace(".", "") != d_desa),
         "NIK_TIDAK_DITEMUKAN": live & ~known & valid & ~in_dukcapil,
         "GANDA": live & repeated,
+        "BIODATA_TIDAK_SESUAI_NIK": live & biodata,
     }
     frame = pd.DataFrame(flags)
     return frame.apply(lambda r: ";".join(sorted(k for k, v in r.items() if v)), axis=1)

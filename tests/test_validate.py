@@ -64,11 +64,15 @@ def test_canonical_forms():
 
 
 def test_suites_are_valid_json_and_complete():
+    intake = (expectations_dir().parent / "docs" / "intake.md").read_text(encoding="utf-8")
     for name in ("dtks_submission", "dukcapil_extract"):
         suite = json.loads((expectations_dir() / f"{name}.json").read_text())
         assert suite["name"] == name
         for e in suite["expectations"]:
             assert {"category", "field", "action", "message"} <= set(e["meta"]), e
+            assert e["meta"]["action"] in ("quarantine", "finding", "exclude", "warning"), e
+            # docs/intake.md lists every rule with its category and message.
+            assert f"`{e['type']}`" in intake and e["meta"]["category"] in intake, e["type"]
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +163,85 @@ def test_dukcapil_duplicates_and_bad_niks_are_set_aside():
     assert result.persons["NIK"].tolist() == ["5203015203850002"]
     assert sorted(result.excluded["source_row"]) == [1, 2, 3]
     assert result.persons.loc[0, "kode_desa"] == "5203012001"
+
+
+def test_warnings_are_counted_not_reasons():
+    gone = GOOD["nik"][:4] + "99" + GOOD["nik"][6:]  # kecamatan 520399: not in today's list (pemekaran)
+    result = validate_submissions(frame({"nik": gone}), FILES, run_name="r", today=dt.date(2026, 11, 23))
+    assert result.reasons.empty and not result.rows["quarantined"].any()
+    label = "expect_column_values_to_have_current_kecamatan_code:nik"
+    assert result.summary["warnings"] == {label: 1}
+    assert result.warnings["expectation"].tolist() == [label]
+
+
+def test_nik_biodata_finding_names_the_fields_and_skips_quarantined_rows():
+    raw = frame(
+        {"tanggal_lahir": "16/08/1980"},  # NIK says 15-08-80
+        {"jenis_kelamin": "P"},  # NIK says male
+        {"tanggal_lahir": "15/08/1880"},  # the century is not encoded, but 1880 is implausible: quarantine only
+    )
+    result = validate_submissions(raw, FILES, run_name="r", today=dt.date(2026, 11, 23))
+    biodata = result.reasons[result.reasons["category"] == "BIODATA_TIDAK_SESUAI_NIK"].set_index("row_id")
+    assert sorted(biodata.index) == [0, 1]
+    assert biodata.loc[0, "field"] == "tanggal_lahir" and "15-08-..80" in biodata.loc[0, "message"]
+    assert biodata.loc[1, "field"] == "jenis_kelamin" and "laki-laki" in biodata.loc[1, "message"]
+    assert result.rows["quarantined"].tolist() == [False, False, True]
+
+
+def test_arrow_backed_input_validates_like_object_input():
+    raw = frame({}, {"nik": "3.20101E+15"}, {"nama": "=1+1"}, {"tanggal_lahir": "29448"})
+    plain = validate_submissions(raw.copy(), FILES, run_name="r", today=dt.date(2026, 11, 23))
+    arrow = validate_submissions(
+        raw.astype({c: "string[pyarrow]" for c in SUBMISSION_COLUMNS}), FILES, run_name="r", today=dt.date(2026, 11, 23)
+    )
+    pd.testing.assert_frame_equal(plain.reasons, arrow.reasons)
+    pd.testing.assert_frame_equal(plain.rows, arrow.rows)
+    assert plain.rows.loc[3, "tanggal_lahir"] == "1980-08-15"
+    assert plain.summary["repairs"] == {"kode_desa:spasi_titik_dalam_angka": 4, "tanggal_lahir:nomor_seri_excel": 1}
+
+
+def test_data_docs_hold_no_personal_data(tmp_path):
+    from pipelines.validate.suites import GxSession
+
+    raw = frame({}, {"nik": "5203013508800001", "nama": "Siti Rahmawati"}, {"no_kk": "52030101"})
+    session = GxSession("manual__docs", tmp_path / "docs")
+    validate_submissions(raw, FILES, run_name="manual__docs", today=dt.date(2026, 11, 23), session=session)
+    index = session.build_data_docs()
+    assert index and index.endswith("index.html")
+    pages = [p.read_text(encoding="utf-8") for p in (tmp_path / "docs").rglob("*.html")]
+    assert len(pages) >= 3 and any("manual__docs" in p for p in pages)
+    text = "\n".join(pages)
+    for value in (
+        "5203013508800001",
+        "5203011508800001",
+        "5203010101150001",
+        "52030101",
+        "SITI RAHMAWATI",
+        "LALU AHMAD",
+    ):
+        assert value not in text, value
+    assert "1980-08-15" not in text
+
+
+def test_gate_ignores_rejected_files_but_counts_them():
+    rows = pd.DataFrame(
+        {
+            "source_file": ["a.csv"] * 30 + ["b.csv"] * 30 + ["c.csv"] * 10,
+            "quarantined": [True] * 9 + [False] * 21 + [False] * 30 + [True] * 10,
+        }
+    )
+    reports = [
+        FileReport("a.csv", "submission", "5203", "5203012001", "csv"),
+        FileReport("b.csv", "submission", "5203", "5203012002", "csv"),
+        FileReport("c.csv", "submission", "5203", "5203012003", "csv", status=REJECTED),
+    ]
+    gate = quality_gate(rows, reports, QualityGate(max_quarter_quarantine_share=0.2))
+    # a.csv: 30% > 20%; the quarter: 9 of 60 accepted rows (c.csv's rejected rows do not count).
+    assert gate["files_over_limit"] == ["a.csv"] and gate["file_shares_over_limit"] == {"a.csv": 0.3}
+    assert gate["quarter_quarantine_share"] == 0.15 and gate["files_not_accepted"] == ["c.csv"]
+    assert "a.csv (30.0% of 30 rows)" in gate["problems"][0] and len(gate["problems"]) == 1
+    relaxed = QualityGate(max_file_quarantine_share=1.0, max_quarter_quarantine_share=1.0, max_rejected_file_share=0.3)
+    strict = quality_gate(rows, reports, relaxed)
+    assert not strict["passed"] and strict["problems"] == [
+        "1 of 3 submission files (33%) were rejected or unreadable (limit 30%): c.csv."
+    ]

@@ -24,7 +24,7 @@ from pipelines.contract import (
     SUBMISSION_COLUMNS,
     SUBMISSION_REQUIRED,
 )
-from pipelines.discover import InputFile
+from pipelines.discover import REJECTING_PROBLEMS, InputFile
 from pipelines.ingest.readers import RawTable, UnreadableFile, read_table
 
 # File statuses in the run record.
@@ -34,6 +34,26 @@ UNREADABLE = "UNREADABLE"  # not readable at all: no rows
 EMPTY = "EMPTY"  # readable, no data rows
 
 _HEADER_SPACE = re.compile(r"[\s\u00a0\-]+")
+# Where a header row is looked for when the first row is not one (a title above the table, say).
+_HEADER_SEARCH_ROWS = 10
+# A file is rejected as a whole when more than this share of its rows name another village.
+_FOREIGN_ROWS_SHARE = 0.5
+# Headers operators often write instead of the contract's names: named in the rejection message as a hint.
+_HEADER_HINTS = {
+    "tgl_lahir": "tanggal_lahir",
+    "tanggal_lahir_(dd/mm/yyyy)": "tanggal_lahir",
+    "jk": "jenis_kelamin",
+    "l/p": "jenis_kelamin",
+    "nomor_kk": "no_kk",
+    "no_kartu_keluarga": "no_kk",
+    "kk": "no_kk",
+    "nama_lengkap": "nama",
+    "shdk": "hubungan_keluarga",
+    "hubungan": "hubungan_keluarga",
+    "status": "status_usulan",
+    "kode_wilayah": "kode_desa",
+    "kode_kelurahan": "kode_desa",
+}
 
 
 @dataclass
@@ -78,7 +98,19 @@ def _read(item: InputFile, report: FileReport) -> RawTable | None:
     report.encoding, report.delimiter = table.encoding, table.delimiter
     for code, message in table.notes:
         report.add(code, message)
+    if table.rejection is not None:
+        report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
+        report.add(*table.rejection)
     return table
+
+
+def _header_elsewhere(table: RawTable) -> int | None:
+    """The file row (1 = first) of a row among the first few that holds every required column, if any."""
+    for n, row in enumerate(table.rows[:_HEADER_SEARCH_ROWS], start=2):
+        keys = {header_key(v) for v in row}
+        if all(c in keys for c in SUBMISSION_REQUIRED):
+            return n
+    return None
 
 
 def _submission_columns(table: RawTable, report: FileReport) -> dict[str, int]:
@@ -94,8 +126,35 @@ def _submission_columns(table: RawTable, report: FileReport) -> dict[str, int]:
         report.add("kolom_ganda", f"Kolom muncul lebih dari sekali: {', '.join(doubled)}.")
     if missing:
         report.status, report.rejection_category = REJECTED, DATA_TIDAK_LENGKAP
-        report.add("kolom_wajib_tidak_ada", f"Kolom wajib tidak ada: {', '.join(missing)}.")
+        message = f"Kolom wajib tidak ada: {', '.join(missing)}."
+        hints = [f"'{h}' untuk {_HEADER_HINTS[header_key(h)]}" for h in table.header if header_key(h) in _HEADER_HINTS]
+        if hints:
+            message += f" Judul kolom harus persis seperti templat (ditemukan {', '.join(hints)})."
+        elsewhere = _header_elsewhere(table)
+        if elsewhere is not None:
+            message += f" Judul kolom ditemukan di baris {elsewhere}; judul kolom harus berada di baris pertama."
+        report.add("kolom_wajib_tidak_ada", message)
     return positions
+
+
+def _check_rows_name_the_file(item: InputFile, frame: pd.DataFrame, report: FileReport) -> None:
+    """A file whose rows mostly name another village than its file name is rejected: which one is right
+    cannot be told. A few such rows are quarantined one by one by validation instead."""
+    from pipelines.validate.clean import clean_digits
+
+    if report.status != ACCEPTED or item.kode_desa is None or frame.empty:
+        return
+    codes = pd.Series(clean_digits(frame["kode_desa"]).to_numpy(), dtype=object)
+    formed = codes[codes.astype("string").str.fullmatch(r"\d{10}").fillna(False).astype(bool)]
+    foreign = formed[formed != item.kode_desa]
+    if len(formed) and len(foreign) / len(formed) > _FOREIGN_ROWS_SHARE:
+        common = ", ".join(foreign.value_counts().index[:3])
+        report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
+        report.add(
+            "kode_desa_tidak_sesuai_nama_berkas",
+            f"Nama berkas menyebut desa {item.kode_desa}, tetapi {len(foreign)} dari {len(frame)} baris "
+            f"berisi kode desa lain ({common}). Periksa apakah berkas tertukar atau salah nama.",
+        )
 
 
 def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> pd.DataFrame:
@@ -122,7 +181,14 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
     for column in SUBMISSION_COLUMNS:
         i = positions.get(column)
         data[column] = [row[i] if i is not None and i < len(row) else None for row in rows]
-    extra_columns = [(h, i) for i, h in enumerate(table.header) if header_key(h) not in SUBMISSION_COLUMNS]
+    # Columns that are not the contract's, and second copies of doubled ones, are kept under their header
+    # (with the column number when a header repeats), so a quarantined row shows everything it held.
+    keys = [header_key(h) for h in table.header]
+    extra_columns = [
+        (h if keys.count(keys[i]) == 1 else f"{h} (kolom {i + 1})", i)
+        for i, h in enumerate(table.header)
+        if keys[i] not in SUBMISSION_COLUMNS or positions.get(keys[i]) != i
+    ]
 
     def extras(row: list[str]) -> str | None:
         values = {h: row[i] for h, i in extra_columns if i < len(row)}
@@ -138,8 +204,27 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
     frame = pd.DataFrame(data)
     frame["file_kode_kab"] = item.kode_kab
     frame["file_kode_desa"] = item.kode_desa
+    _check_rows_name_the_file(item, frame, report)
     frame["_file_rejection"] = report.rejection_category
     return frame
+
+
+def _flag_villages_with_several_files(reports: list[FileReport]) -> None:
+    """Two files for one village (a CSV and an XLSX, say) are both read; the duplicates they share are
+    found by linkage (GANDA), and both files carry a note."""
+    by_desa: dict[str, list[FileReport]] = {}
+    for report in reports:
+        if report.kode_desa and report.status != UNREADABLE:
+            by_desa.setdefault(report.kode_desa, []).append(report)
+    for desa, group in by_desa.items():
+        if len(group) > 1:
+            names = ", ".join(Path(r.source_file).name for r in group)
+            for report in group:
+                report.add(
+                    "desa_lebih_dari_satu_berkas",
+                    f"Desa {desa} mengirim lebih dari satu berkas ({names}); semua dibaca, baris yang sama "
+                    "ditandai sebagai data ganda. Kirim satu berkas per desa.",
+                )
 
 
 def ingest_submissions(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileReport]]:
@@ -148,12 +233,17 @@ def ingest_submissions(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileR
         report = FileReport(item.source_file, item.kind, item.kode_kab, item.kode_desa, item.format)
         for code, message in item.problems:
             report.add(code, message)
+            if code in REJECTING_PROBLEMS:
+                # The file cannot be attributed to a village of this kabupaten: its rows are read and kept,
+                # all quarantined.
+                report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
         table = _read(item, report)
         if table is not None:
             frame = _submission_frame(item, table, report)
             if len(frame):
                 frames.append(frame)
         reports.append(report)
+    _flag_villages_with_several_files(reports)
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", "source_row"])
     return rows, reports
 
@@ -163,8 +253,14 @@ def ingest_dukcapil(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileRepo
     frames, reports = [], []
     for item in files:
         report = FileReport(item.source_file, item.kind, item.kode_kab, None, item.format)
+        for code, message in item.problems:
+            report.add(code, message)
         data = Path(item.path).read_bytes()
         report.sha256, report.size_bytes = hashlib.sha256(data).hexdigest(), len(data)
+        if item.format != "csv":
+            report.status = UNREADABLE
+            reports.append(report)
+            continue
         try:
             frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

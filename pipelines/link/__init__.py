@@ -1,7 +1,8 @@
 """Link: submission rows to Dukcapil persons, and submission rows to each other.
 
-1. Exact pass: a row whose NIK Dukcapil knows, and whose name and birth date or sex agree with that
-   person, is linked at once. Most rows end here, before any fuzzy work.
+1. Exact pass: a row whose NIK Dukcapil knows, and whose name and birth date (allowing a placeholder,
+   swapped or one-part-wrong date) agree with that person, is linked at once. Most rows end here, before
+   any fuzzy work; their family cards then help the rest (`family_cards`).
 2. The other rows are blocked against Dukcapil (`blocking.LINK_RULES`), compared level by level
    (`comparisons`), and scored with a Fellegi-Sunter model (`model`) whose u comes from random pairs and
    whose m comes from EM over the candidate pairs. The best candidate of each row is linked above the
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.config import LinkSettings
-from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock, add_nik_keys
+from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock
 from pipelines.link.comparisons import COMPARISONS, compare_pairs
 from pipelines.link.model import FellegiSunter
 from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
@@ -40,6 +41,7 @@ class LinkResult:
     candidates: pd.DataFrame  # row_id, rank, person_index, levels (lvl_*), weights (w_*), match_weight, probability
     row_edges: pd.DataFrame  # row_id_a, row_id_b, levels, weights, match_weight, probability, accepted
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    pairs: pd.DataFrame | None = None  # row_id, person_index, source ("exact"/"blocking"): every pair considered
 
 
 def _pairs(left_pos: np.ndarray, right_pos: np.ndarray, left_index, right_index) -> pd.MultiIndex:
@@ -47,10 +49,10 @@ def _pairs(left_pos: np.ndarray, right_pos: np.ndarray, left_index, right_index)
 
 
 def _identity_agrees(levels: pd.DataFrame) -> np.ndarray:
-    """The exact pass's test: the NIK's owner has the row's name, and its birth date or sex."""
+    """The exact pass's test: the NIK's owner has the row's name and (nearly) its birth date. Sex alone is
+    not enough: a son named after his father, given his father's NIK, has the same name and sex."""
     name_ok = (levels["name"] >= 2) | (levels["name_tokens"] == 2)
-    other_ok = (levels["dob"] >= 1) | (levels["sex"] == 1)
-    return (name_ok & other_ok).to_numpy()
+    return (name_ok & (levels["dob"] >= 1)).to_numpy()
 
 
 def name_frequencies(D: pd.DataFrame) -> pd.Series:
@@ -83,14 +85,16 @@ def _random_pairs(n_left: int, n_right: int, n: int, seed: int) -> tuple[np.ndar
     return rng.integers(0, n_left, n), rng.integers(0, n_right, n)
 
 
-def _with_weights(model: FellegiSunter, pairs_frame: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
+def _with_weights(
+    model: FellegiSunter, pairs_frame: pd.DataFrame, levels: pd.DataFrame, prior: float | None = None
+) -> pd.DataFrame:
     weights = model.weights(levels)
     out = pairs_frame.copy()
     for c in COMPARISONS:
         out[f"lvl_{c.name}"] = levels[c.name].to_numpy()
         out[f"w_{c.name}"] = weights[c.name].to_numpy().round(4)
     out["match_weight"] = weights.sum(axis=1).to_numpy().round(4)
-    out["match_probability"] = model.probability(levels).round(6)
+    out["match_probability"] = model.probability(levels, prior).round(6)
     return out
 
 
@@ -121,26 +125,70 @@ class _Clusters:
         return True
 
 
+def _owner_positions(s_key: np.ndarray, d_key: np.ndarray) -> np.ndarray:
+    """For each submission key, the position of the first Dukcapil person with that key (-1: none)."""
+    if len(d_key) == 0:
+        return np.full(len(s_key), -1, dtype=np.int64)
+    order = np.argsort(d_key, kind="stable")
+    ordered = d_key[order]
+    at = np.clip(np.searchsorted(ordered, s_key), 0, len(ordered) - 1)
+    return np.where((ordered[at] == s_key) & (s_key >= 0), order[at], -1).astype(np.int64)
+
+
+def family_cards(s_card: np.ndarray, exact_rows: np.ndarray, exact_cards: np.ndarray) -> np.ndarray:
+    """Per submission row, the Dukcapil KK of *another* row of its submitted family card (`s_card`, int keys)
+    that the exact pass linked (`exact_rows` positions, `exact_cards` their Dukcapil KK); None if none."""
+    n = len(s_card)
+    out = np.full(n, None, dtype=object)
+    family = s_card[exact_rows]
+    keep = family >= 0
+    if not keep.any():
+        return out
+    family, rows, cards = family[keep], exact_rows[keep], exact_cards[keep]
+    order = np.argsort(family, kind="stable")
+    family, rows, cards = family[order], rows[order], cards[order]
+    start = np.searchsorted(family, s_card, side="left")
+    count = np.searchsorted(family, s_card, side="right") - start
+    has = (s_card >= 0) & (count > 0)
+    first = np.clip(start, 0, len(family) - 1)
+    use_first = has & (rows[first] != np.arange(n))
+    use_second = has & ~use_first & (count > 1)
+    out[use_first] = cards[first[use_first]]
+    out[use_second] = cards[np.clip(first[use_second] + 1, 0, len(family) - 1)]
+    return out
+
+
+def _roots(parent: np.ndarray) -> np.ndarray:
+    """Every element's root in a union-find parent array (pointer jumping, no Python loop)."""
+    roots = parent.copy()
+    while True:
+        nxt = roots[roots]
+        if np.array_equal(nxt, roots):
+            return roots
+        roots = nxt
+
+
 def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSettings) -> LinkResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    S = add_nik_keys(prepare_submissions(rows))
-    D = add_nik_keys(prepare_dukcapil(persons))
+    S = prepare_submissions(rows)
+    D = prepare_dukcapil(persons)
     n_s, n_d = len(S), len(D)
     timings["prepare"] = time.perf_counter() - t0
 
     # 1. Exact pass on NIK.
     t = time.perf_counter()
-    d_pos_by_nik = pd.Series(np.arange(n_d), index=D["nik"].to_numpy())
-    d_pos_by_nik = d_pos_by_nik[d_pos_by_nik.index.notna() & ~d_pos_by_nik.index.duplicated()]
-    s_hit = S["nik"].map(d_pos_by_nik)
-    exact_s = np.flatnonzero(s_hit.notna().to_numpy())
-    exact_d = s_hit.to_numpy()[exact_s].astype(np.int64)
+    owner = _owner_positions(S["nik_key"].to_numpy(), D["nik_key"].to_numpy())
+    exact_s = np.flatnonzero(owner >= 0)
+    exact_d = owner[exact_s]
     exact_pairs = _pairs(exact_s, exact_d, S.index, D.index)
     frequencies = name_frequencies(D)
     tf_floor = 1.0 / max(n_d, 1)
     exact_levels = with_name_tf(compare_pairs(exact_pairs, S, D), D["name"].iloc[exact_d], frequencies, tf_floor)
     accepted = _identity_agrees(exact_levels)
+    # The family card as Dukcapil knows it, from the family members just linked.
+    S["kk_family"] = family_cards(S["kk_key"].to_numpy(), exact_s[accepted], D["kk"].to_numpy()[exact_d[accepted]])
+    exact_levels["kk_family"] = compare_pairs(exact_pairs, S, D, only=("kk_family",))["kk_family"].to_numpy()
     timings["exact_pass"] = time.perf_counter() - t
 
     # 2. Block the rest against Dukcapil.
@@ -166,8 +214,8 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     model.fit_u(compare_pairs(_pairs(rs, rd, S.index, D.index), S, D))
     training = pd.concat([exact_levels, candidate_levels], ignore_index=True)
     model.fit_m(training, training_sessions(training), max_iterations=settings.em_max_iterations)
-    # The prior that matters is the share of matches among the candidates of rows the exact pass left.
-    model.fit_prior(candidate_levels)
+    # The prior: matches among the candidates of the rows the exact pass left, per random pair.
+    model.fit_prior(candidate_levels, left=len(S_rest), right=n_d)
     timings["train"] = time.perf_counter() - t
 
     # 4. Decide each rest row's best candidate.
@@ -202,53 +250,40 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     decided["person_index"] = decided["person_index"].fillna(-1).astype(np.int64)
     timings["decide"] = time.perf_counter() - t
 
-    # 5. Duplicates among rows: unlinked rows against every row.
+    # 5. Duplicates among rows: each unlinked row against every row.
     t = time.perf_counter()
     linked = decided["decision"].eq(LINK).to_numpy()
-    dedupe_pairs = MultiBlock(DEDUPE_RULES).index(S)
-    a_pos, b_pos = dedupe_pairs.codes[0], dedupe_pairs.codes[1]
-    keep = ~(linked[a_pos] & linked[b_pos])
-    dedupe_pairs = _pairs(a_pos[keep], b_pos[keep], S.index, S.index)
-    edge_levels = with_name_tf(
-        compare_pairs(dedupe_pairs, S, S), S["name"].iloc[dedupe_pairs.codes[1]], frequencies, tf_floor
-    )
-    edges = pd.DataFrame(
-        {"row_id_a": S.index.to_numpy()[dedupe_pairs.codes[0]], "row_id_b": S.index.to_numpy()[dedupe_pairs.codes[1]]}
-    )
-    edges = _with_weights(model, edges, edge_levels)
-    edges["accepted"] = False
+    dedupe_pairs = MultiBlock(DEDUPE_RULES, left_subset=np.flatnonzero(~linked)).index(S)
+    a_idx, b_idx = dedupe_pairs.codes[0].astype(np.int64), dedupe_pairs.codes[1].astype(np.int64)
+    edge_levels = with_name_tf(compare_pairs(dedupe_pairs, S, S), S["name"].iloc[b_idx], frequencies, tf_floor)
+    model.fit_dedupe_prior(edge_levels, left=int((~linked).sum()), right=n_s)
+    edges = pd.DataFrame({"row_id_a": S.index.to_numpy()[a_idx], "row_id_b": S.index.to_numpy()[b_idx]})
+    edges = _with_weights(model, edges, edge_levels, prior=model.dedupe_prior)
 
     person_of_row = np.where(linked, decided["person_index"].to_numpy(), -1)
     clusters = _Clusters(n_s, person_of_row)
     # Rows linked to one Dukcapil person start as one cluster, rooted at the first of them.
     linked_pos = np.flatnonzero(linked)
     clusters.parent[linked_pos] = pd.Series(linked_pos).groupby(person_of_row[linked_pos]).transform("min").to_numpy()
-    confident = edges.index[edges["match_probability"] >= settings.link_threshold]
-    order = edges.loc[confident].sort_values("match_weight", ascending=False, kind="stable").index
-    pos_of = pd.Series(np.arange(n_s), index=S.index)
-    a_idx, b_idx = pos_of[edges["row_id_a"]].to_numpy(), pos_of[edges["row_id_b"]].to_numpy()
-    edge_pos = pd.Series(np.arange(len(edges)), index=edges.index)
+    confident = np.flatnonzero(edges["match_probability"].to_numpy() >= settings.link_threshold)
+    order = confident[np.argsort(-edges["match_weight"].to_numpy()[confident], kind="stable")]
     accepted_edges = np.zeros(len(edges), dtype=bool)
-    for e in order:
-        i = edge_pos[e]
+    for i in order:
         accepted_edges[i] = clusters.union(int(a_idx[i]), int(b_idx[i]))
     edges["accepted"] = accepted_edges
-    roots = np.array([clusters.find(i) for i in range(n_s)])
+    roots = _roots(clusters.parent)
     cluster_person = clusters.person[roots]
     timings["dedupe"] = time.perf_counter() - t
 
     # A row joined to a linked person's cluster through a confident duplicate edge is that person too.
     via_dup = (~linked) & (cluster_person >= 0)
     if via_dup.any():
+        taken = edges[edges["accepted"]]
         edge_prob = (
             pd.concat(
                 [
-                    edges.loc[edges["accepted"], ["row_id_a", "match_probability"]].rename(
-                        columns={"row_id_a": "row_id"}
-                    ),
-                    edges.loc[edges["accepted"], ["row_id_b", "match_probability"]].rename(
-                        columns={"row_id_b": "row_id"}
-                    ),
+                    taken[["row_id_a", "match_probability"]].rename(columns={"row_id_a": "row_id"}),
+                    taken[["row_id_b", "match_probability"]].rename(columns={"row_id_b": "row_id"}),
                 ]
             )
             .groupby("row_id")["match_probability"]
@@ -281,4 +316,15 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
         "seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     log.info("Linkage: %s", {k: v for k, v in diagnostics.items() if k not in ("model",)})
-    return LinkResult(decided, candidates_all, edges, diagnostics)
+    pairs = pd.concat(
+        [
+            pd.DataFrame(
+                {"row_id": S.index.to_numpy()[exact_s[accepted]], "person_index": exact_d[accepted], "source": "exact"}
+            ),
+            pd.DataFrame({"row_id": cand["row_id"].to_numpy(), "person_index": cand["person_index"].to_numpy()}).assign(
+                source="blocking"
+            ),
+        ],
+        ignore_index=True,
+    )
+    return LinkResult(decided, candidates_all, edges, diagnostics, pairs)

@@ -287,6 +287,27 @@ GUIDANCE: Final[dict[str, Guidance]] = {
             ),
             desa_advice="Pastikan NIK dan identitas warga sesuai KTP-el/KK; Dinas Sosial akan memverifikasi.",
         ),
+        # The NIK's encoded birth date and sex against the row (issue 3); keyed by its code so the wording is
+        # ready whether or not `pipelines.contract` lists the category yet.
+        Guidance(
+            code="BIODATA_TIDAK_SESUAI_NIK",
+            title="Biodata tidak sesuai dengan NIK",
+            short="Biodata tidak sesuai NIK",
+            meaning=(
+                "Tanggal lahir atau jenis kelamin pada usulan tidak sesuai dengan yang tersandi di dalam NIK "
+                "(angka ke-7 sampai ke-12 NIK memuat tanggal, bulan, dan tahun lahir; untuk perempuan "
+                "tanggalnya ditambah 40). Baris ini tetap diproses: temuan ini bukan alasan penolakan."
+            ),
+            actions=(
+                "Cocokkan tanggal lahir dan jenis kelamin pada usulan dengan KTP-el atau Kartu Keluarga warga.",
+                "Bila usulan yang keliru, minta desa memperbaikinya pada usulan berikutnya.",
+                (
+                    "Bila dokumen warga sendiri tidak sesuai dengan NIK-nya, arahkan warga ke Dinas Dukcapil "
+                    "untuk perbaikan biodata (NIK tidak berubah)."
+                ),
+            ),
+            desa_advice="Cocokkan tanggal lahir dan jenis kelamin dengan KTP-el/KK warga, lalu perbaiki bila keliru.",
+        ),
     )
 }
 
@@ -383,3 +404,72 @@ def status_padan_label(status: object) -> str:
 def file_status_label(status: object) -> str:
     text = "" if status is None else str(status).strip()
     return FILE_STATUS_LABELS.get(text.upper(), text)
+
+
+# A finding's `detail` is shown to the village only for these categories: it describes the village's own
+# row or the same person. IDENTITAS_TIDAK_SESUAI is left out on purpose: when the NIK belongs to someone
+# else, its detail holds that other person's name and birth date (`feedback.desa_reason` names the fields
+# instead). A category not listed here shows its title and advice only.
+DESA_DETAIL_CATEGORIES: Final = frozenset(
+    {
+        c.NIK_TIDAK_VALID,
+        c.NIK_TIDAK_DITEMUKAN,
+        c.NIK_BERBEDA,
+        c.KK_BERBEDA,
+        c.MENINGGAL,
+        c.GANDA,
+        c.PEKERJAAN_TIDAK_LAYAK,
+        c.PINDAH_DOMISILI,
+        c.DATA_TIDAK_LENGKAP,
+        c.FORMAT_TIDAK_VALID,
+        c.KEMUNGKINAN_PADAN,
+    }
+)
+IDENTITY_FIELDS: Final[dict[str, str]] = {
+    "nama": "nama",
+    "tanggal_lahir": "tanggal lahir",
+    "jenis_kelamin": "jenis kelamin",
+}
+IDENTITY_REASON: Final = "Berbeda dengan data Dukcapil: {fields}."
+
+# Stages of a run (time per stage in the HTML summary).
+STAGE_LABELS: Final[dict[str, str]] = {
+    "discover": "Pencarian berkas masukan",
+    "ingest": "Pembacaan berkas",
+    "validate": "Validasi data",
+    "link": "Pemadanan dengan Dukcapil dan antarbaris",
+    "decide": "Penentuan temuan dan hasil",
+    "reports": "Pembuatan laporan",
+    "publish": "Penerbitan",
+    "deliver": "Pengiriman surel",
+}
+
+
+def stage_label(stage: str) -> str:
+    """`reports/5203` -> `Pembuatan laporan (5203)`."""
+    base, _, kab = stage.partition("/")
+    label = STAGE_LABELS.get(base, base)
+    return f"{label} ({kab})" if kab else label
+
+
+def format_count(n: int | float) -> str:
+    """Indonesian thousands separator: 12345 -> `12.345`."""
+    return f"{round(n):,}".replace(",", ".")
+
+
+def format_share(part: int | float, whole: int | float) -> str:
+    """`45,6%`; `0,0%` of nothing."""
+    share = 100.0 * part / whole if whole else 0.0
+    return f"{share:.1f}".replace(".", ",") + "%"
+
+
+def format_seconds(seconds: float) -> str:
+    """`0,8 detik`, `12 detik`, `3 menit 5 detik`, `1 jam 2 menit`."""
+    if seconds < 10:
+        return f"{seconds:.1f}".replace(".", ",") + " detik"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} jam {minutes} menit"
+    return f"{minutes} menit {secs} detik" if minutes else f"{secs} detik"

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipelines import contract as c
 from pipelines.names import names_agree, normalise_names
-from pipelines.nik import parse_nik
+from pipelines.nik import birth_date_agrees, parse_nik
 
 _REQUIRED_BUT_NIK = tuple(col for col in c.SUBMISSION_REQUIRED if col != "nik")
 _SEX = {"L": "L", "LAKI-LAKI": "L", "1": "L", "P": "P", "PEREMPUAN": "P", "2": "P"}
@@ -73,7 +73,13 @@ def expected_findings(rows: pd.DataFrame, dukcapil_niks: pd.Index) -> pd.DataFra
     linked_on = ~quarantined
 
     nik = w["nik"]
-    nik_valid = parse_nik(nik)["valid"].to_numpy(dtype=bool)
+    parsed = parse_nik(nik)
+    nik_valid = parsed["valid"].to_numpy(dtype=bool)
+    # What the NIK encodes against what the row says (day, month, two-digit year; sex by day + 40).
+    birth_known = birth_iso != ""
+    date_differs = birth_known & ~birth_date_agrees(parsed, birth_iso.where(birth_known)).fillna(True)
+    sex_differs = sex.notna() & (sex != parsed["sex"])
+    biodata_differs = nik_valid & (date_differs | sex_differs).to_numpy(dtype=bool)
     nik_known = nik.isin(dukcapil_niks).to_numpy()
     known = rows["known"].to_numpy(dtype=bool)
     t_nik = rows["t_nik"].astype(str)
@@ -99,6 +105,7 @@ def expected_findings(rows: pd.DataFrame, dukcapil_niks: pd.Index) -> pd.DataFra
         c.PINDAH_DOMISILI: on_known & (kode_desa != rows["t_desa"]).to_numpy(),
         c.NIK_TIDAK_DITEMUKAN: on_unknown & nik_valid & ~nik_known,
         c.GANDA: linked_on & repeated,
+        c.BIODATA_TIDAK_SESUAI_NIK: linked_on & biodata_differs,
     }
     categories = np.full(len(rows), "", dtype=object)
     for name in sorted(flags):

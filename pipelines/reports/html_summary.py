@@ -1,0 +1,346 @@
+"""The run's summary as one self-contained HTML page in Bahasa Indonesia, for one kabupaten/kota or for the
+whole run: rows in, outcomes, status padan, findings per category and per area, quarantine reasons, files
+with problems, the run id, code version and time per stage.
+
+Self-contained: the charts are inline SVG (`charts.py`), the styles sit in the page, there is no
+JavaScript, and a Content-Security-Policy forbids loading anything, so the page opens the same offline, from
+an e-mail attachment or from a file share. Counts only: no NIK, KK, name or birth date (the rows themselves
+are in the Dinsos workbook).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any, Final
+
+from pipelines import contract as c
+from pipelines.regions import dotted
+from pipelines.reports import charts
+from pipelines.reports import guidance as g
+from pipelines.reports.summary import EMPTY_STATUS
+
+TITLE: Final = "Ringkasan Hasil Pemutakhiran dan Pemadanan Data DTKS"
+PRIVACY: Final = (
+    "Ringkasan ini hanya memuat jumlah: tidak ada NIK, nomor KK, nama, atau tanggal lahir. Rincian per baris "
+    "ada pada buku kerja Dinas Sosial dan berkas hasil usulan desa, yang memuat data pribadi "
+    "(UU No. 27 Tahun 2022 tentang Pelindungan Data Pribadi)."
+)
+GENERATED: Final = "Dibuat secara otomatis oleh dtks-pipeline."
+LATER_STAGES: Final = (
+    "Tahap yang berjalan sesudah ringkasan ini dibuat (penerbitan dan pengiriman surel) tidak tercantum di sini; "
+    "waktunya tercatat pada hasil proses."
+)
+CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+CSS: Final = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:#222;
+margin:0 auto;max-width:1000px;padding:24px;line-height:1.45}
+h1{color:#1f3864;font-size:1.5em;margin:0 0 4px}h2{color:#1f3864;font-size:1.15em;margin:32px 0 8px;
+border-bottom:2px solid #d9e1f2;padding-bottom:4px}.sub{font-size:1.1em;margin:0 0 16px}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 16px;margin:0 0 16px}dl.meta dt{font-weight:600}
+dl.meta dd{margin:0}.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
+.card{border:1px solid #d9e1f2;border-radius:6px;padding:10px 14px;min-width:140px;background:#f7f9fc}
+.card .n{font-size:1.5em;font-weight:700;color:#1f3864}.card .l{font-size:.9em;color:#444}
+table{border-collapse:collapse;margin:8px 0 4px;font-size:.92em}th,td{border:1px solid #c9d3e6;padding:4px 8px;
+text-align:left;vertical-align:top}th{background:#305496;color:#fff;font-weight:600}td.n{text-align:right;
+white-space:nowrap}tr.total td{font-weight:700;background:#d9e1f2}.wide{overflow-x:auto}
+.note{color:#555;font-size:.9em}svg.chart{max-width:760px;display:block;margin:8px 0}
+footer{margin-top:32px;border-top:1px solid #ccc;padding-top:8px;color:#555;font-size:.9em}
+@media print{body{padding:0}h2{break-after:avoid}table,svg{break-inside:avoid}}
+"""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the page says about the run itself."""
+
+    run_id: str
+    quarter: str
+    code_version: str
+    started_at: str | None = None
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)  # stage -> seconds, in run order
+    dukcapil_rows: int | None = None
+    dukcapil_excluded: int | None = None
+    gate: Mapping[str, Any] | None = None  # the validate stage's quality gate
+
+
+def _n(value: float) -> str:
+    return g.format_count(value)
+
+
+def _td(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f'<td class="n">{escape(_n(value))}</td>'
+    return f"<td>{escape(str(value)) if value is not None else ''}</td>"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], total: Sequence[Any] | None = None) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows)
+    if total is not None:
+        body += '<tr class="total">' + "".join(_td(v) for v in total) + "</tr>"
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _count_and_share(whole: float) -> Callable[[float], str]:
+    return lambda v: f"{_n(v)} ({g.format_share(v, whole)})"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _status_label(key: str) -> str:
+    return _sentence(g.status_padan_label("" if key == EMPTY_STATUS else key))
+
+
+def _outcome_label(key: str) -> str:
+    return g.OUTCOME_DESCRIPTIONS.get(key, key)
+
+
+def _cards(counts: Mapping[str, Any], scope_note: str | None) -> str:
+    rows = counts["rows"]
+    out = counts["outcomes"]
+    problems = len(counts["file_problems"])
+    items = [
+        (_n(rows), "baris usulan diproses"),
+        (_n(out.get(c.OUTCOME_PUBLISHED, 0)), f"diterima ({g.format_share(out.get(c.OUTCOME_PUBLISHED, 0), rows)})"),
+        (_n(out.get(c.OUTCOME_MERGED, 0)), "digabung sebagai data ganda"),
+        (_n(out.get(c.OUTCOME_QUARANTINED, 0)), "dikarantina"),
+        (_n(counts["findings_total"]), f"temuan pada {_n(counts['rows_with_findings'])} baris"),
+        (_n(counts["files"]), f"berkas usulan ({_n(problems)} bermasalah)"),
+    ]
+    if scope_note:
+        items.append((_n(counts["desa_with_files"]), scope_note))
+    card = '<div class="card"><div class="n">{}</div><div class="l">{}</div></div>'
+    cards = "".join(card.format(escape(n), escape(label)) for n, label in items)
+    return f'<div class="cards">{cards}</div>'
+
+
+def _meta(info: RunInfo, area: str, code: str | None) -> str:
+    items = [("Wilayah", area + (f" ({code})" if code else "")), ("Periode", g.period_text(info.quarter))]
+    items += [("ID proses", info.run_id), ("Versi kode", info.code_version)]
+    if info.started_at:
+        items.append(("Proses dimulai", info.started_at))
+    body = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
+    return f'<dl class="meta">{body}</dl>'
+
+
+def _outcomes(counts: Mapping[str, Any]) -> str:
+    rows, out = counts["rows"], counts["outcomes"]
+    keys = list(out)
+    fmt = _count_and_share(rows)
+    chart = charts.bar_chart(
+        "Hasil pemrosesan baris usulan",
+        [(_outcome_label(k), out[k]) for k in keys],
+        fmt,
+        colours=[*charts.OUTCOME_COLOURS, *charts.EXTRA_COLOURS],
+    )
+    table = _table(
+        ["Hasil", "Jumlah baris", "Persentase"],
+        [(_outcome_label(k), out[k], g.format_share(out[k], rows)) for k in keys],
+        ("Jumlah", rows, g.format_share(rows, rows)),
+    )
+    return f"<h2>1. Hasil pemrosesan baris usulan</h2>{chart}{table}"
+
+
+def _status_padan(counts: Mapping[str, Any]) -> str:
+    rows, status = counts["rows"], counts["status_padan"]
+    chart = charts.bar_chart(
+        "Status padan dengan Dukcapil",
+        [(_status_label(k), v) for k, v in status.items()],
+        _count_and_share(rows),
+        colours=[*charts.PADAN_COLOURS, *charts.EXTRA_COLOURS],
+    )
+    table = _table(
+        ["Status padan", "Kode", "Jumlah baris", "Persentase"],
+        [(_status_label(k), k, v, g.format_share(v, rows)) for k, v in status.items()],
+    )
+    return f"<h2>2. Status padan dengan Dukcapil</h2>{chart}{table}"
+
+
+def _findings(counts: Mapping[str, Any]) -> str:
+    findings = counts["findings"]
+    chart = charts.bar_chart(
+        "Jumlah temuan per kategori", [(g.guidance_for(k).title, v) for k, v in findings.items()], _n
+    )
+    table = _table(
+        ["Kategori", "Kode kategori", "Jumlah temuan", "Yang perlu dilakukan (langkah pertama)"],
+        [(g.guidance_for(k).title, k, v, g.guidance_for(k).actions[0]) for k, v in findings.items()],
+        ("Jumlah", "", counts["findings_total"], ""),
+    )
+    note = (
+        '<p class="note">Satu baris dapat memiliki lebih dari satu temuan. Daftar baris per kategori beserta '
+        "arti dan tindak lanjutnya ada pada buku kerja Dinas Sosial, satu lembar per kategori.</p>"
+    )
+    return f"<h2>3. Temuan per kategori</h2>{chart}{table}{note}"
+
+
+def _areas(counts: Mapping[str, Any], area_word: str, code_of: Callable[[str], str]) -> str:
+    areas: Mapping[str, Mapping[str, Any]] = counts["areas"]
+    with_rows = [(k, a) for k, a in areas.items() if a["rows"] or sum(a["findings"].values())]
+    outcome_keys = list(c.OUTCOMES)
+    colours = list(charts.OUTCOME_COLOURS)
+    stacked = charts.stacked_chart(
+        f"Baris usulan per {area_word} menurut hasil",
+        [(a["name"], [a["outcomes"].get(o, 0) for o in outcome_keys]) for _, a in with_rows],
+        [(g.OUTCOME_LABELS[o], colour) for o, colour in zip(outcome_keys, colours, strict=True)],
+        _n,
+    )
+    categories = [k for k, v in counts["findings"].items() if v]
+    top = max((a["findings"].get(k, 0) for _, a in with_rows for k in categories), default=0) or 1
+    head = "".join(f"<th>{escape(h)}</th>" for h in [_sentence(area_word), "Kode", "Baris usulan", "Temuan"])
+    guides = [g.guidance_for(k) for k in categories]
+    head += "".join(f'<th title="{escape(guide.title)}">{escape(guide.short)}</th>' for guide in guides)
+    body = []
+    for key, a in with_rows:
+        cells = [_td(a["name"]), _td(code_of(key)), _td(a["rows"]), _td(sum(a["findings"].values()))]
+        for k in categories:
+            v = a["findings"].get(k, 0)
+            alpha = 0.06 + 0.4 * v / top if v else 0  # light enough for black text
+            style = f' style="background:rgba(48,84,150,{alpha:.2f})"' if v else ""
+            cells.append(f'<td class="n"{style}>{escape(_n(v))}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    table = f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    note = f'<p class="note">Hanya {area_word} yang mengirim usulan atau memiliki temuan; kategori tanpa temuan '
+    note += "tidak ditampilkan. Warna sel makin gelap makin banyak temuannya.</p>"
+    title = f"<h2>4. Baris usulan dan temuan per {area_word}</h2>"
+    return title + stacked + (table + note if with_rows else "")
+
+
+def _quarantine(counts: Mapping[str, Any]) -> str:
+    reasons = counts["quarantine_reasons"]
+    labels = [f"{g.guidance_for(r['category']).short}: kolom {r['field'] or '-'}" for r in reasons]
+    chart = charts.bar_chart("Alasan karantina", list(zip(labels, [r["rows"] for r in reasons], strict=True)), _n)
+    table = _table(
+        ["Kategori", "Kolom", "Jumlah baris"],
+        [(g.guidance_for(r["category"]).title, r["field"] or "-", r["rows"]) for r in reasons],
+    )
+    quarantined = counts["outcomes"].get(c.OUTCOME_QUARANTINED, 0)
+    note = (
+        f'<p class="note">{escape(_n(quarantined))} baris dikarantina. Satu baris dapat memiliki lebih dari '
+        "satu alasan. Baris yang dikarantina tidak diterbitkan; desa memperbaikinya dan mengirim ulang.</p>"
+    )
+    return f"<h2>5. Alasan karantina</h2>{chart if reasons else ''}{table if reasons else ''}{note}"
+
+
+def _file_status(status: str) -> str:
+    return "diterima" if status == "ACCEPTED" else g.file_status_label(status)
+
+
+def _files(counts: Mapping[str, Any], with_kab: bool) -> str:
+    formats = ", ".join(f"{k or '?'}: {_n(v)}" for k, v in counts["file_formats"].items())
+    statuses = _table(
+        ["Status berkas", "Jumlah berkas"], [(_file_status(k), v) for k, v in counts["file_statuses"].items()]
+    )
+    rows = []
+    for p in counts["file_problems"]:
+        desa = f"{p['desa']} ({p['kode_desa']})" if p.get("desa") else p.get("kode_desa") or "-"
+        name = p["source_file"] if with_kab else p["source_file"].rsplit("/", 1)[-1]
+        rows.append((name, desa, g.file_status_label(p["status"]), " ".join(p["messages"])))
+    problems = (
+        _table(["Berkas", "Desa/Kelurahan", "Status", "Keterangan"], rows)
+        if rows
+        else '<p class="note">Tidak ada berkas bermasalah.</p>'
+    )
+    return (
+        f"<h2>6. Berkas usulan</h2><p>{escape(_n(counts['files']))} berkas ({escape(formats)}) dari "
+        f"{escape(_n(counts['desa_with_files']))} desa/kelurahan.</p>{statuses}"
+        f"<h3>Berkas bermasalah</h3>{problems}"
+    )
+
+
+def _stages(info: RunInfo) -> str:
+    items = [(key, g.stage_label(key), float(v)) for key, v in info.stage_seconds.items() if v is not None]
+    chart = charts.bar_chart("Waktu per tahap", [(label, v) for _, label, v in items], g.format_seconds)
+    table = _table(
+        ["Tahap", "Kode tahap", "Waktu"],
+        [(label, key, g.format_seconds(v)) for key, label, v in items],
+        ("Jumlah", "", g.format_seconds(sum(v for _, _, v in items))),
+    )
+    return f'<h2>7. Waktu per tahap</h2>{chart}{table}<p class="note">{escape(LATER_STAGES)}</p>'
+
+
+def _inputs(info: RunInfo, counts: Mapping[str, Any]) -> str:
+    rows = [("Baris usulan desa", _n(counts["rows"])), ("Berkas usulan desa", _n(counts["files"]))]
+    if info.dukcapil_rows is not None:
+        rows.append(("Baris ekstrak Dukcapil", _n(info.dukcapil_rows)))
+    if info.dukcapil_excluded is not None:
+        rows.append(("Baris Dukcapil yang dikecualikan (NIK tidak sah atau ganda)", _n(info.dukcapil_excluded)))
+    gate = info.gate or {}
+    if "passed" in gate:
+        share = gate.get("quarter_quarantine_share")
+        verdict = "lulus" if gate["passed"] else "tidak lulus"
+        if share is not None:
+            verdict += f" (baris dikarantina {g.format_share(float(share), 1)} dari seluruh baris)"
+        rows.append(("Ambang mutu (quality gate)", verdict))
+    return "<h2>Data masukan</h2>" + _table(["Keterangan", "Jumlah"], rows)
+
+
+def _page(title: str, subtitle: str, sections: Sequence[str]) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="id"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="dtks-pipeline"><title>{escape(title)}</title><style>{CSS}</style></head>'
+        f'<body><h1>{escape(TITLE)}</h1><p class="sub">{escape(subtitle)}</p>{"".join(sections)}'
+        f"<footer><p>{escape(PRIVACY)}</p><p>{escape(GENERATED)}</p></footer></body></html>\n"
+    )
+
+
+def render_kabupaten(counts: Mapping[str, Any], info: RunInfo) -> str:
+    """The page of one kabupaten/kota (`summary.count_kabupaten`), areas = kecamatan."""
+    name = counts["name"]
+    subtitle = f"{name}, {g.quarter_label(info.quarter)}"
+    desa_note = f"desa/kelurahan mengirim usulan (dari {_n(counts['desa_total'])})" if counts["desa_total"] else None
+    sections = [
+        _meta(info, name, dotted(counts["kode_kab"]) if len(counts["kode_kab"]) == 4 else counts["kode_kab"]),
+        _cards(counts, desa_note),
+        _outcomes(counts),
+        _status_padan(counts),
+        _findings(counts),
+        _areas(counts, "kecamatan", lambda k: dotted(k) if k.isdigit() else "-"),
+        _quarantine(counts),
+        _files(counts, with_kab=False),
+        _stages(info),
+    ]
+    return _page(f"Ringkasan DTKS {name} {info.quarter}", subtitle, sections)
+
+
+def render_run(total: Mapping[str, Any], info: RunInfo) -> str:
+    """The page of the whole run (`summary.combine`), areas = kabupaten/kota."""
+    n = total["kabupaten"]
+    subtitle = f"{_n(n)} kabupaten/kota, {g.quarter_label(info.quarter)}"
+    sections = [
+        _meta(info, "Seluruh kabupaten/kota dalam proses ini", None),
+        _cards(total, None),
+        _inputs(info, total),
+        _outcomes(total),
+        _status_padan(total),
+        _findings(total),
+        _areas(total, "kabupaten/kota", dotted),
+        _quarantine(total),
+        _files(total, with_kab=True),
+        _stages(info),
+    ]
+    return _page(f"Ringkasan DTKS {info.quarter}", subtitle, sections)
+
+
+def write_html(path: Path, text: str) -> Path:
+    """Write the page to `path` through a temporary file and a rename (a reader never sees half a page)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".html", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
