@@ -109,6 +109,10 @@ def format_run(result: dict[str, Any]) -> str:
         lines.append(f"  outcomes: {decide.get('outcomes')}; persons in snapshot: {decide.get('persons')}")
         lines.append(f"  status padan: {decide.get('status_padan')}")
         lines.append("  findings: " + ", ".join(f"{k} {v}" for k, v in decide.get("findings", {}).items()))
+    delivery = result.get("delivery") or {}
+    if delivery:
+        sent = [m for m in delivery.get("messages", []) if m.get("status") == "SENT"]
+        lines.append(f"  e-mail: {delivery.get('status')} ({len(sent)} message(s) sent)")
     lines += [
         f"  warehouse: {result.get('warehouse')}",
         f"  reports:   {result.get('reports_dir')}",

@@ -218,31 +218,31 @@ def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> 
     return snapshot.sort_values(["kode_desa", "no_kk", "person_key"], kind="stable").reset_index(drop=True)
 
 
+QUARANTINE_COLUMNS = ["source_file", "source_row", "kode_desa", "raw_fields", "reasons", "categories"]
+
+
 def quarantine_records(raw: pd.DataFrame, reasons: pd.DataFrame, quarantined_ids: np.ndarray) -> pd.DataFrame:
     """The `quarantine` table: each quarantined row's original fields and all its reasons."""
     from pipelines.validate import raw_fields
 
+    if len(quarantined_ids) == 0:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     subset = raw.set_index("row_id").loc[quarantined_ids]
     fields = raw_fields(subset)
     mine = reasons[reasons["row_id"].isin(quarantined_ids)]
-    reason_lists = mine.groupby("row_id").apply(
-        lambda g: json.dumps(
-            [
-                {"category": c, "field": f, "message": m}
-                for c, f, m in zip(g["category"], g["field"], g["message"], strict=True)
-            ],
-            ensure_ascii=False,
-        ),
-        include_groups=False,
-    )
-    categories = mine.groupby("row_id")["category"].agg(lambda c: ";".join(sorted(set(c))))
+    listed: dict[int, list[dict]] = {}
+    for row_id, category, field, message in zip(
+        mine["row_id"], mine["category"], mine["field"], mine["message"], strict=True
+    ):
+        listed.setdefault(row_id, []).append({"category": category, "field": field, "message": message})
     return pd.DataFrame(
         {
             "source_file": subset["source_file"].to_numpy(),
             "source_row": subset["source_row"].to_numpy(),
             "kode_desa": subset["file_kode_desa"].to_numpy(),
             "raw_fields": [json.dumps(f, ensure_ascii=False) for f in fields],
-            "reasons": reason_lists.reindex(subset.index).to_numpy(),
-            "categories": categories.reindex(subset.index).to_numpy(),
-        }
+            "reasons": [json.dumps(listed.get(i, []), ensure_ascii=False) for i in subset.index],
+            "categories": [";".join(sorted({r["category"] for r in listed.get(i, [])})) for i in subset.index],
+        },
+        columns=QUARANTINE_COLUMNS,
     )

@@ -126,11 +126,17 @@ def discover(ctx: RunContext) -> dict[str, Any]:
 
     files = discover_quarter(ctx.landing, ctx.quarter)
     write_json(ctx.stage_dir("discover") / "files.json", [f.to_dict() for f in files])
-    kabupaten = sorted({f.kode_kab for f in files if f.kind == "submission"})
+    from pipelines import regions
+
+    folders = {f.kode_kab for f in files if f.kind == "submission"}
+    # One Dinsos workbook per real kabupaten/kota; files in a folder that is none are rejected at
+    # ingest and reported in the run's summary and record, with no workbook of their own.
+    kabupaten = sorted(k for k in folders if regions.is_kabupaten(k))
     return {
         "submission_files": sum(f.kind == "submission" for f in files),
         "dukcapil_files": sum(f.kind == "dukcapil" for f in files),
         "kabupaten": kabupaten,
+        "other_folders": sorted(folders - set(kabupaten)),
     }
 
 
@@ -199,7 +205,8 @@ def validate(ctx: RunContext) -> dict[str, Any]:
     )
     write_frame(out / "persons.parquet", duk.persons)
     write_frame(out / "persons_excluded.parquet", duk.excluded)
-    gate = quality_gate(sub.rows, files, config.quality_gate)
+    persons_per_kab = duk.persons["source_file"].str.rsplit("/", n=1).str[-1].str.removesuffix(".csv").value_counts()
+    gate = quality_gate(sub.rows, files, config.quality_gate, persons_per_kab.to_dict())
     write_json(out / "gate.json", gate)
     data_docs = session.build_data_docs()
     return {"submissions": sub.summary, "dukcapil": duk.summary, "gate": gate, "data_docs": data_docs}
@@ -513,10 +520,7 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
     from pipelines.warehouse.publish import publish as publish_tables
 
     decide_dir = ctx.root / "decide"
-    tables = {
-        name: read_frame(decide_dir / f"{name}.parquet")
-        for name in PUBLISHED_FILES
-    }
+    tables = {name: read_frame(decide_dir / f"{name}.parquet") for name in PUBLISHED_FILES}
     summaries = _stage_summaries(ctx)
     files = read_json(ctx.root / "ingest" / "files.json")
     linkage = read_json(ctx.root / "link" / "diagnostics.json")
@@ -579,8 +583,36 @@ def _write_run_summary(ctx: RunContext) -> Path:
     from pipelines.reports.html_summary import render_run, write_html
     from pipelines.reports.summary import combine
 
-    total = combine([r["counts"] for r in _kabupaten_reports(ctx).values() if "counts" in r])
-    return write_html(_run_summary_path(ctx), render_run(total, _run_info(ctx)))
+    counts = [r["counts"] for r in _kabupaten_reports(ctx).values() if "counts" in r]
+    return write_html(_run_summary_path(ctx), render_run(combine([*counts, *_unassigned_counts(ctx)]), _run_info(ctx)))
+
+
+def _unassigned_counts(ctx: RunContext) -> list[dict[str, Any]]:
+    """Counts of the files in no real kabupaten folder (rejected at ingest): they have no workbook, so the
+    run's summary is where they are reported."""
+    from pipelines import regions
+    from pipelines.reports.summary import count_kabupaten
+
+    files = [
+        f
+        for f in read_json(ctx.root / "ingest" / "files.json")
+        if f["kind"] == "submission" and not regions.is_kabupaten(f["kode_kab"])
+    ]
+    if not files:
+        return []
+    names = {f["source_file"] for f in files}
+    outcome = read_frame(ctx.root / "decide" / "row_outcome.parquet")
+    discrepancy = read_frame(ctx.root / "decide" / "discrepancy.parquet")
+    quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
+    return [
+        count_kabupaten(
+            "0000",
+            row_outcome=outcome[outcome["source_file"].isin(names)],
+            discrepancy=discrepancy[discrepancy["source_file"].isin(names)],
+            quarantine=quarantine[quarantine["source_file"].isin(names)],
+            files=files,
+        )
+    ]
 
 
 @_timed("deliver")
@@ -756,6 +788,7 @@ def run_all(conf: dict[str, Any], run_id: str) -> dict[str, Any]:
         for kab in run["kabupaten"]:
             run_stage("reports", run, kab)
         run_stage("publish", run)
+        run_stage("deliver", run)
     except Exception:
         log.exception("Run %s failed", run_id)
     return finish_run(run)

@@ -210,3 +210,7 @@ def test_whole_run_publishes_every_readable_row(landing, tmp_path):
     submissions = quarantine[quarantine["source_file"].str.contains("/submissions/")]
     assert len(submissions) == len(quarantined)
     assert submissions["raw_fields"].map(json.loads).map(bool).all()
+    # Files in no kabupaten folder get no workbook; the run's HTML summary reports them instead.
+    assert [p.name for p in (tmp_path / "reports" / QUARTER).iterdir() if p.is_dir()] == ["5203"]
+    summary = (tmp_path / "reports" / QUARTER / f"ringkasan_{QUARTER}.html").read_text(encoding="utf-8")
+    assert "lotim/5203012012.csv" in summary and "5203012013.csv" in summary

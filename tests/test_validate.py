@@ -135,6 +135,14 @@ def test_quality_gate(validated):
     assert quality_gate(validated.rows, [FileReport(**{**FILES[0].to_dict(), "status": ACCEPTED})], relaxed)["passed"]
 
 
+def test_quality_gate_stops_a_kabupaten_without_dukcapil_persons(validated):
+    relaxed = QualityGate(max_file_quarantine_share=1.0, max_quarter_quarantine_share=1.0)
+    files = [FileReport(**{**FILES[0].to_dict(), "status": ACCEPTED, "data_rows": len(validated.rows)})]
+    assert quality_gate(validated.rows, files, relaxed, {"5203": 10})["passed"]
+    gate = quality_gate(validated.rows, files, relaxed, {"5201": 10})
+    assert not gate["passed"] and "5203" in gate["problems"][0]
+
+
 def test_dukcapil_duplicates_and_bad_niks_are_set_aside():
     raw = pd.DataFrame(
         {

@@ -423,6 +423,7 @@ DESA_DETAIL_CATEGORIES: Final = frozenset(
         c.DATA_TIDAK_LENGKAP,
         c.FORMAT_TIDAK_VALID,
         c.KEMUNGKINAN_PADAN,
+        c.BIODATA_TIDAK_SESUAI_NIK,
     }
 )
 IDENTITY_FIELDS: Final[dict[str, str]] = {

@@ -39,10 +39,8 @@ def _value_counts(series: pd.Series, known: Sequence[str]) -> dict[str, int]:
     return out
 
 
-def _group(groups: Any, key: str) -> pd.Series:
-    if groups is None or key not in groups.groups:
-        return pd.Series([], dtype="object")
-    return groups.get_group(key)
+def _group(groups: dict[str, pd.Series] | None, key: str) -> pd.Series:
+    return (groups or {}).get(key, pd.Series([], dtype="object"))
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -115,8 +113,8 @@ def count_kabupaten(
     kecamatan = list(regions.kecamatan)
     if (ro_kec == UNKNOWN_KEC).any() or (disc_kec == UNKNOWN_KEC).any():
         kecamatan.append(UNKNOWN_KEC)
-    outcomes_by_kec = outcome.groupby(ro_kec.to_numpy()) if len(ro) else None
-    findings_by_kec = category.groupby(disc_kec.to_numpy()) if len(disc) else None
+    outcomes_by_kec = dict(list(outcome.groupby(ro_kec.to_numpy()))) if len(ro) else None
+    findings_by_kec = dict(list(category.groupby(disc_kec.to_numpy()))) if len(disc) else None
     by_kec: dict[str, dict[str, Any]] = {}
     for kec in kecamatan:
         in_kec = _group(outcomes_by_kec, kec)

@@ -283,7 +283,9 @@ def validate_dukcapil(
     return DukcapilValidation(persons, excluded.reset_index(drop=True), summary)
 
 
-def quality_gate(rows: pd.DataFrame, files: list[FileReport], gate) -> dict[str, Any]:
+def quality_gate(
+    rows: pd.DataFrame, files: list[FileReport], gate, dukcapil_persons: dict[str, int] | None = None
+) -> dict[str, Any]:
     """Shares of quarantined rows per file and for the quarter, against the configured limits.
 
     A rejected or unreadable file is reported as a whole (run record, "Berkas Bermasalah") and counts
@@ -316,6 +318,15 @@ def quality_gate(rows: pd.DataFrame, files: list[FileReport], gate) -> dict[str,
             f"({int(judged_rows['quarantined'].sum())} of {len(judged_rows)}; limit "
             f"{gate.max_quarter_quarantine_share:.0%})."
         )
+    if dukcapil_persons is not None:
+        # Linking a kabupaten's rows against nobody would report every NIK as unknown: stop instead.
+        with_rows = sorted({f.kode_kab for f in submissions if f.source_file in accepted and f.data_rows})
+        missing = [k for k in with_rows if not dukcapil_persons.get(k)]
+        if missing:
+            problems.append(
+                f"No usable Dukcapil persons for kabupaten/kota {', '.join(missing)} (extract missing, empty or "
+                "all rows set aside): their submissions cannot be linked."
+            )
     if unusable_share > gate.max_rejected_file_share:
         problems.append(
             f"{len(unusable)} of {len(submissions)} submission files ({unusable_share:.0%}) were rejected or "
