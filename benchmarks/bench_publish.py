@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
 import sys
 import time
 import uuid
@@ -89,9 +90,23 @@ def build(persons: int, seed: int = 1) -> Publication:
             "suggested_value": nik[flagged],
         }
     )
-    levels = json.dumps({"nik": 3, "name": 3, "name_tokens": 2, "dob": 5, "sex": 1, "kk": 2, "desa": 3, "mother": 2})
+    # As the decide stage writes them: compact JSON, weights to 4 decimals.
+    compact = {"separators": (",", ":")}
+    levels = json.dumps(
+        {"nik": 3, "name": 3, "name_tokens": 2, "dob": 5, "sex": 1, "kk": 2, "desa": 3, "mother": 2}, **compact
+    )
     weights = json.dumps(
-        {"nik": 15.1, "name": 9.5, "name_tokens": 0.0, "dob": 13.3, "sex": 1.0, "kk": 12.4, "desa": 0.0, "mother": 7.6}
+        {
+            "nik": 15.1372,
+            "name": 9.5108,
+            "name_tokens": 0.0,
+            "dob": 13.2957,
+            "sex": 0.9821,
+            "kk": 12.4416,
+            "desa": 0.0,
+            "mother": 7.6093,
+        },
+        **compact,
     )
     candidates = pd.DataFrame(
         {
@@ -147,6 +162,9 @@ def main() -> int:
     parser.add_argument("--admin-url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--traces", type=int, default=20)
     args = parser.parse_args()
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")
 
     start = time.perf_counter()
     pub = build(args.persons)
@@ -183,6 +201,33 @@ def main() -> int:
             f"bench_trace lookups={len(timings)} median={np.median(timings) * 1000:.0f}ms "
             f"max={max(timings) * 1000:.0f}ms"
         )
+        # What an auditor waits for: the whole command, interpreter start and imports included.
+        source_file, source_row, _ = samples[0]
+        walls = []
+        for _ in range(3):
+            t = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pipelines.cli",
+                    "trace",
+                    "--quarter",
+                    QUARTER,
+                    "--warehouse",
+                    url,
+                    "--source-file",
+                    source_file,
+                    "--source-row",
+                    str(source_row),
+                    "--no-input",
+                ],
+                check=True,
+                capture_output=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
+            walls.append(time.perf_counter() - t)
+        print(f"bench_trace command wall (3 runs) best={min(walls):.2f}s worst={max(walls):.2f}s")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
         print(f"bench_publish peak_rss={peak:.1f}GB")
     finally:

@@ -308,8 +308,15 @@ def _explanations(ctx: RunContext, source: pd.DataFrame, persons: pd.DataFrame) 
     cand = read_frame(ctx.root / "link" / "candidates.parquet")
 
     def as_json(frame: pd.DataFrame, prefix: str) -> list[str]:
-        values = frame[[f"{prefix}{n}" for n in names]].to_numpy()
-        return [json.dumps(dict(zip(names, (v.item() for v in row), strict=True))) for row in values]
+        # Compact JSON, encoded once per distinct combination: a million exact links share a handful.
+        cache: dict[tuple, str] = {}
+        out = []
+        for row in map(tuple, frame[[f"{prefix}{n}" for n in names]].to_numpy().tolist()):
+            text = cache.get(row)
+            if text is None:
+                text = cache[row] = json.dumps(dict(zip(names, row, strict=True)), separators=(",", ":"))
+            out.append(text)
+        return out
 
     chosen_person = decisions["person_index"].reindex(cand["row_id"]).to_numpy()
     chosen = (chosen_person == cand["person_index"].to_numpy()) & decisions["decision"].reindex(cand["row_id"]).eq(

@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 from sqlalchemy import MetaData, inspect, text
 
-from pipelines.warehouse import connect, current_revision, head_revision, upgrade
+from pipelines.warehouse import connect, current_revision, downgrade, head_revision, upgrade
 from pipelines.warehouse.publish import Publication, PublicationConflict, _lock_key, publish
 from pipelines.warehouse.schema import VIEWS, metadata
 
@@ -70,6 +70,45 @@ def test_migrations_create_the_declared_schema(engine):
         assert key in reflected.tables, table.name
         assert [c.name for c in reflected.tables[key].columns] == [c.name for c in table.columns]
     upgrade(engine)  # idempotent
+
+
+def test_c_collation_migration_keeps_published_quarters(pg_url):
+    """0004 changes the indexed text columns' collation under a published quarter, both ways, keeping
+    every row, the partitions and the changes view."""
+    engine = connect(pg_url)
+    try:
+        publish(engine, publication("q2", "2026Q2"))
+        publish(engine, publication("q3"))
+
+        def collations() -> set[str | None]:
+            with engine.connect() as c:
+                return set(
+                    c.execute(
+                        text(
+                            "SELECT collation_name FROM information_schema.columns WHERE table_schema = 'dtks' "
+                            "AND table_name LIKE 'row_outcome%' AND column_name IN ('source_file', 'person_key')"
+                        )
+                    ).scalars()
+                )
+
+        assert collations() == {"C"}  # the parent and both partitions
+        downgrade(engine, "0003")
+        assert collations() == {None}
+        upgrade(engine)
+        assert collations() == {"C"}
+        assert count(engine, "row_outcome") == 3 and count(engine, "dtks_snapshot", "2026Q2") == 3
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM dtks.quarter_changes")).scalar() == 0
+            # Equality look-ups (a query in the default collation) still use the "C"-collated indexes.
+            c.execute(text("SET enable_seqscan = off"))
+            plan = " ".join(
+                c.execute(
+                    text("EXPLAIN SELECT * FROM dtks.row_outcome WHERE quarter = '2026Q3' AND person_key = 'P1'")
+                ).scalars()
+            )
+            assert "Index" in plan, plan
+    finally:
+        engine.dispose()
 
 
 def test_republish_replaces_and_failure_keeps_the_previous(engine):

@@ -51,6 +51,15 @@ def connect(url: str) -> Engine:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    _migrate(engine, "upgrade", revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Back to `revision` (operators and migration tests; some revisions cannot go back and say so)."""
+    _migrate(engine, "downgrade", revision)
+
+
+def _migrate(engine: Engine, direction: str, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -62,7 +71,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection
         config.attributes["schema"] = schema
-        command.upgrade(config, revision)
+        getattr(command, direction)(config, revision)
 
 
 def head_revision() -> str:

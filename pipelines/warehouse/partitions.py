@@ -10,6 +10,8 @@ a partition holds one quarter.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pipelines.contract import WAREHOUSE_SCHEMA
 
@@ -55,10 +57,19 @@ def create_staging(cursor, table: str, quarter: str, name: str) -> None:
     cursor.execute(f'ALTER TABLE {q(name)} ADD CONSTRAINT "{name}_quarter" CHECK (quarter = %s)', (quarter,))
 
 
-def index_staging(cursor, table: str, name: str) -> None:
+def staging_index_statements(table: str, name: str) -> list[str]:
+    """`CREATE INDEX` for each of the partition's indexes: separate statements, so that a publication can
+    build one table's indexes on several connections at once."""
+    statements = []
     for suffix, columns in PARTITION_INDEXES[table]:
         index = hashlib.sha1(f"{name}_{suffix}".encode()).hexdigest()[:12]
-        cursor.execute(f'CREATE INDEX "ix_{index}" ON {q(name)} ({", ".join(columns)})')
+        statements.append(f'CREATE INDEX "ix_{index}" ON {q(name)} ({", ".join(columns)})')
+    return statements
+
+
+def index_staging(cursor, table: str, name: str) -> None:
+    for statement in staging_index_statements(table, name):
+        cursor.execute(statement)
     cursor.execute(f"ANALYZE {q(name)}")
 
 
@@ -101,3 +112,14 @@ def drop_orphan_staging(cursor, quarter: str) -> list[str]:
     for name in orphans:
         cursor.execute(f"DROP TABLE IF EXISTS {q(name)}")
     return orphans
+
+
+@contextmanager
+def view_set_aside(cursor, view: str = "quarter_changes") -> Iterator[None]:
+    """Drop `view` for the block (PostgreSQL refuses to change tables a view reads) and re-create it from
+    its own stored definition afterwards."""
+    cursor.execute("SELECT pg_get_viewdef(%s::regclass, true)", (f"{S}.{view}",))
+    definition = cursor.fetchone()[0]
+    cursor.execute(f"DROP VIEW {q(view)}")
+    yield
+    cursor.execute(f"CREATE VIEW {q(view)} AS {definition}")

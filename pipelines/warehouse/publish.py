@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
+import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,16 +23,19 @@ from sqlalchemy import Engine
 from pipelines.contract import WAREHOUSE_SCHEMA
 from pipelines.warehouse import is_postgres, upgrade
 from pipelines.warehouse.partitions import (
+    PARTITION_INDEXES,
     create_staging,
     drop_orphan_staging,
-    index_staging,
     partition_name,
     q,
+    staging_index_statements,
     swap_in,
 )
 from pipelines.warehouse.schema import PUBLISHED_TABLES, run
 
 PUBLISHED, SUPERSEDED = "PUBLISHED", "SUPERSEDED"
+
+log = logging.getLogger(__name__)
 
 
 class PublicationConflict(RuntimeError):
@@ -92,39 +98,89 @@ def _lock_key(quarter: str) -> int:
     return zlib.crc32(f"dtks:{quarter}".encode()) - 2**31
 
 
-LOAD_WORKERS = 2  # connections loading tables side by side: one parses a COPY while another builds indexes
+LOAD_WORKERS = 2  # connections loading side by side: one parses a COPY while Python encodes the next table
 
 
-def _load_table(engine: Engine, pub: Publication, name: str, frame: pd.DataFrame) -> str:
-    """COPY one table's rows into a fresh staging table and index it, in its own committed transaction.
-    The staging table is attached to nothing, so no reader sees it; if the run dies before the swap,
-    the next publication of the quarter drops it."""
-    staging = partition_name(name, pub.quarter, pub.run_id)
+def _on_connection(engine: Engine, work: Callable[[Any], None]) -> None:
+    """Run `work(cursor)` on a connection of its own and commit."""
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         cursor.execute("SET maintenance_work_mem = '256MB'")
-        cursor.execute(f"DROP TABLE IF EXISTS {q(staging)}")
-        create_staging(cursor, name, pub.quarter, staging)
-        columns = ", ".join(f'"{c}"' for c in frame.columns)
-        cursor.copy_expert(f"COPY {q(staging)} ({columns}) FROM STDIN WITH (FORMAT csv)", _copy_csv(frame))
-        index_staging(cursor, name, staging)
+        work(cursor)
         connection.commit()
     except BaseException:
         connection.rollback()
         raise
     finally:
         connection.close()
+
+
+def _copy_table(engine: Engine, pub: Publication, name: str, frame: pd.DataFrame) -> str:
+    """COPY one table's rows into a fresh, index-free staging table, gather its planner statistics and
+    commit. The staging table is attached to nothing, so no reader sees it; if the run dies before the
+    swap, the quarter's next publication drops it."""
+    staging = partition_name(name, pub.quarter, pub.run_id)
+
+    def work(cursor) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {q(staging)}")
+        create_staging(cursor, name, pub.quarter, staging)
+        started = time.perf_counter()
+        data = _copy_csv(frame)
+        encoded = time.perf_counter()
+        columns = ", ".join(f'"{c}"' for c in frame.columns)
+        cursor.copy_expert(f"COPY {q(staging)} ({columns}) FROM STDIN WITH (FORMAT csv)", data)
+        copied = time.perf_counter()
+        cursor.execute(f"ANALYZE {q(staging)}")
+        log.info(
+            "Loaded %s: %d rows, %.0f MB of CSV; encoded in %.1fs, copied in %.1fs, analysed in %.1fs",
+            name,
+            len(frame),
+            data.getbuffer().nbytes / 1e6,
+            encoded - started,
+            copied - encoded,
+            time.perf_counter() - copied,
+        )
+
+    _on_connection(engine, work)
     return staging
 
 
-def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:
-    """Load every table into its own fresh, index-free table and index it (two at a time), then swap
-    all the quarter's partitions and record the run in one short transaction. Readers see the old
-    publication until that commit and the new one after it; a failure or a kill before it changes
-    nothing readers can see. A session advisory lock keeps two runs of one quarter apart throughout."""
-    from concurrent.futures import ThreadPoolExecutor
+def _build_index(engine: Engine, name: str, columns: tuple[str, ...], statement: str) -> None:
+    started = time.perf_counter()
+    _on_connection(engine, lambda cursor: cursor.execute(statement))
+    log.info("Indexed %s (%s) in %.1fs", name, ", ".join(columns), time.perf_counter() - started)
 
+
+def _load(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Every table into its staging table and then its indexes, on LOAD_WORKERS connections. A table's
+    indexes are queued as soon as its COPY ends, one task each (CREATE INDEX statements on one table do not
+    block each other), so both connections stay busy while the last large table is still being copied."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    order = sorted(frames, key=lambda n: -len(frames[n]))  # largest first: an even split
+    staged: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
+        copies = {pool.submit(_copy_table, engine, pub, name, frames[name]): name for name in order}
+        indexes = []
+        for future in as_completed(copies):
+            name = copies[future]
+            staged[name] = future.result()
+            if len(frames[name]):
+                for (_, columns), statement in zip(
+                    PARTITION_INDEXES[name], staging_index_statements(name, staged[name]), strict=True
+                ):
+                    indexes.append(pool.submit(_build_index, engine, name, columns, statement))
+        for future in indexes:
+            future.result()
+    return staged
+
+
+def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:
+    """Load every table into its own fresh table, index it, then swap all the quarter's partitions and
+    record the run in one short transaction. Readers see the old publication until that commit and the
+    new one after it; a failure or a kill before it changes nothing readers can see. A session advisory
+    lock keeps two runs of one quarter apart throughout."""
     guard = engine.raw_connection()
     try:
         cursor = guard.cursor()
@@ -136,13 +192,8 @@ def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.Dat
         try:
             drop_orphan_staging(cursor, pub.quarter)
             guard.commit()
-            order = sorted(frames, key=lambda n: -len(frames[n]))  # big tables first, for an even split
-            staged: dict[str, str] = {}
             try:
-                with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
-                    futures = {name: pool.submit(_load_table, engine, pub, name, frames[name]) for name in order}
-                    for name, future in futures.items():
-                        staged[name] = future.result()
+                staged = _load(engine, pub, frames)
                 # Waiting a while for a long reader is fine; waiting forever is not.
                 cursor.execute("SET LOCAL lock_timeout = '120s'")
                 for name in frames:

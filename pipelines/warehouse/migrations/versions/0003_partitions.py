@@ -17,6 +17,7 @@ from pipelines.warehouse.partitions import (
     partition_name,
     q,
     swap_in,
+    view_set_aside,
 )
 
 revision = "0003"
@@ -30,26 +31,23 @@ def upgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     cursor = bind.connection.cursor()
-    # The changes view reads dtks_snapshot: keep its definition, drop it, re-create it afterwards.
-    cursor.execute("SELECT pg_get_viewdef('dtks.quarter_changes'::regclass, true)")
-    view = cursor.fetchone()[0]
-    cursor.execute(f"DROP VIEW {q('quarter_changes')}")
-    for table in PARTITIONED_TABLES:
-        old = f"{table}__unpartitioned"
-        cursor.execute(f'ALTER TABLE {q(table)} RENAME TO "{old}"')
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'dtks' AND tablename = %s", (old,))
-        for (index,) in cursor.fetchall():
-            cursor.execute(f'ALTER INDEX {q(index)} RENAME TO "{index}__old"')
-        create_partitioned_parent(cursor, table, old)
-        cursor.execute(f"SELECT DISTINCT quarter FROM {q(old)}")
-        for (quarter,) in cursor.fetchall():
-            staging = partition_name(table, quarter, "migration")
-            create_staging(cursor, table, quarter, staging)
-            cursor.execute(f"INSERT INTO {q(staging)} SELECT * FROM {q(old)} WHERE quarter = %s", (quarter,))
-            index_staging(cursor, table, staging)
-            swap_in(cursor, table, quarter, staging)
-        cursor.execute(f"DROP TABLE {q(old)}")
-    cursor.execute(f"CREATE VIEW {q('quarter_changes')} AS {view}")
+    # The changes view reads dtks_snapshot: it is set aside while the tables are rebuilt.
+    with view_set_aside(cursor):
+        for table in PARTITIONED_TABLES:
+            old = f"{table}__unpartitioned"
+            cursor.execute(f'ALTER TABLE {q(table)} RENAME TO "{old}"')
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'dtks' AND tablename = %s", (old,))
+            for (index,) in cursor.fetchall():
+                cursor.execute(f'ALTER INDEX {q(index)} RENAME TO "{index}__old"')
+            create_partitioned_parent(cursor, table, old)
+            cursor.execute(f"SELECT DISTINCT quarter FROM {q(old)}")
+            for (quarter,) in cursor.fetchall():
+                staging = partition_name(table, quarter, "migration")
+                create_staging(cursor, table, quarter, staging)
+                cursor.execute(f"INSERT INTO {q(staging)} SELECT * FROM {q(old)} WHERE quarter = %s", (quarter,))
+                index_staging(cursor, table, staging)
+                swap_in(cursor, table, quarter, staging)
+            cursor.execute(f"DROP TABLE {q(old)}")
 
 
 def downgrade() -> None:
