@@ -109,7 +109,9 @@ def decide_findings(
     review = live["decision"].eq(REVIEW).to_numpy()
     person_idx = live["person_index"].fillna(-1).astype(np.int64).to_numpy()
     has_person = person_idx >= 0
-    person = persons.iloc[np.where(has_person, person_idx, 0)].reset_index(drop=True)
+    # Rows without a person read a placeholder row (masked out below); with an empty extract it is blank.
+    lookup = persons if len(persons) else persons.reindex([0])
+    person = lookup.iloc[np.where(has_person, person_idx, 0)].reset_index(drop=True)
     person_nik = pd.Series(np.where(has_person, person["NIK"].to_numpy(), None), index=live.index)
 
     # The owner of the submitted NIK, where Dukcapil knows it.
@@ -117,7 +119,7 @@ def decide_findings(
         pd.Series(np.arange(len(persons)), index=persons["NIK"].to_numpy()).loc[lambda s: ~s.index.duplicated()]
     )
     nik_known = owner_pos.notna().to_numpy()
-    owner = persons.iloc[owner_pos.fillna(0).astype(np.int64).to_numpy()].reset_index(drop=True)
+    owner = lookup.iloc[owner_pos.fillna(0).astype(np.int64).to_numpy()].reset_index(drop=True)
     nik_valid = ~live["row_id"].isin(reasons.loc[reasons["category"] == NIK_TIDAK_VALID, "row_id"]).to_numpy()
 
     # Linked rows.
@@ -173,7 +175,8 @@ def decide_findings(
 
     domicile = pd.Series(person["kode_desa"].to_numpy(), index=live.index)
     moved = linked & (domicile.to_numpy() != live["kode_desa"].to_numpy())
-    desa_names = domicile.map(lambda c: regions.region_name(c) or "?")
+    desa_names = pd.Series("?", index=live.index, dtype=object)
+    desa_names[moved] = domicile[moved].map(lambda c: regions.region_name(c) or "?")  # only the moved rows
     found.append(
         _finding(
             live,

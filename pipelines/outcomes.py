@@ -170,7 +170,8 @@ def decide_outcomes(
 def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     idx = reps["person_index"].fillna(-1).astype(np.int64).to_numpy()
     linked = reps["nik_dukcapil"].notna().to_numpy()
-    person = persons.iloc[np.where(linked, idx, 0)].reset_index(drop=True)
+    lookup = persons if len(persons) else persons.reindex([0])  # a blank row when the extract is empty
+    person = lookup.iloc[np.where(linked, idx, 0)].reset_index(drop=True)
     reps = reps.reset_index(drop=True)
 
     def pick(dukcapil_column: str, row_column: str) -> np.ndarray:

@@ -140,3 +140,33 @@ def test_outcomes_and_snapshot(decided):
     assert snap.loc[N0, "nama"] == "LALU AHMAD"  # corrected from Dukcapil
     assert snap.loc[N2, "status_dtks"] == "NONAKTIF" and snap.loc[N2, "alasan_nonaktif"] == "MENINGGAL"
     assert snap.loc[N0, "status_dtks"] == "AKTIF" and snap.loc[N0, "jumlah_baris"] == 3
+
+
+def test_an_empty_dukcapil_extract_leaves_every_row_unlinked():
+    """The quality gate stops such a quarter; the decisions themselves must still hold without persons."""
+    rows = pd.DataFrame(
+        [
+            {
+                **AHMAD,
+                "kode_desa": DESA,
+                "hubungan_keluarga": "ANAK",
+                "status_usulan": "TETAP",
+                "id_dtks": None,
+                "alasan_nonaktif": None,
+                "program": None,
+            }
+        ]
+    )
+    rows.insert(0, "row_id", range(len(rows)))
+    rows["source_file"], rows["source_row"] = "2026Q3/submissions/5203/5203012001.csv", 1
+    rows["file_kode_kab"], rows["file_kode_desa"], rows["quarantined"] = "5203", DESA, False
+    decisions = pd.DataFrame(
+        {"row_id": [0], "decision": ["none"], "person_index": [-1], "cluster": [0], "method": ["none"]}
+    ).assign(match_probability=np.nan)
+    reasons = pd.DataFrame(columns=["row_id", "source_file", "source_row", "expectation", "category", "field"])
+    reasons = reasons.assign(action=None, message=None)
+    empty = PERSONS.iloc[:0]
+    discrepancy, per_row = decide_findings(rows, reasons, decisions, empty, INELIGIBLE_OCCUPATIONS)
+    outcome, snapshot = decide_outcomes(rows, decisions, per_row, empty, "secret")
+    assert set(discrepancy["category"]) == {"NIK_TIDAK_DITEMUKAN"}
+    assert list(outcome["outcome"]) == ["PUBLISHED"] and snapshot["status_padan"].eq("TIDAK_PADAN").all()
