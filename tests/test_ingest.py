@@ -181,3 +181,27 @@ def test_runaway_quote_keeps_every_line_and_rejects():
     broken = ROW.replace("LALU AHMAD", '"LALU AHMAD')
     table = read_csv_bytes(f"{HEADER}\n{ROW}\n{broken}\n{ROW}\n".encode())
     assert len(table.rows) == 3 and table.rejection[0] == "tanda_petik_tidak_tertutup"
+
+
+def test_xlsx_in_the_1904_date_system():
+    """Old Mac Excel counts days from 1904-01-01: date cells are right already, plain day numbers in
+    tanggal_lahir are converted with that epoch, other numbers are left alone, and the file says so."""
+    wb = Workbook()
+    wb.epoch = dt.datetime(1904, 1, 1)
+    ws = wb.active
+    ws.append(["nama", "tanggal_lahir", "no_urut"])
+    ws.append(["A", 30000, 30000])
+    ws.append(["B", dt.datetime(1985, 3, 4), 2])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    table = read_xlsx_bytes(buffer.getvalue())
+    assert table.rows[0] == ["A", (dt.date(1904, 1, 1) + dt.timedelta(days=30000)).isoformat(), "30000"]
+    assert table.rows[1][1] == "1985-03-04"
+    assert [code for code, _ in table.notes] == ["sistem_tanggal_1904"]
+    assert "1 tanggal lahir" in table.notes[0][1]
+
+    wb.epoch = dt.datetime(1899, 12, 30)  # the usual system: the number stays for cleaning to convert
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    table = read_xlsx_bytes(buffer.getvalue())
+    assert table.rows[0][1] == "30000" and not table.notes

@@ -202,6 +202,7 @@ def read_xlsx_bytes(data: bytes) -> RawTable:
             for ws in workbook.worksheets[1:]
         )
         sheet_path = getattr(sheet, "_worksheet_path", None)
+        mac_epoch = workbook.epoch == dt.datetime(1904, 1, 1)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise UnreadableFile(
             "berkas_rusak", f"Isi lembar kerja XLSX rusak dan tidak dapat dibaca: {type(exc).__name__}."
@@ -256,7 +257,34 @@ def read_xlsx_bytes(data: bytes) -> RawTable:
     header = records[0]
     while header and not header[-1].strip():
         header.pop()  # formatted but empty columns to the right
+    if mac_epoch:
+        notes.append(_dates_from_1904_serials(header, values, records))
     return RawTable(header, records[1:], "xlsx", None, notes, format="xlsx")
+
+
+_SERIAL_RANGE = range(10_000, 100_000)  # the five-digit day numbers that cleaning reads as dates
+
+
+def _dates_from_1904_serials(header: list[str], values: list[list[object]], records: list[list[str]]) -> tuple:
+    """A workbook in Excel's 1904 date system (old Mac Excel): date cells are already right (openpyxl
+    applies the workbook's epoch), but a birth date typed as a plain number counts days from 1904-01-01,
+    not from 1899-12-30 as cleaning assumes. Those numbers in `tanggal_lahir` become dates here, and the
+    file says so; other columns keep their numbers."""
+    from pipelines.ingest import header_key  # the package imports this module
+
+    columns = [i for i, name in enumerate(header) if header_key(name) == "tanggal_lahir"]
+    converted = 0
+    for raw, texts in zip(values[1:], records[1:], strict=False):
+        for i in columns:
+            value = raw[i] if i < len(raw) else None
+            number = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+            if number and int(value) in _SERIAL_RANGE:
+                texts[i] = (dt.date(1904, 1, 1) + dt.timedelta(days=int(value))).isoformat()
+                converted += 1
+    message = "Buku kerja memakai sistem tanggal 1904 (Excel Mac lama)."
+    if converted:
+        message += f" {converted} tanggal lahir berupa angka seri dibaca menurut sistem itu; periksa hasilnya."
+    return ("sistem_tanggal_1904", message)
 
 
 def read_table(data: bytes, fmt: str) -> RawTable:

@@ -110,8 +110,12 @@ def _stable(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def xlsx_bytes(rows: list[list[Any]], *, header: list[str] | None = None, sheets: int = 1) -> bytes:
+def xlsx_bytes(
+    rows: list[list[Any]], *, header: list[str] | None = None, sheets: int = 1, epoch_1904: bool = False
+) -> bytes:
     workbook = Workbook()
+    if epoch_1904:
+        workbook.epoch = dt.datetime(1904, 1, 1)
     sheet = workbook.active
     sheet.title = "Usulan"
     sheet.append(header or HEADER)
@@ -963,6 +967,25 @@ def rows_and_values(c: Corpus) -> None:
             bad(1, ["DATA_TIDAK_LENGKAP"], fields=["nama"], messages=["Nama wajib diisi."]),
             bad(4, ["DATA_TIDAK_LENGKAP"], fields=["no_kk", "jenis_kelamin"]),
             ok(5),
+        ],
+    )
+    d = c.desa()
+    r0, r1 = person(d, 0), person(d, 1)
+    cells = [values(r) for r in (r0, r1)]
+    at = HEADER.index("tanggal_lahir")
+    cells[0][at] = (dt.date.fromisoformat(r0["tanggal_lahir"]) - dt.date(1904, 1, 1)).days
+    cells[1][at] = dt.datetime.fromisoformat(r1["tanggal_lahir"])
+    c.add(
+        "xlsx_1904_date_system",
+        "4: Excel date serials and date cells",
+        "A workbook from old Mac Excel (1904 date system): a birth date typed as a day number counts from "
+        "1904-01-01, not 1899-12-30; it and a real date cell are both read as the right date, and the file "
+        "says which system it uses.",
+        {f"{d}.xlsx": xlsx_bytes(cells, epoch_1904=True)},
+        {"status": "ACCEPTED", "codes": ["sistem_tanggal_1904"], "data_rows": 2},
+        [
+            ok(1, canonical={"tanggal_lahir": r0["tanggal_lahir"]}),
+            ok(2, canonical={"tanggal_lahir": r1["tanggal_lahir"]}),
         ],
     )
 
