@@ -123,6 +123,16 @@ def test_republish_replaces_and_failure_keeps_the_previous(engine):
         )
     assert runs == {"run-1": "SUPERSEDED", "run-2": "PUBLISHED"}
     assert names[0] == 'SITI, "ANI"\nBARU'  # quotes, commas and newlines survive COPY
+    if engine.dialect.name == "postgresql":  # the replaced partitions were dropped after the swap
+        with engine.connect() as c:
+            loose = c.execute(
+                text(
+                    "SELECT count(*) FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace "
+                    "WHERE n.nspname = 'dtks' AND k.relkind = 'r' AND k.relname LIKE '%\\_\\_2026q%' "
+                    "AND NOT k.relispartition"
+                )
+            ).scalar()
+        assert loose == 0
 
     with pytest.raises((sqlite3.IntegrityError, psycopg2.Error)):  # NULL category: NOT NULL, last table written
         publish(engine, publication("run-3", persons=4, broken=True))

@@ -89,18 +89,24 @@ def attached_partition(cursor, table: str, quarter: str) -> str | None:
 
 
 def swap_in(cursor, table: str, quarter: str, staging: str) -> None:
-    """Replace the quarter's partition of `table` by `staging` (call last: it locks the table)."""
+    """Replace the quarter's partition of `table` by `staging` (call last: it locks the table).
+
+    The old partition is detached and renamed like a staging table, not dropped: dropping a large table
+    takes a while, and readers of `table` wait for this transaction. Drop it after the commit with
+    `drop_orphan_staging` (the quarter's next publication would, too)."""
     old = attached_partition(cursor, table, quarter)
     if old:
         cursor.execute(f"ALTER TABLE {q(table)} DETACH PARTITION {q(old)}")
-        cursor.execute(f"DROP TABLE {q(old)}")
+        retired = partition_name(table, quarter, f"retired by {staging}")
+        cursor.execute(f'ALTER TABLE {q(old)} RENAME TO "{retired}"')
     final = partition_name(table, quarter)
     cursor.execute(f'ALTER TABLE {q(staging)} RENAME TO "{final}"')
     cursor.execute(f"ALTER TABLE {q(table)} ATTACH PARTITION {q(final)} FOR VALUES IN (%s)", (quarter,))
 
 
 def drop_orphan_staging(cursor, quarter: str) -> list[str]:
-    """Drop staging tables of `quarter` that were never attached (left by a run that died)."""
+    """Drop the unattached tables of `quarter`: staging tables a run that died left, and partitions a
+    publication retired."""
     cursor.execute(
         """
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

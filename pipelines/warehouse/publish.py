@@ -196,20 +196,37 @@ def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.Dat
                 staged = _load(engine, pub, frames)
                 # Waiting a while for a long reader is fine; waiting forever is not.
                 cursor.execute("SET LOCAL lock_timeout = '120s'")
+                started = time.perf_counter()
                 for name in frames:
                     swap_in(cursor, name, pub.quarter, staged[name])
                 _write_run(cursor, pub, f'"{WAREHOUSE_SCHEMA}"."run"', "%s")
                 guard.commit()
+                log.info("Swapped in the quarter's %d partitions in %.2fs", len(frames), time.perf_counter() - started)
             except BaseException:
                 guard.rollback()
                 drop_orphan_staging(cursor, pub.quarter)
                 guard.commit()
                 raise
+            _drop_replaced(guard, pub.quarter)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", (_lock_key(pub.quarter),))
             guard.commit()
     finally:
         guard.close()
+
+
+def _drop_replaced(connection, quarter: str) -> None:
+    """The partitions the swap replaced, dropped once the new ones are visible. The quarter is published
+    by then: a failure here is logged, and the next publication of the quarter drops them."""
+    started = time.perf_counter()
+    try:
+        dropped = drop_orphan_staging(connection.cursor(), quarter)
+        connection.commit()
+    except Exception as exc:
+        connection.rollback()
+        log.warning("The replaced partitions of %s were not dropped (%s); the next publication will.", quarter, exc)
+        return
+    log.info("Dropped %d replaced partitions in %.1fs", len(dropped), time.perf_counter() - started)
 
 
 def _publish_sqlite(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> None:
