@@ -39,7 +39,7 @@ def prepare(work: Path, rows: int, seed: int) -> Path:
     if done.exists() and json.loads(done.read_text())["rows"] >= rows:
         return work / "ingest"
     from pipelines.discover import discover_quarter
-    from pipelines.ingest import ingest_dukcapil, ingest_submissions
+    from pipelines.ingest.intake import ingest_dukcapil, ingest_submissions
     from pipelines.synth import SynthConfig, generate
 
     landing = work / "landing"
@@ -74,7 +74,7 @@ def measure(ingest: Path, rows: int, docs: Path) -> dict:
     import great_expectations  # noqa: F401  (the one-off import, timed apart)
     import pandas as pd
 
-    from pipelines.ingest import FileReport
+    from pipelines.ingest.intake import FileReport
     from pipelines.validate import validate_dukcapil, validate_submissions
     from pipelines.validate.suites import GxSession
 

@@ -149,7 +149,7 @@ def _input_files(ctx: RunContext):
 
 @_timed("ingest")
 def ingest(ctx: RunContext) -> dict[str, Any]:
-    from pipelines.ingest import ingest_dukcapil, ingest_submissions
+    from pipelines.ingest.intake import ingest_dukcapil, ingest_submissions
 
     files = _input_files(ctx)
     out = ctx.stage_dir("ingest")
@@ -164,7 +164,7 @@ def ingest(ctx: RunContext) -> dict[str, Any]:
 
 
 def _file_reports(ctx: RunContext):
-    from pipelines.ingest import FileReport
+    from pipelines.ingest.intake import FileReport
 
     return [FileReport(**r) for r in read_json(ctx.root / "ingest" / "files.json")]
 

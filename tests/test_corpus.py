@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from pipelines.discover import discover_quarter
-from pipelines.ingest import ACCEPTED, REJECTED, FileReport, ingest_submissions
+from pipelines.ingest.intake import ACCEPTED, REJECTED, FileReport, ingest_submissions
 from pipelines.outcomes import quarantine_records
 from pipelines.validate import SubmissionValidation, validate_submissions
 

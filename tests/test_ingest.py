@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from pipelines.discover import discover_quarter
-from pipelines.ingest import ACCEPTED, EMPTY, REJECTED, UNREADABLE, header_key, ingest_submissions
+from pipelines.ingest.intake import ACCEPTED, EMPTY, REJECTED, UNREADABLE, header_key, ingest_submissions
 from pipelines.ingest.readers import read_csv_bytes, read_xlsx_bytes
 
 HEADER = "kode_desa,no_kk,nik,nama,jenis_kelamin,tanggal_lahir,hubungan_keluarga,status_usulan"

@@ -133,7 +133,7 @@ def test_em_on_distinct_patterns_gives_the_same_m_as_on_pairs():
 def quarter(tmp_path_factory):
     """A small generated quarter, validated, with its ground truth."""
     from pipelines.discover import discover_quarter
-    from pipelines.ingest import ingest_dukcapil, ingest_submissions
+    from pipelines.ingest.intake import ingest_dukcapil, ingest_submissions
 
     root = tmp_path_factory.mktemp("landing")
     generate(root, "2026Q3", SynthConfig(persons=8_000, seed=5))

@@ -23,8 +23,14 @@ csv.field_size_limit(10_000_000)
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls
 # Excel keeps 15 significant digits: a 16-digit number typed into a number cell loses its last digit.
+_HEADER_SPACE = re.compile(r"[\s\u00a0\-]+")
 _EXACT_INTEGER_LIMIT = 10**15
 _FLOAT_EXACT_LIMIT = 2**53
+
+
+def header_key(name: str) -> str:
+    """Contract header names are case-insensitive and trimmed; inner spaces and dashes count as `_`."""
+    return _HEADER_SPACE.sub("_", name.strip().strip("\ufeff").lower()).strip("_")
 
 
 class UnreadableFile(ValueError):
@@ -270,8 +276,6 @@ def _dates_from_1904_serials(header: list[str], values: list[list[object]], reco
     applies the workbook's epoch), but a birth date typed as a plain number counts days from 1904-01-01,
     not from 1899-12-30 as cleaning assumes. Those numbers in `tanggal_lahir` become dates here, and the
     file says so; other columns keep their numbers."""
-    from pipelines.ingest import header_key  # the package imports this module
-
     columns = [i for i, name in enumerate(header) if header_key(name) == "tanggal_lahir"]
     converted = 0
     for raw, texts in zip(values[1:], records[1:], strict=False):

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from pipelines import nik
 from pipelines.contract import BIODATA_TIDAK_SESUAI_NIK, SUBMISSION_COLUMNS
-from pipelines.ingest import ACCEPTED, EMPTY, REJECTED, FileReport
+from pipelines.ingest.intake import ACCEPTED, EMPTY, REJECTED, FileReport
 from pipelines.validate.clean import (
     canonical_dukcapil,
     canonical_submissions,

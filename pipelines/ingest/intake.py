@@ -1,0 +1,283 @@
+"""Ingest: read every input file of the quarter into one frame per kind, and report on each file.
+
+Every readable submission row comes out here with its `source_file` and `source_row` and its original
+text; what happens to it later is decided by validation and linkage. Files that cannot be used at all
+are reported (with the reason in Indonesian) and their rows, where readable, are marked for quarantine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.contract import (
+    DATA_TIDAK_LENGKAP,
+    DUKCAPIL_COLUMNS,
+    DUKCAPIL_REQUIRED,
+    FORMAT_TIDAK_VALID,
+    SUBMISSION_COLUMNS,
+    SUBMISSION_REQUIRED,
+)
+from pipelines.discover import REJECTING_PROBLEMS, InputFile
+from pipelines.ingest.readers import RawTable, UnreadableFile, header_key, read_table
+
+# File statuses in the run record.
+ACCEPTED = "ACCEPTED"  # rows go on to validation
+REJECTED = "REJECTED"  # readable, but unusable as a whole: every row is quarantined
+UNREADABLE = "UNREADABLE"  # not readable at all: no rows
+EMPTY = "EMPTY"  # readable, no data rows
+
+# Where a header row is looked for when the first row is not one (a title above the table, say).
+_HEADER_SEARCH_ROWS = 10
+# A file is rejected as a whole when more than this share of its rows name another village.
+_FOREIGN_ROWS_SHARE = 0.5
+# Headers operators often write instead of the contract's names: named in the rejection message as a hint.
+_HEADER_HINTS = {
+    "tgl_lahir": "tanggal_lahir",
+    "tanggal_lahir_(dd/mm/yyyy)": "tanggal_lahir",
+    "jk": "jenis_kelamin",
+    "l/p": "jenis_kelamin",
+    "nomor_kk": "no_kk",
+    "no_kartu_keluarga": "no_kk",
+    "kk": "no_kk",
+    "nama_lengkap": "nama",
+    "shdk": "hubungan_keluarga",
+    "hubungan": "hubungan_keluarga",
+    "status": "status_usulan",
+    "kode_wilayah": "kode_desa",
+    "kode_kelurahan": "kode_desa",
+}
+
+
+@dataclass
+class FileReport:
+    source_file: str
+    kind: str
+    kode_kab: str
+    kode_desa: str | None
+    format: str
+    sha256: str = ""
+    size_bytes: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    data_rows: int = 0
+    blank_rows: int = 0
+    status: str = ACCEPTED
+    rejection_category: str | None = None  # DATA_TIDAK_LENGKAP or FORMAT_TIDAK_VALID for a rejected file
+    problems: list[dict[str, str]] = field(default_factory=list)  # {"code", "message"} in Indonesian
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def add(self, code: str, message: str) -> None:
+        self.problems.append({"code": code, "message": message})
+
+
+def _read(item: InputFile, report: FileReport) -> RawTable | None:
+    data = Path(item.path).read_bytes()
+    report.sha256 = hashlib.sha256(data).hexdigest()
+    report.size_bytes = len(data)
+    try:
+        table = read_table(data, item.format)
+    except UnreadableFile as exc:
+        report.status = UNREADABLE
+        report.add(exc.code, exc.message)
+        return None
+    report.encoding, report.delimiter = table.encoding, table.delimiter
+    for code, message in table.notes:
+        report.add(code, message)
+    if table.rejection is not None:
+        report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
+        report.add(*table.rejection)
+    return table
+
+
+def _header_elsewhere(table: RawTable) -> int | None:
+    """The file row (1 = first) of a row among the first few that holds every required column, if any."""
+    for n, row in enumerate(table.rows[:_HEADER_SEARCH_ROWS], start=2):
+        keys = {header_key(v) for v in row}
+        if all(c in keys for c in SUBMISSION_REQUIRED):
+            return n
+    return None
+
+
+def _submission_columns(table: RawTable, report: FileReport) -> dict[str, int]:
+    """Map contract column -> position; mark the file rejected when columns are missing or doubled."""
+    keys = [header_key(h) for h in table.header]
+    positions: dict[str, int] = {}
+    doubled = sorted({k for k in keys if k and keys.count(k) > 1})
+    for i, key in enumerate(keys):
+        positions.setdefault(key, i)
+    missing = [c for c in SUBMISSION_REQUIRED if c not in positions]
+    if doubled:
+        report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
+        report.add("kolom_ganda", f"Kolom muncul lebih dari sekali: {', '.join(doubled)}.")
+    if missing:
+        report.status, report.rejection_category = REJECTED, DATA_TIDAK_LENGKAP
+        message = f"Kolom wajib tidak ada: {', '.join(missing)}."
+        hints = [f"'{h}' untuk {_HEADER_HINTS[header_key(h)]}" for h in table.header if header_key(h) in _HEADER_HINTS]
+        if hints:
+            message += f" Judul kolom harus persis seperti templat (ditemukan {', '.join(hints)})."
+        elsewhere = _header_elsewhere(table)
+        if elsewhere is not None:
+            message += f" Judul kolom ditemukan di baris {elsewhere}; judul kolom harus berada di baris pertama."
+        report.add("kolom_wajib_tidak_ada", message)
+    return positions
+
+
+def _check_rows_name_the_file(item: InputFile, frame: pd.DataFrame, report: FileReport) -> None:
+    """A file whose rows mostly name another village than its file name is rejected: which one is right
+    cannot be told. A few such rows are quarantined one by one by validation instead."""
+    from pipelines.validate.clean import clean_digits
+
+    if report.status != ACCEPTED or item.kode_desa is None or frame.empty:
+        return
+    codes = pd.Series(clean_digits(frame["kode_desa"]).to_numpy(), dtype=object)
+    formed = codes[codes.astype("string").str.fullmatch(r"\d{10}").fillna(False).astype(bool)]
+    foreign = formed[formed != item.kode_desa]
+    if len(formed) and len(foreign) / len(formed) > _FOREIGN_ROWS_SHARE:
+        common = ", ".join(foreign.value_counts().index[:3])
+        report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
+        report.add(
+            "kode_desa_tidak_sesuai_nama_berkas",
+            f"Nama berkas menyebut desa {item.kode_desa}, tetapi {len(foreign)} dari {len(frame)} baris "
+            f"berisi kode desa lain ({common}). Periksa apakah berkas tertukar atau salah nama.",
+        )
+
+
+def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> pd.DataFrame:
+    if not any(h.strip() for h in table.header) and not table.rows:
+        report.status = EMPTY
+        report.add("berkas_kosong", "Berkas kosong (tidak ada judul kolom maupun baris data).")
+        return pd.DataFrame()
+    positions = _submission_columns(table, report)
+    width = len(table.header)
+    numbered = [(n, row) for n, row in enumerate(table.rows, start=1) if any(v.strip() for v in row)]
+    report.data_rows = len(numbered)
+    report.blank_rows = len(table.rows) - len(numbered)
+    if not numbered:
+        if report.status == ACCEPTED:
+            report.status = EMPTY
+            report.add("berkas_kosong", "Berkas tidak berisi baris data (hanya judul kolom atau kosong).")
+        return pd.DataFrame()
+
+    rows = [row for _, row in numbered]
+    data: dict[str, list] = {
+        "source_file": [item.source_file] * len(rows),
+        "source_row": [n for n, _ in numbered],
+    }
+    for column in SUBMISSION_COLUMNS:
+        i = positions.get(column)
+        data[column] = [row[i] if i is not None and i < len(row) else None for row in rows]
+    # Columns that are not the contract's, and second copies of doubled ones, are kept under their header
+    # (with the column number when a header repeats), so a quarantined row shows everything it held.
+    keys = [header_key(h) for h in table.header]
+    extra_columns = [
+        (h if keys.count(keys[i]) == 1 else f"{h} (kolom {i + 1})", i)
+        for i, h in enumerate(table.header)
+        if keys[i] not in SUBMISSION_COLUMNS or positions.get(keys[i]) != i
+    ]
+
+    def extras(row: list[str]) -> str | None:
+        values = {h: row[i] for h, i in extra_columns if i < len(row)}
+        # Values beyond the last header column are kept too, under the column number they sit in.
+        values.update({f"(kolom {i + 1} tanpa judul)": v for i, v in enumerate(row[width:], start=width) if v.strip()})
+        return json.dumps(values, ensure_ascii=False) if values else None
+
+    data["_extra"] = [extras(row) for row in rows]
+    # More values than header columns: something shifted (an unquoted separator in a name, usually).
+    data["_row_problem"] = [
+        "jumlah_kolom" if len(row) > width and any(v.strip() for v in row[width:]) else None for row in rows
+    ]
+    frame = pd.DataFrame(data)
+    frame["file_kode_kab"] = item.kode_kab
+    frame["file_kode_desa"] = item.kode_desa
+    _check_rows_name_the_file(item, frame, report)
+    frame["_file_rejection"] = report.rejection_category
+    return frame
+
+
+def _flag_villages_with_several_files(reports: list[FileReport]) -> None:
+    """Two files for one village (a CSV and an XLSX, say) are both read; the duplicates they share are
+    found by linkage (GANDA), and both files carry a note."""
+    by_desa: dict[str, list[FileReport]] = {}
+    for report in reports:
+        if report.kode_desa and report.status != UNREADABLE:
+            by_desa.setdefault(report.kode_desa, []).append(report)
+    for desa, group in by_desa.items():
+        if len(group) > 1:
+            names = ", ".join(Path(r.source_file).name for r in group)
+            for report in group:
+                report.add(
+                    "desa_lebih_dari_satu_berkas",
+                    f"Desa {desa} mengirim lebih dari satu berkas ({names}); semua dibaca, baris yang sama "
+                    "ditandai sebagai data ganda. Kirim satu berkas per desa.",
+                )
+
+
+def ingest_submissions(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileReport]]:
+    frames, reports = [], []
+    for item in files:
+        report = FileReport(item.source_file, item.kind, item.kode_kab, item.kode_desa, item.format)
+        for code, message in item.problems:
+            report.add(code, message)
+            if code in REJECTING_PROBLEMS:
+                # The file cannot be attributed to a village of this kabupaten: its rows are read and kept,
+                # all quarantined.
+                report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
+        table = _read(item, report)
+        if table is not None:
+            frame = _submission_frame(item, table, report)
+            if len(frame):
+                frames.append(frame)
+        reports.append(report)
+    _flag_villages_with_several_files(reports)
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", "source_row"])
+    return rows, reports
+
+
+def ingest_dukcapil(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileReport]]:
+    """Dukcapil extracts are large and machine-made: parsed with pandas' C reader, columns by exact name."""
+    frames, reports = [], []
+    for item in files:
+        report = FileReport(item.source_file, item.kind, item.kode_kab, None, item.format)
+        for code, message in item.problems:
+            report.add(code, message)
+        data = Path(item.path).read_bytes()
+        report.sha256, report.size_bytes = hashlib.sha256(data).hexdigest(), len(data)
+        if item.format != "csv":
+            report.status = UNREADABLE
+            reports.append(report)
+            continue
+        try:
+            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            report.status = UNREADABLE
+            report.add("berkas_rusak", f"Ekstrak Dukcapil tidak dapat dibaca: {type(exc).__name__}.")
+            reports.append(report)
+            continue
+        frame.columns = [c.strip().upper() for c in frame.columns]
+        missing = [c for c in DUKCAPIL_REQUIRED if c not in frame.columns]
+        if missing:
+            report.status, report.rejection_category = REJECTED, DATA_TIDAK_LENGKAP
+            report.add("kolom_wajib_tidak_ada", f"Kolom wajib tidak ada di ekstrak Dukcapil: {', '.join(missing)}.")
+            reports.append(report)
+            continue
+        for column in DUKCAPIL_COLUMNS:
+            if column not in frame.columns:
+                frame[column] = ""
+        frame = frame[list(DUKCAPIL_COLUMNS)]
+        frame.insert(0, "source_row", range(1, len(frame) + 1))
+        frame.insert(0, "source_file", item.source_file)
+        report.data_rows = len(frame)
+        frames.append(frame)
+        reports.append(report)
+    persons = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", *DUKCAPIL_COLUMNS])
+    )
+    return persons, reports
