@@ -28,6 +28,7 @@ from pipelines.warehouse.schema import (
     run,
     validation_result,
 )
+from pipelines.waterfall import LEGEND, LevelBook, render_waterfall
 
 PERSONAL_FIELDS = {"nik", "no_kk", "nik_dukcapil", "nik_kandidat", "candidate_nik", "suggested_value"}
 NAME_FIELDS = {"nama", "nama_ibu_kandung"}
@@ -228,32 +229,18 @@ def _show(name: str, value: Any, mask: bool) -> str:
     return str(value)
 
 
-def _waterfall(candidate: dict[str, Any], prior: float | None, labels: dict[str, list[str]]) -> list[str]:
-    """Prior, then each comparison's level and weight with the running total (log2 odds)."""
-    levels = json.loads(candidate["levels"])
-    weights = json.loads(candidate["weights"])
-    total = 0.0
-    lines = []
-    if prior:
-        import math
-
-        total = math.log2(prior / (1 - prior))
-        lines.append(f"        {'prior (log2 odds)':<26}{'':<34}{total:+8.2f}  = {total:+8.2f}")
-    for name, level in levels.items():
-        weight = float(weights.get(name, 0.0))
-        total += weight
-        names = labels.get(name, [])
-        label = "tidak ada data" if level < 0 else (names[level] if level < len(names) else str(level))
-        lines.append(f"        {name:<26}{label:<34}{weight:+8.2f}  = {total:+8.2f}")
-    return lines
+def _waterfall(decision: dict[str, Any], book: LevelBook, model: dict[str, Any]) -> list[str]:
+    """The decision's waterfall (pipelines.waterfall), indented under its candidate or duplicate line; the
+    caller prints, and masks, the identifiers."""
+    text = render_waterfall(decision, book, model=model or None, compact=True)
+    return ["        " + line for line in text.splitlines()]
 
 
 def format_trace(result: Trace, *, mask: bool = False) -> str:
     r = result.run
     model = (r.get("linkage") or {}).get("model") or {}
-    prior = model.get("prior")
-    # The level labels come from the run's own model description: no linkage code needs importing.
-    labels = {name: [lv["label"] for lv in levels] for name, levels in (model.get("comparisons") or {}).items()}
+    # The comparisons as the run's own model described them: no linkage code needs importing.
+    book = LevelBook.from_model(model)
     out = [
         f"Quarter {result.quarter}, published by run {r['run_id']} ({r.get('code_version')}), "
         f"published at {r.get('published_at')}",
@@ -285,14 +272,16 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
         if row.quarantine:
             fields = json.loads(row.quarantine["raw_fields"])
             out.append("  quarantined  raw fields: " + "; ".join(f"{k}={_show(k, v, mask)}" for k, v in fields.items()))
-        out.append(f"  linkage      {len(row.candidates)} candidate(s)")
+        out.append(f"  linkage      {len(row.candidates)} candidate(s)" + (f"; {LEGEND}" if row.candidates else ""))
         for cand in row.candidates:
             out.append(
                 f"    #{cand['rank']} {_show('candidate_nik', cand['candidate_nik'], mask)} via {cand['method']}, "
                 f"weight {cand['match_weight']:+.2f}, probability {cand['match_probability']:.6f}"
                 + ("  <- chosen" if cand["chosen"] else "")
             )
-            out += _waterfall(cand, prior if cand["method"] != "exact" else None, labels)
+            if cand["method"] == "exact":
+                out.append("        (pass NIK sama: ditautkan tanpa model; bobot di bawah sebagai penjelasan)")
+            out += _waterfall(cand, book, model)
         for d in row.duplicates:
             other = (
                 (d["source_file_b"], d["source_row_b"])
@@ -303,6 +292,7 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
                 f"  duplicate    {other[0]} row {other[1]}: probability {d['match_probability']:.6f}, "
                 f"{'accepted' if d['accepted'] else 'not accepted'}"
             )
+            out += _waterfall(d, book, model)
         out.append(f"  findings     {len(row.findings)}")
         for d in row.findings:
             out.append(

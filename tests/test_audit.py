@@ -105,6 +105,7 @@ def test_trace_of_a_corrected_nik_by_nik_and_cli(published):
         check=True,
     )
     assert "<- chosen" in done.stdout and "NIK_BERBEDA" in done.stdout
+    assert "tanggal lahir" in done.stdout and "bobot kecocokan (tanpa prior)" in done.stdout
     assert nik not in done.stdout  # --mask hides identifiers
     assert re.search(r"answered in \d+\.\d+ s", done.stderr)
 
@@ -203,3 +204,38 @@ def test_the_scan_would_notice_a_leak(published):
         for i in range(len(p.split(" ")))
         for j in range(i + 2, len(p.split(" ")) + 1)
     )
+
+
+def test_trace_explains_duplicate_pairs_from_the_run_record():
+    """A duplicate pair's waterfall, with the labels, notes and prior of the run's own model description
+    (no linkage code imported), and identifiers masked around it."""
+    from pipelines.trace import RowTrace, Trace
+
+    model = {
+        "prior": 1e-5,
+        "dedupe_prior": 2**-20,
+        "implied_by": {"desa": [["kk", 2]]},
+        "tf_adjusted": {},
+        "comparisons": {
+            "name": [{"label": "berbeda"}, {"label": "mirip"}, {"label": "hampir sama"}, {"label": "sama"}],
+            "kk": [{"label": "berbeda"}, {"label": "mirip"}, {"label": "sama"}],
+            "desa": [{"label": "berbeda"}, {"label": "kecamatan sama"}, {"label": "desa sama"}],
+        },
+    }
+    edge = {
+        "source_file_a": "a.csv",
+        "source_row_a": 1,
+        "source_file_b": "b.csv",
+        "source_row_b": 2,
+        "accepted": True,
+        "match_weight": 30.0,
+        "match_probability": 0.999,
+        "levels": json.dumps({"name": 3, "kk": 2, "desa": 2}),
+        "weights": json.dumps({"name": 12.0, "kk": 18.0, "desa": 0.0}),
+    }
+    row = RowTrace("a.csv", 1, {"outcome": "PUBLISHED"}, duplicates=[edge])
+    text_out = format_trace(Trace(QUARTER, {"run_id": "r", "linkage": {"model": model}}, [row]))
+    duplicate = text_out.split("  duplicate    b.csv row 2", 1)[1]
+    assert "peluang awal (prior)" in duplicate and f"{2**-20:.6g}" in duplicate  # the prior of two rows
+    assert "wilayah (desa)" in duplicate and "sudah tercakup oleh nomor KK" in duplicate
+    assert "+30.00" in duplicate

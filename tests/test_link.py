@@ -202,6 +202,12 @@ def test_linker_on_a_generated_quarter(quarter):
         edge["match_probability"], abs=1e-4
     )
     assert f"{edge['match_probability']:.6f}" in render_waterfall(edge, model=d["model"])
+    # The run record's model description explains a decision exactly as the linkage code does (dtks trace).
+    from pipelines import waterfall as light
+
+    book = light.LevelBook.from_model(d["model"])
+    for decision in (row, edge):
+        assert light.render_waterfall(decision, book, model=d["model"]) == render_waterfall(decision, model=d["model"])
 
 
 def test_waterfall_from_a_stored_link_candidate():

@@ -20,8 +20,7 @@ from recordlinkage.base import BaseCompareFeature
 
 from pipelines.link.prepare import text_values
 from pipelines.names import allowed_edits
-
-MISSING = -1
+from pipelines.waterfall import MISSING  # the level of a comparison with a value missing
 
 
 @dataclass(frozen=True)

@@ -1,201 +1,40 @@
-"""Why two records were joined or not: a decision's waterfall, as text.
-
-A Fellegi-Sunter decision is a sum. It starts from the prior (the log-odds, in bits, that a candidate
-pair is the same person before looking at it), adds each comparison's weight for the level the pair
-reached (log2 m/u; 0 where a value is missing), and turns the total into the match probability. The
-waterfall lists those terms in order with the running total, so an auditor can see which fields carried
-the decision.
-
-`render_waterfall` takes a stored explanation in any of its forms:
-- a row of the warehouse table `link_candidate` or `duplicate_edge` (`levels` and `weights` as JSON);
-- a row of `LinkResult.candidates` or `LinkResult.row_edges` (columns `lvl_<comparison>`, `w_<comparison>`).
-The prior comes from the run's linkage model (`run.linkage.model.prior` in the run record, or
-`LinkResult.diagnostics["model"]`); without it, it is recovered from the stored probability and weight.
-Text an auditor reads is in Bahasa Indonesia, like the level labels.
-"""
+"""Why two records were joined or not, with this code's comparisons: `pipelines.waterfall` given the
+linkage's own level book. For a published run, `dtks trace` builds the book from the run record instead
+(`LevelBook.from_model`), so the labels are those of the code that made the decision."""
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from pipelines.link.comparisons import BY_NAME, COMPARISONS, MISSING
+from pipelines.link.comparisons import COMPARISONS
 from pipelines.link.model import IMPLIED_BY, TF_ADJUSTED
+from pipelines.waterfall import (
+    COMPARISON_TITLES,
+    METHOD_TITLES,
+    LevelBook,
+    Waterfall,
+    WaterfallStep,
+)
+from pipelines.waterfall import render_waterfall as _render
+from pipelines.waterfall import waterfall as _waterfall
 
-# How each comparison is named for a reader.
-COMPARISON_TITLES: dict[str, str] = {
-    "nik": "NIK",
-    "name": "nama",
-    "name_tokens": "kata-kata nama",
-    "dob": "tanggal lahir",
-    "sex": "jenis kelamin",
-    "kk": "nomor KK",
-    "kk_family": "KK keluarga (Dukcapil)",
-    "desa": "wilayah (desa)",
-    "mother": "nama ibu kandung",
-}
-METHOD_TITLES: dict[str, str] = {
-    "exact": "pass NIK sama (identitas cocok)",
-    "exact_rejected": "NIK sama tetapi identitas tidak cocok (lanjut ke pencocokan probabilistik)",
-    "probabilistic": "pencocokan probabilistik",
-    "duplicate": "lewat baris ganda yang sudah padan",
-}
+__all__ = ["BOOK", "COMPARISON_TITLES", "METHOD_TITLES", "Waterfall", "WaterfallStep", "render_waterfall", "waterfall"]
 
-
-@dataclass(frozen=True)
-class WaterfallStep:
-    comparison: str  # "prior", or a comparison name
-    title: str
-    level: int | None  # None for the prior; -1 (MISSING) when a value is missing
-    label: str
-    weight: float  # bits
-    cumulative: float  # bits, prior included
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Waterfall:
-    steps: list[WaterfallStep]
-    prior_known: bool
-    match_weight: float  # sum of the comparisons' weights, without the prior
-    probability: float | None  # from the prior and the weights; None when the prior is unknown
-    stored_probability: float | None
-
-
-def _as_mapping(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        return json.loads(value)
-    return dict(value)
-
-
-def _levels_and_weights(decision: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, float]]:
-    if "levels" in decision and "weights" in decision:
-        levels, weights = _as_mapping(decision["levels"]), _as_mapping(decision["weights"])
-    else:
-        levels = {c.name: decision[f"lvl_{c.name}"] for c in COMPARISONS if f"lvl_{c.name}" in decision}
-        weights = {c.name: decision[f"w_{c.name}"] for c in COMPARISONS if f"w_{c.name}" in decision}
-    if not levels:
-        raise ValueError("The decision has no comparison levels (expected `levels`/`weights` or `lvl_*`/`w_*`).")
-    return {k: int(v) for k, v in levels.items()}, {k: float(weights.get(k, 0.0)) for k in levels}
-
-
-def _float(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-def _bits(probability: float) -> float:
-    return math.log2(probability / (1 - probability))
-
-
-def _probability(bits: float) -> float:
-    return 1.0 / (1.0 + 2.0 ** (-max(min(bits, 60.0), -60.0)))
-
-
-def _note(name: str, level: int, weight: float, levels: Mapping[str, int]) -> str:
-    if level == MISSING:
-        return "data kosong: bukan bukti"
-    for other, other_level in IMPLIED_BY.get(name, ()):
-        if levels.get(other) == other_level and weight == 0.0:
-            return f"sudah tercakup oleh {COMPARISON_TITLES.get(other, other)}"
-    if TF_ADJUSTED.get(name) == level:
-        return "disesuaikan dengan seberapa umum nama ini"
-    return ""
+BOOK = LevelBook(
+    order=tuple(c.name for c in COMPARISONS),
+    labels={c.name: c.levels for c in COMPARISONS},
+    implied_by=IMPLIED_BY,
+    tf_adjusted=TF_ADJUSTED,
+)
 
 
 def waterfall(decision: Mapping[str, Any], *, prior: float | None = None) -> Waterfall:
-    """The decision's terms in order: the prior (when known), then every comparison, with running totals."""
-    levels, weights = _levels_and_weights(decision)
-    total_weight = sum(weights.values())
-    stored = _float(decision.get("match_probability"))
-    stored_weight = _float(decision.get("match_weight"))
-    prior_bits: float | None = None
-    if prior is not None and 0 < prior < 1:
-        prior_bits = _bits(prior)
-    elif stored is not None and 0 < stored < 1:  # recover it: logit(p) = prior + weights
-        prior_bits = _bits(stored) - (stored_weight if stored_weight is not None else total_weight)
-
-    steps = []
-    running = prior_bits or 0.0
-    if prior_bits is not None:
-        steps.append(
-            WaterfallStep("prior", "peluang awal (prior)", None, f"{_probability(prior_bits):.6g}", prior_bits, running)
-        )
-    order = [c.name for c in COMPARISONS if c.name in levels] + [k for k in levels if k not in BY_NAME]
-    for name in order:
-        level, weight = levels[name], weights[name]
-        running += weight
-        comparison = BY_NAME.get(name)
-        if level == MISSING:
-            label = "kosong"
-        elif comparison is not None and 0 <= level < comparison.n_levels:
-            label = comparison.levels[level]
-        else:
-            label = f"tingkat {level}"
-        steps.append(
-            WaterfallStep(
-                name,
-                COMPARISON_TITLES.get(name, name),
-                level,
-                label,
-                weight,
-                running,
-                _note(name, level, weight, levels),
-            )
-        )
-    probability = _probability(running) if prior_bits is not None else None
-    return Waterfall(steps, prior_bits is not None, total_weight, probability, stored)
+    return _waterfall(decision, BOOK, prior=prior)
 
 
 def render_waterfall(
     decision: Mapping[str, Any], *, prior: float | None = None, model: Mapping[str, Any] | None = None
 ) -> str:
-    """A decision's waterfall as text: one line per term with its level, weight (bits) and running total,
-    then the match weight and the final probability.
-
-    `decision`: a `link_candidate` or `duplicate_edge` row (mapping or pandas Series), or a row of
-    `LinkResult.candidates`/`row_edges`. `prior` (the match probability before comparing) or `model` (the
-    run's linkage model, whose `prior`, or `dedupe_prior` for a pair of rows, is used) makes the first bar
-    exact.
-    """
-    if prior is None and model is not None:
-        pair_of_rows = "source_file_a" in decision or "row_id_a" in decision  # a duplicate_edge, not a link
-        prior = _float(model.get("dedupe_prior" if pair_of_rows else "prior"))
-    w = waterfall(decision, prior=prior)
-    lines = []
-    head = []
-    if "candidate_nik" in decision:
-        head.append(f"kandidat NIK {decision['candidate_nik']}")
-    if "rank" in decision and decision["rank"] is not None:
-        head.append(f"peringkat {int(decision['rank'])}")
-    if decision.get("method"):
-        head.append(METHOD_TITLES.get(str(decision["method"]), str(decision["method"])))
-    if "chosen" in decision or "accepted" in decision:
-        taken = bool(decision.get("chosen", decision.get("accepted")))
-        head.append("dipilih" if taken else "tidak dipilih")
-    if head:
-        lines.append("; ".join(head))
-    lines.append(f"{'langkah':<22} {'tingkat':<44} {'bobot':>8} {'kumulatif':>10}")
-    for s in w.steps:
-        level = s.label if s.level is None else f"{s.label} ({s.level})"
-        line = f"{s.title:<22} {level:<44} {s.weight:>+8.2f} {s.cumulative:>+10.2f}"
-        lines.append(line + (f"  [{s.note}]" if s.note else ""))
-    lines.append(f"{'bobot kecocokan (tanpa prior)':<67} {w.match_weight:>+8.2f}")
-    if w.probability is not None:
-        lines.append(f"probabilitas padan: {w.probability:.6f}")
-    else:
-        lines.append("probabilitas padan: prior tidak diketahui (berikan model tautan run ini)")
-    if w.stored_probability is not None and (w.probability is None or abs(w.probability - w.stored_probability) > 1e-4):
-        lines.append(f"probabilitas tersimpan: {w.stored_probability:.6f}")
-    lines.append("Bobot dalam bit (log2 m/u): positif mendukung orang yang sama, negatif menentang.")
-    return "\n".join(lines)
+    """See `pipelines.waterfall.render_waterfall`."""
+    return _render(decision, BOOK, prior=prior, model=model)

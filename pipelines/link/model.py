@@ -262,6 +262,9 @@ class FellegiSunter:
             "em_iterations": self.em_iterations,
             "sessions": self.sessions,
             "converged": self.converged,
+            # How weights combine, so that a waterfall can be explained from the run record alone.
+            "implied_by": {name: [list(pair) for pair in pairs] for name, pairs in IMPLIED_BY.items()},
+            "tf_adjusted": dict(TF_ADJUSTED),
             "comparisons": {
                 c.name: [
                     {
