@@ -26,7 +26,7 @@ from pipelines.contract import (
     PINDAH_DOMISILI,
     TIDAK_PADAN,
 )
-from pipelines.link import LINK, REVIEW
+from pipelines.decisions import LINK, REVIEW
 from pipelines.names import names_agree, normalise_names
 
 DISCREPANCY_COLUMNS = [

@@ -4,7 +4,6 @@ quarantined; the person keys; and the cleansed snapshot, one row per person.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 
@@ -19,8 +18,9 @@ from pipelines.contract import (
     OUTCOME_MERGED,
     OUTCOME_PUBLISHED,
     OUTCOME_QUARANTINED,
+    SUBMISSION_COLUMNS,
 )
-from pipelines.link import DUPLICATE, EXACT, PROBABILISTIC
+from pipelines.decisions import DUPLICATE, EXACT, PROBABILISTIC
 from pipelines.nik import parse_nik
 
 
@@ -67,7 +67,7 @@ _METHOD_RANK = {EXACT: 0, PROBABILISTIC: 1, DUPLICATE: 2}
 def person_key(secret: str, kind: str, value: str) -> str:
     """A pseudonymous, stable key: the same person gets the same key every quarter, and the key does not
     reveal the NIK it was made from without the deployment's secret."""
-    digest = hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.digest(secret.encode(), f"{kind}:{value}".encode(), "sha256").hex()  # one C call
     return "P" + digest[:19].upper()
 
 
@@ -224,8 +224,6 @@ QUARANTINE_COLUMNS = ["source_file", "source_row", "kode_desa", "raw_fields", "r
 
 def quarantine_records(raw: pd.DataFrame, reasons: pd.DataFrame, quarantined_ids: np.ndarray) -> pd.DataFrame:
     """The `quarantine` table: each quarantined row's original fields and all its reasons."""
-    from pipelines.validate import raw_fields
-
     if len(quarantined_ids) == 0:
         return pd.DataFrame(columns=QUARANTINE_COLUMNS)
     subset = raw.set_index("row_id").loc[quarantined_ids]
@@ -247,3 +245,17 @@ def quarantine_records(raw: pd.DataFrame, reasons: pd.DataFrame, quarantined_ids
         },
         columns=QUARANTINE_COLUMNS,
     )
+
+
+def raw_fields(raw: pd.DataFrame) -> pd.Series:
+    """Each row's original fields as a dict (contract columns that were present, plus extra columns)."""
+    present = [c for c in SUBMISSION_COLUMNS if c in raw.columns]
+    records = raw[present].to_dict("records")
+    extras = raw["_extra"].tolist() if "_extra" in raw.columns else [None] * len(raw)
+    out = []
+    for record, extra in zip(records, extras, strict=True):
+        fields = {k: v for k, v in record.items() if v is not None}
+        if extra:
+            fields.update(json.loads(extra))
+        out.append(fields)
+    return pd.Series(out, index=raw.index, dtype=object)

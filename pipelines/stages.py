@@ -301,11 +301,10 @@ def _dukcapil_quarantine(excluded: pd.DataFrame) -> pd.DataFrame:
 
 def _explanations(ctx: RunContext, source: pd.DataFrame, persons: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link candidates and duplicate edges in warehouse form: levels and weights as JSON per pair."""
-    from pipelines.link.comparisons import COMPARISONS
-
-    names = [c.name for c in COMPARISONS]
     decisions = read_frame(ctx.root / "link" / "decisions.parquet").set_index("row_id")
     cand = read_frame(ctx.root / "link" / "candidates.parquet")
+    # The comparisons in the linker's order, from its own output: no linkage code to import here.
+    names = [c.removeprefix("lvl_") for c in cand.columns if c.startswith("lvl_")]
 
     def as_json(frame: pd.DataFrame, prefix: str) -> list[str]:
         # Compact JSON, encoded once per distinct combination: a million exact links share a handful.

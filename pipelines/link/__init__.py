@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.config import LinkSettings
+from pipelines.decisions import DUPLICATE, EXACT, LINK, NONE, PROBABILISTIC, REVIEW
 from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock
 from pipelines.link.comparisons import COMPARISONS, compare_pairs
 from pipelines.link.model import FellegiSunter
@@ -30,8 +31,6 @@ from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
 
 log = logging.getLogger(__name__)
 
-LINK, REVIEW, NONE = "link", "review", "none"
-EXACT, PROBABILISTIC, DUPLICATE = "exact", "probabilistic", "duplicate"
 TOP_CANDIDATES = 3
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines import nik
-from pipelines.contract import BIODATA_TIDAK_SESUAI_NIK, SUBMISSION_COLUMNS
+from pipelines.contract import BIODATA_TIDAK_SESUAI_NIK
 from pipelines.ingest.intake import ACCEPTED, EMPTY, REJECTED, FileReport
 from pipelines.validate.clean import (
     canonical_dukcapil,
@@ -231,22 +231,6 @@ def validate_submissions(
         "gx": run.summary,
     }
     return SubmissionValidation(rows, reasons, summary, warning_rows[REASON_COLUMNS].reset_index(drop=True))
-
-
-def raw_fields(raw: pd.DataFrame) -> pd.Series:
-    """Each row's original fields as a dict (contract columns that were present, plus extra columns)."""
-    import json
-
-    present = [c for c in SUBMISSION_COLUMNS if c in raw.columns]
-    records = raw[present].to_dict("records")
-    extras = raw["_extra"].tolist() if "_extra" in raw.columns else [None] * len(raw)
-    out = []
-    for record, extra in zip(records, extras, strict=True):
-        fields = {k: v for k, v in record.items() if v is not None}
-        if extra:
-            fields.update(json.loads(extra))
-        out.append(fields)
-    return pd.Series(out, index=raw.index, dtype=object)
 
 
 @dataclass
