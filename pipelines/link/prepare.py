@@ -2,10 +2,11 @@
 
 Features: `nik`, `kk`, `kk_family` (the family's card as Dukcapil knows it: a Dukcapil person's own; a
 submission row's from its linked family members, filled in by `link_submissions`), `name` (normalised),
-`first`/`last` name tokens, `dob` (ISO), `year`, `dob_swapped` (day and month exchanged, for operators who
-type the American way), `placeholder` (1 January / 1 July: the date an operator writes when the real one
-is unknown), `sex`, `desa`, `kec`, `mother`; and for joins, `nik_key`/`kk_key` (the numbers as int64) and
-`nik_head12`/`nik_tail10` (NIK fragments, so a mistyped serial or region code still meets its owner).
+`first`/`last` name tokens, `initial` (the name's first letter, for blocking), `dob` (ISO), `year`,
+`dob_swapped` (day and month exchanged, for operators who type the American way), `placeholder` (1 January
+/ 1 July: the date an operator writes when the real one is unknown), `sex`, `desa`, `kec`, `mother`; and
+for joins, `nik_key`/`kk_key` (the numbers as int64) and `nik_head12`/`nik_tail10` (NIK fragments, so a
+mistyped serial or region code still meets its owner).
 
 Every other text feature is a pandas Categorical: each column is factorised once and every derived value
 (the normal form of a name, its first word, the swapped date, the kecamatan) is computed once per
@@ -33,6 +34,7 @@ FEATURES = [
     "name",
     "first",
     "last",
+    "initial",
     "dob",
     "year",
     "dob_swapped",
@@ -95,13 +97,15 @@ def _identifier(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return shown, key, head, tail
 
 
-def _names(values: pd.Series) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical]:
+def _names(values: pd.Series) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical, pd.Categorical]:
+    """The normal form, its first and last words, and its first letter."""
     codes, uniques = _factorize(values)
     normal = [normalise_name(u) for u in uniques]
     words = [n.split(" ") if n else None for n in normal]
     first = [w[0] if w else None for w in words]
     last = [w[-1] if w else None for w in words]
-    return _derive(codes, normal), _derive(codes, first), _derive(codes, last)
+    initial = [n[0] if n else None for n in normal]
+    return _derive(codes, normal), _derive(codes, first), _derive(codes, last), _derive(codes, initial)
 
 
 def _dates(values: pd.Series) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical, np.ndarray]:
@@ -122,10 +126,10 @@ def _plain(values: pd.Series) -> pd.Categorical:
 def _frame(nik, kk, names, dob, sex, desa, mother, index, *, family_is_own_card: bool) -> pd.DataFrame:
     nik_text, nik_key, head, tail = _identifier(nik)
     kk_text, kk_key, _, _ = _identifier(kk)
-    name, first, last = _names(names)
+    name, first, last, initial = _names(names)
     iso, year, swapped, placeholder = _dates(dob)
     desa_codes, desa_uniques = _factorize(desa)
-    mother_c, _, _ = _names(mother)
+    mother_c, *_ = _names(mother)
     return pd.DataFrame(
         {
             "nik": nik_text,
@@ -134,6 +138,7 @@ def _frame(nik, kk, names, dob, sex, desa, mother, index, *, family_is_own_card:
             "name": name,
             "first": first,
             "last": last,
+            "initial": initial,
             "dob": iso,
             "year": year,
             "dob_swapped": swapped,
