@@ -1,0 +1,56 @@
+"""The quarterly run, stage by stage: what each Airflow task calls.
+
+Each stage reads the previous stages' files from the run's work directory, writes its own, and returns a
+small JSON summary (for XCom and the run record). Nothing here imports Airflow, so every stage can be
+run and tested on its own: `run_all` chains them for tests and benchmarks.
+
+One module per job: `context` (the run's context and settings), `inputs` (discover, ingest, validate,
+quality gate), `linkage`, `decide`, `reporting` (workbooks, feedback files, HTML summaries), `publishing`
+(the warehouse swap, then the reports), `deliver` (e-mail) and `lifecycle` (start, run one stage, finish).
+"""
+
+from pipelines.stages.context import STAGES, code_version, home, make_context, pipeline_config
+from pipelines.stages.decide import decide
+from pipelines.stages.deliver import deliver
+from pipelines.stages.inputs import QualityGateFailed, check_quality_gate, discover, ingest, validate
+from pipelines.stages.lifecycle import (
+    ORDER,
+    PERMANENT_ERRORS,
+    finish,
+    finish_run,
+    previous_quarter,
+    run_all,
+    run_stage,
+    stage_summary,
+    start_run,
+)
+from pipelines.stages.linkage import link
+from pipelines.stages.publishing import publish
+from pipelines.stages.reporting import reports
+
+__all__ = [
+    "ORDER",
+    "PERMANENT_ERRORS",
+    "STAGES",
+    "QualityGateFailed",
+    "check_quality_gate",
+    "code_version",
+    "decide",
+    "deliver",
+    "discover",
+    "finish",
+    "finish_run",
+    "home",
+    "ingest",
+    "link",
+    "make_context",
+    "pipeline_config",
+    "previous_quarter",
+    "publish",
+    "reports",
+    "run_all",
+    "run_stage",
+    "stage_summary",
+    "start_run",
+    "validate",
+]

@@ -1,0 +1,127 @@
+"""The decide stage: findings, row outcomes, the snapshot, quarantine records and, for auditors, every
+link candidate and duplicate edge with its agreement levels and weights."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from pipelines import contract
+from pipelines.stages.context import pipeline_config, timed
+from pipelines.workspace import RunContext, read_frame, write_frame
+
+
+@timed("decide")
+def decide(ctx: RunContext) -> dict[str, Any]:
+    from pipelines.findings import decide_findings
+    from pipelines.outcomes import decide_outcomes, quarantine_records
+
+    config = pipeline_config(ctx)
+    rows = read_frame(ctx.root / "validate" / "rows.parquet")
+    reasons = read_frame(ctx.root / "validate" / "reasons.parquet")
+    persons = read_frame(ctx.root / "validate" / "persons.parquet")
+    decisions = read_frame(ctx.root / "link" / "decisions.parquet")
+    discrepancy, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
+    row_outcome, snapshot = decide_outcomes(rows, decisions, per_row, persons, config.person_key_secret)
+
+    raw = read_frame(ctx.root / "ingest" / "submissions.parquet").reset_index(drop=True)
+    raw["row_id"] = range(len(raw))
+    raw = raw.merge(rows[["row_id", "file_kode_desa"]].rename(columns={"file_kode_desa": "_fk"}), on="row_id").drop(
+        columns="_fk"
+    )
+    quarantine = quarantine_records(raw, reasons, rows.loc[rows["quarantined"], "row_id"].to_numpy())
+    excluded = read_frame(ctx.root / "validate" / "persons_excluded.parquet")
+    if len(excluded):
+        quarantine = pd.concat([quarantine, _dukcapil_quarantine(excluded)], ignore_index=True)
+
+    source = rows.set_index("row_id")[["source_file", "source_row"]]
+    candidates, edges = _explanations(ctx, source, persons)
+    out = ctx.stage_dir("decide")
+    write_frame(out / "row_outcome.parquet", row_outcome.drop(columns=["row_id"]))
+    write_frame(out / "dtks_snapshot.parquet", snapshot)
+    write_frame(out / "discrepancy.parquet", discrepancy.drop(columns=["row_id"]))
+    write_frame(out / "quarantine.parquet", quarantine)
+    write_frame(out / "link_candidate.parquet", candidates)
+    write_frame(out / "duplicate_edge.parquet", edges)
+    write_frame(out / "validation_result.parquet", reasons.drop(columns=["row_id"]))
+    return {
+        "rows": len(row_outcome),
+        "outcomes": row_outcome["outcome"].value_counts().to_dict(),
+        "status_padan": row_outcome["status_padan"].value_counts().to_dict(),
+        "persons": len(snapshot),
+        "status_dtks": snapshot["status_dtks"].value_counts().to_dict(),
+        "findings": discrepancy["category"].value_counts().reindex(contract.CATEGORIES, fill_value=0).to_dict(),
+        "quarantine_records": len(quarantine),
+    }
+
+
+def _dukcapil_quarantine(excluded: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_file": excluded["source_file"],
+            "source_row": excluded["source_row"],
+            "kode_desa": None,
+            "raw_fields": "{}",
+            "reasons": [
+                json.dumps([{"category": "DUKCAPIL", "field": "NIK", "message": r}], ensure_ascii=False)
+                for r in excluded["reasons"]
+            ],
+            "categories": "DUKCAPIL",
+        }
+    )
+
+
+def _explanations(ctx: RunContext, source: pd.DataFrame, persons: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Link candidates and duplicate edges in warehouse form: levels and weights as JSON per pair."""
+    decisions = read_frame(ctx.root / "link" / "decisions.parquet").set_index("row_id")
+    cand = read_frame(ctx.root / "link" / "candidates.parquet")
+    # The comparisons in the linker's order, from its own output: no linkage code to import here.
+    names = [c.removeprefix("lvl_") for c in cand.columns if c.startswith("lvl_")]
+
+    def as_json(frame: pd.DataFrame, prefix: str) -> list[str]:
+        # Compact JSON, encoded once per distinct combination: a million exact links share a handful.
+        cache: dict[tuple, str] = {}
+        out = []
+        for row in map(tuple, frame[[f"{prefix}{n}" for n in names]].to_numpy().tolist()):
+            text = cache.get(row)
+            if text is None:
+                text = cache[row] = json.dumps(dict(zip(names, row, strict=True)), separators=(",", ":"))
+            out.append(text)
+        return out
+
+    chosen_person = decisions["person_index"].reindex(cand["row_id"]).to_numpy()
+    chosen = (chosen_person == cand["person_index"].to_numpy()) & decisions["decision"].reindex(cand["row_id"]).eq(
+        "link"
+    ).to_numpy()
+    candidates = pd.DataFrame(
+        {
+            "source_file": source["source_file"].reindex(cand["row_id"]).to_numpy(),
+            "source_row": source["source_row"].reindex(cand["row_id"]).to_numpy(),
+            "rank": cand["rank"].to_numpy(),
+            "candidate_nik": persons["NIK"].to_numpy()[cand["person_index"].to_numpy()],
+            "method": cand["method"].to_numpy(),
+            "chosen": chosen,
+            "match_weight": cand["match_weight"].to_numpy(),
+            "match_probability": cand["match_probability"].to_numpy(),
+            "levels": as_json(cand, "lvl_"),
+            "weights": as_json(cand, "w_"),
+        }
+    )
+    e = read_frame(ctx.root / "link" / "row_edges.parquet")
+    e = e[(e["match_probability"] >= 0.5) | e["accepted"]]  # the rest are blocking noise, not decisions
+    edges = pd.DataFrame(
+        {
+            "source_file_a": source["source_file"].reindex(e["row_id_a"]).to_numpy(),
+            "source_row_a": source["source_row"].reindex(e["row_id_a"]).to_numpy(),
+            "source_file_b": source["source_file"].reindex(e["row_id_b"]).to_numpy(),
+            "source_row_b": source["source_row"].reindex(e["row_id_b"]).to_numpy(),
+            "accepted": e["accepted"].to_numpy(),
+            "match_weight": e["match_weight"].to_numpy(),
+            "match_probability": e["match_probability"].to_numpy(),
+            "levels": as_json(e, "lvl_"),
+            "weights": as_json(e, "w_"),
+        }
+    )
+    return candidates, edges

@@ -1,0 +1,205 @@
+"""The reports stage (one task per kabupaten): the Dinsos workbook, a feedback file per submitted file and
+the HTML summaries, staged in the run directory until the quarter is published."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines.stages.context import stage_summaries
+from pipelines.workspace import RunContext, read_frame, read_json, write_json
+
+log = logging.getLogger(__name__)
+
+
+def _kabupaten_tables(ctx: RunContext, kode_kab: str) -> dict[str, pd.DataFrame]:
+    decide_dir = ctx.root / "decide"
+    prefix = f"{ctx.quarter}/submissions/{kode_kab}/"
+    outcome = read_frame(decide_dir / "row_outcome.parquet")
+    discrepancy = read_frame(decide_dir / "discrepancy.parquet")
+    rows = read_frame(
+        ctx.root / "validate" / "rows.parquet",
+        columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
+    )
+    return {
+        "row_outcome": outcome[outcome["source_file"].str.startswith(prefix)],
+        "discrepancy": discrepancy[discrepancy["source_file"].str.startswith(prefix)],
+        "context": rows[rows["source_file"].str.startswith(prefix)],
+    }
+
+
+def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
+    """The Dinsos workbook of one kabupaten, the feedback file of each file its villages sent and the
+    kabupaten's HTML summary (staged in the run directory; `publish` moves them into the reports directory
+    once the quarter is published). Timed like the other stages, but its summary goes to
+    `reports/<kode_kab>/summary.json`: the kabupaten run as parallel tasks."""
+    from pipelines.reports import write_kabupaten_workbook
+    from pipelines.reports.html_summary import render_kabupaten, write_html
+    from pipelines.reports.summary import count_kabupaten
+
+    start = time.perf_counter()
+    tables = _kabupaten_tables(ctx, kode_kab)
+    files = [
+        r
+        for r in read_json(ctx.root / "ingest" / "files.json")
+        if r["kind"] == "submission" and r["kode_kab"] == kode_kab
+    ]
+    file_problems = pd.DataFrame(
+        [
+            {
+                "source_file": f["source_file"],
+                "kode_desa": f["kode_desa"],
+                "status": _STATUS_ID.get(f["status"], f["status"]),
+                "message": " ".join(p["message"] for p in f["problems"]),
+            }
+            for f in files
+            if f["problems"] or f["status"] != "ACCEPTED"
+        ],
+        columns=["source_file", "kode_desa", "status", "message"],
+    )
+    staged = ctx.stage_dir("reports") / kode_kab
+    shutil.rmtree(staged, ignore_errors=True)  # a retried task must not leave an earlier attempt's files
+    staged.mkdir(parents=True)
+    workbook = write_kabupaten_workbook(
+        staged / f"laporan_dtks_{kode_kab}_{ctx.quarter}.xlsx",
+        kode_kab=kode_kab,
+        quarter=ctx.quarter,
+        run_id=ctx.run_id,
+        discrepancy=tables["discrepancy"],
+        row_outcome=tables["row_outcome"],
+        file_problems=file_problems,
+        context=tables["context"],
+    )
+    quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
+    quarantine = quarantine[quarantine["source_file"].str.startswith(f"{ctx.quarter}/submissions/{kode_kab}/")]
+    feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa")
+    counts = count_kabupaten(
+        kode_kab,
+        row_outcome=tables["row_outcome"],
+        discrepancy=tables["discrepancy"],
+        quarantine=quarantine,
+        files=files,
+    )
+    html = write_html(
+        staged / f"ringkasan_{kode_kab}_{ctx.quarter}.html", render_kabupaten(counts, run_info(ctx, kode_kab))
+    )
+    summary = {
+        "kode_kab": kode_kab,
+        "workbook": str(workbook),
+        "desa_feedback_files": feedback,
+        "files": {"workbook": workbook.name, "summary_html": html.name, "desa_dir": "desa"},
+        "counts": counts,
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+    write_json(staged / "summary.json", summary)
+    log.info("Stage reports (%s) done in %.1f s", kode_kab, summary["seconds"])
+    return summary
+
+
+def run_info(ctx: RunContext, kode_kab: str | None = None):
+    """What the HTML summary says about the run: ids, start, time per finished stage, Dukcapil rows (of one
+    kabupaten, or of the run) and the quality gate."""
+    from pipelines.reports.html_summary import RunInfo
+
+    summaries = stage_summaries(ctx)
+    run = read_json(ctx.root / "run.json") if (ctx.root / "run.json").exists() else {}
+    files = read_json(ctx.root / "ingest" / "files.json")
+    dukcapil = [f for f in files if f["kind"] == "dukcapil" and kode_kab in (None, f["kode_kab"])]
+    excluded = read_frame(ctx.root / "validate" / "persons_excluded.parquet", columns=["source_file"])
+    sources = {f["source_file"] for f in dukcapil}
+    return RunInfo(
+        run_id=ctx.run_id,
+        quarter=ctx.quarter,
+        code_version=ctx.code_version,
+        started_at=run.get("started_at"),
+        stage_seconds={
+            k: v.get("seconds")
+            for k, v in summaries.items()
+            if k != "publish" and (kode_kab is None or not k.startswith("reports"))
+        },
+        dukcapil_rows=sum(int(f.get("data_rows") or 0) for f in dukcapil),
+        dukcapil_excluded=int(excluded["source_file"].isin(sources).sum()),
+        gate=summaries.get("validate", {}).get("gate"),
+    )
+
+
+_STATUS_ID = {"ACCEPTED": "DITERIMA", "REJECTED": "DITOLAK", "UNREADABLE": "TIDAK TERBACA", "EMPTY": "KOSONG"}
+
+
+def _write_feedback(
+    ctx: RunContext,
+    tables: dict[str, pd.DataFrame],
+    quarantine: pd.DataFrame,
+    files: list[dict[str, Any]],
+    desa_dir: Path,
+) -> int:
+    """One feedback file per submitted file of the kabupaten, also for a file that could not be read (it
+    says why); a desa that sent a .csv and a .xlsx gets two files with distinct names."""
+    from pipelines.reports.feedback import feedback_file_names, feedback_rows, write_desa_feedback
+
+    rows = feedback_rows(tables["row_outcome"], tables["context"], tables["discrepancy"], quarantine)
+    groups = {source_file: group for source_file, group in rows.groupby("source_file", sort=True)}
+    reports = {f["source_file"]: f for f in files}
+    names = feedback_file_names(sorted({*reports, *groups}), ctx.quarter)
+    for source_file, name in names.items():
+        report = reports.get(source_file, {})
+        write_desa_feedback(
+            desa_dir / name,
+            kode_desa=report.get("kode_desa") or Path(source_file).stem,
+            quarter=ctx.quarter,
+            run_id=ctx.run_id,
+            rows=groups.get(source_file, rows.iloc[0:0]),
+            source_file=source_file,
+            file_status=report.get("status"),
+            file_problems=[p["message"] for p in report.get("problems", [])],
+        )
+    return len(names)
+
+
+def kabupaten_reports(ctx: RunContext) -> dict[str, dict[str, Any]]:
+    return {p.parent.name: read_json(p) for p in sorted((ctx.root / "reports").glob("*/summary.json"))}
+
+
+def run_summary_path(ctx: RunContext) -> Path:
+    return Path(ctx.reports_dir) / ctx.quarter / f"ringkasan_{ctx.quarter}.html"
+
+
+def write_run_summary(ctx: RunContext) -> Path:
+    from pipelines.reports.html_summary import render_run, write_html
+    from pipelines.reports.summary import combine
+
+    counts = [r["counts"] for r in kabupaten_reports(ctx).values() if "counts" in r]
+    return write_html(run_summary_path(ctx), render_run(combine([*counts, *_unassigned_counts(ctx)]), run_info(ctx)))
+
+
+def _unassigned_counts(ctx: RunContext) -> list[dict[str, Any]]:
+    """Counts of the files in no real kabupaten folder (rejected at ingest): they have no workbook, so the
+    run's summary is where they are reported."""
+    from pipelines import regions
+    from pipelines.reports.summary import count_kabupaten
+
+    files = [
+        f
+        for f in read_json(ctx.root / "ingest" / "files.json")
+        if f["kind"] == "submission" and not regions.is_kabupaten(f["kode_kab"])
+    ]
+    if not files:
+        return []
+    names = {f["source_file"] for f in files}
+    outcome = read_frame(ctx.root / "decide" / "row_outcome.parquet")
+    discrepancy = read_frame(ctx.root / "decide" / "discrepancy.parquet")
+    quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
+    return [
+        count_kabupaten(
+            "0000",
+            row_outcome=outcome[outcome["source_file"].isin(names)],
+            discrepancy=discrepancy[discrepancy["source_file"].isin(names)],
+            quarantine=quarantine[quarantine["source_file"].isin(names)],
+            files=files,
+        )
+    ]
