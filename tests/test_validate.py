@@ -6,11 +6,11 @@ import json
 import pandas as pd
 import pytest
 
+from pipelines.clean import JENIS_KELAMIN, clean_date, clean_digits, clean_enum, clean_programs
 from pipelines.config import QualityGate
 from pipelines.contract import SUBMISSION_COLUMNS
 from pipelines.ingest.intake import ACCEPTED, REJECTED, FileReport
 from pipelines.validate import quality_gate, validate_dukcapil, validate_submissions
-from pipelines.validate.clean import JENIS_KELAMIN, clean_date, clean_digits, clean_enum, clean_programs
 from pipelines.validate.suites import expectations_dir
 
 GOOD = {

@@ -133,7 +133,7 @@ def _submission_columns(table: RawTable, report: FileReport) -> dict[str, int]:
 def _check_rows_name_the_file(item: InputFile, frame: pd.DataFrame, report: FileReport) -> None:
     """A file whose rows mostly name another village than its file name is rejected: which one is right
     cannot be told. A few such rows are quarantined one by one by validation instead."""
-    from pipelines.validate.clean import clean_digits
+    from pipelines.clean import clean_digits
 
     if report.status != ACCEPTED or item.kode_desa is None or frame.empty:
         return

@@ -1,6 +1,6 @@
 """Turn the bytes of one input file into a header and rows of strings, exactly as the operator typed them.
 
-No value is changed here (cleaning is `pipelines.validate.clean`), so a quarantined row can be shown
+No value is changed here (cleaning is `pipelines.clean`), so a quarantined row can be shown
 with its original content. Rows keep their position: `source_row` n is the n-th row after the header,
 which is Excel row n+1, even when blank rows sit in between (blank rows are not data rows).
 
@@ -181,9 +181,54 @@ def _formula_texts(data: bytes) -> list[list[object]]:
         workbook.close()
 
 
-def read_xlsx_bytes(data: bytes) -> RawTable:
-    from openpyxl import load_workbook  # heavy; only when an XLSX file is present
+_Sheets = tuple[list[list[object]], bool, str | None, bool]  # first sheet, other sheets have data, path, 1904
 
+
+def _has_data(rows: list[list[object]]) -> bool:
+    return any(v not in (None, "") for row in rows for v in row)
+
+
+def _fast_sheets(data: bytes) -> _Sheets | None:
+    """The first sheet's values by `xlsx.py`, or None for openpyxl to read the file instead (a workbook
+    without worksheets too, so that openpyxl decides what such a file is)."""
+    from pipelines.ingest import xlsx  # imports openpyxl: only when an XLSX file is present
+
+    try:
+        book = xlsx.open_workbook(data)
+        if not book.sheet_paths:
+            return None
+        others = any(_has_data(book.rows(i, max_rows=5)) for i in range(1, len(book.sheet_paths)))
+        return book.rows(0), others, book.sheet_paths[0], book.mac_epoch
+    except Exception:  # anything unexpected: openpyxl reads it, and reports the damage if there is any
+        return None
+
+
+def _openpyxl_sheets(data: bytes) -> _Sheets | None:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise UnreadableFile(
+            "berkas_rusak", f"Berkas XLSX tidak dapat dibuka (rusak atau bukan XLSX): {type(exc).__name__}."
+        ) from exc
+    try:
+        if not workbook.worksheets:
+            return None
+        sheet = workbook.worksheets[0]
+        values = [list(row) for row in sheet.iter_rows(values_only=True)]
+        others_have_data = any(_has_data(ws.iter_rows(max_row=5, values_only=True)) for ws in workbook.worksheets[1:])
+        mac_epoch = workbook.epoch == dt.datetime(1904, 1, 1)
+        return values, others_have_data, getattr(sheet, "_worksheet_path", None), mac_epoch
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise UnreadableFile(
+            "berkas_rusak", f"Isi lembar kerja XLSX rusak dan tidak dapat dibaca: {type(exc).__name__}."
+        ) from exc
+    finally:
+        workbook.close()
+
+
+def read_xlsx_bytes(data: bytes) -> RawTable:
     if not data.startswith(ZIP_MAGIC) and b"\x00" not in data[:4096]:
         # A CSV saved with an .xlsx name: read as what it is, and say so.
         table = read_csv_bytes(data)
@@ -191,30 +236,11 @@ def read_xlsx_bytes(data: bytes) -> RawTable:
             0, ("format_tidak_sesuai_nama", "Berkas bernama .xlsx tetapi isinya teks CSV; dibaca sebagai CSV.")
         )
         return table
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise UnreadableFile(
-            "berkas_rusak", f"Berkas XLSX tidak dapat dibuka (rusak atau bukan XLSX): {type(exc).__name__}."
-        ) from exc
+    sheets = _fast_sheets(data) or _openpyxl_sheets(data)
+    if sheets is None:
+        return RawTable([], [], "xlsx", None, [], format="xlsx")
+    values, others_have_data, sheet_path, mac_epoch = sheets
     notes: list[tuple[str, str]] = []
-    try:
-        if not workbook.worksheets:
-            return RawTable([], [], "xlsx", None, [], format="xlsx")
-        sheet = workbook.worksheets[0]
-        values = [list(row) for row in sheet.iter_rows(values_only=True)]
-        others_have_data = any(
-            any(v not in (None, "") for row in ws.iter_rows(max_row=5, values_only=True) for v in row)
-            for ws in workbook.worksheets[1:]
-        )
-        sheet_path = getattr(sheet, "_worksheet_path", None)
-        mac_epoch = workbook.epoch == dt.datetime(1904, 1, 1)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise UnreadableFile(
-            "berkas_rusak", f"Isi lembar kerja XLSX rusak dan tidak dapat dibaca: {type(exc).__name__}."
-        ) from exc
-    finally:
-        workbook.close()
 
     if _sheet_has_formulas(data, sheet_path):
         formulas = _formula_texts(data)

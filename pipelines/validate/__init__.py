@@ -14,9 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines import nik
-from pipelines.contract import BIODATA_TIDAK_SESUAI_NIK
-from pipelines.ingest.intake import ACCEPTED, EMPTY, REJECTED, FileReport
-from pipelines.validate.clean import (
+from pipelines.clean import (
     canonical_dukcapil,
     canonical_submissions,
     categorical_series,
@@ -24,6 +22,8 @@ from pipelines.validate.clean import (
     formula_fields,
     to_objects,
 )
+from pipelines.contract import BIODATA_TIDAK_SESUAI_NIK
+from pipelines.ingest.intake import ACCEPTED, EMPTY, REJECTED, FileReport
 from pipelines.validate.expectations import biodata_disagreement
 from pipelines.validate.suites import ROW_ID, GxSession, SuiteRun, run_suite
 

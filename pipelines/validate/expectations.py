@@ -30,7 +30,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 )
 
 from pipelines import nik, regions
-from pipelines.validate.clean import per_value, to_arrow
+from pipelines.clean import per_value, to_arrow
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
