@@ -40,6 +40,18 @@ DISCREPANCY_COLUMNS = [
     "suggested_value",
 ]
 MAX_LISTED_DUPLICATES = 10
+# The row fields the findings look at: a narrow frame keeps pandas from copying every column per step.
+_LIVE_COLUMNS = [
+    "row_id",
+    "kode_desa",
+    "source_file",
+    "source_row",
+    "nik",
+    "no_kk",
+    "nama",
+    "tanggal_lahir",
+    "jenis_kelamin",
+]
 SEX_WORDS = {"L": "laki-laki", "P": "perempuan"}
 
 
@@ -57,6 +69,16 @@ def _finding(rows: pd.DataFrame, mask, category: str, detail, suggested=None) ->
     return out[DISCREPANCY_COLUMNS]
 
 
+def _messages_per_category(reasons: pd.DataFrame) -> pd.DataFrame:
+    """One row per (row, category) with its distinct messages joined, in order of first appearance; most
+    pairs have one message, so only the others are grouped (a Python call per group is what costs)."""
+    distinct = reasons[["row_id", "category", "message"]].drop_duplicates()
+    repeated = distinct.duplicated(["row_id", "category"], keep=False).to_numpy()
+    joined = distinct[repeated].groupby(["row_id", "category"], sort=False)["message"].agg(" ".join).reset_index()
+    joined.index = distinct[repeated].drop_duplicates(["row_id", "category"]).index
+    return pd.concat([distinct[~repeated], joined]).sort_index().reset_index(drop=True)
+
+
 def identity_differences(rows: pd.DataFrame, person: pd.DataFrame) -> pd.DataFrame:
     """Per row, whether name, birth date and sex disagree with a Dukcapil person (aligned frames)."""
     name_ok = names_agree(normalise_names(rows["nama"]), normalise_names(person["NAMA_LGKP"])).to_numpy()
@@ -66,6 +88,15 @@ def identity_differences(rows: pd.DataFrame, person: pd.DataFrame) -> pd.DataFra
 
 
 def _identity_detail(rows: pd.DataFrame, person: pd.DataFrame, diff: pd.DataFrame) -> pd.Series:
+    """What differs, in words, for the rows where something does ("" elsewhere)."""
+    differs = diff.any(axis=1).to_numpy()
+    detail = pd.Series("", index=rows.index, dtype=object)
+    if differs.any():
+        detail[differs] = _differences_in_words(rows[differs], person[differs], diff[differs])
+    return detail
+
+
+def _differences_in_words(rows: pd.DataFrame, person: pd.DataFrame, diff: pd.DataFrame) -> pd.Series:
     parts = []
     for field, theirs in (("nama", "NAMA_LGKP"), ("tanggal_lahir", "TGL_LHR"), ("jenis_kelamin", "JENIS_KLMIN")):
         ours = rows[field].fillna("(kosong)").astype(str)
@@ -88,11 +119,7 @@ def decide_findings(
     found: list[pd.DataFrame] = []
 
     # Validation: quarantine categories and NIK_TIDAK_VALID, one finding per (row, category).
-    by_category = (
-        reasons.groupby(["row_id", "category"], sort=False)["message"]
-        .agg(lambda m: " ".join(dict.fromkeys(m)))
-        .reset_index()
-    )
+    by_category = _messages_per_category(reasons)
     validation = by_category.merge(
         rows[["row_id", "kode_desa", "file_kode_desa", "source_file", "source_row", "nik"]], on="row_id"
     )
@@ -103,14 +130,17 @@ def decide_findings(
     validation = validation.rename(columns={"message": "detail"}).assign(suggested_value=None)
     found.append(validation[DISCREPANCY_COLUMNS])
 
-    live = rows[~rows["quarantined"]].merge(decisions, on="row_id", how="left")
+    live = rows.loc[~rows["quarantined"], _LIVE_COLUMNS].merge(
+        decisions[["row_id", "decision", "person_index", "cluster", "match_probability"]], on="row_id", how="left"
+    )
     live = live.reset_index(drop=True)
     linked = live["decision"].eq(LINK).to_numpy()
     review = live["decision"].eq(REVIEW).to_numpy()
     person_idx = live["person_index"].fillna(-1).astype(np.int64).to_numpy()
     has_person = person_idx >= 0
     # Rows without a person read a placeholder row (masked out below); with an empty extract it is blank.
-    lookup = persons if len(persons) else persons.reindex([0])
+    needed = ["NIK", "NO_KK", "NAMA_LGKP", "TGL_LHR", "JENIS_KLMIN", "TGL_MATI", "JENIS_PKRJN", "kode_desa"]
+    lookup = persons[needed] if len(persons) else persons[needed].reindex([0])
     person = lookup.iloc[np.where(has_person, person_idx, 0)].reset_index(drop=True)
     person_nik = pd.Series(np.where(has_person, person["NIK"].to_numpy(), None), index=live.index)
 

@@ -62,6 +62,22 @@ SNAPSHOT_COLUMNS = [
     "jumlah_baris",
 ]
 _METHOD_RANK = {EXACT: 0, PROBABILISTIC: 1, DUPLICATE: 2}
+_LIVE_COLUMNS = [
+    "row_id",
+    "source_file",
+    "source_row",
+    "kode_desa",
+    "id_dtks",
+    "no_kk",
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "hubungan_keluarga",
+    "status_usulan",
+    "alasan_nonaktif",
+    "program",
+]
 
 
 def person_key(secret: str, kind: str, value: str) -> str:
@@ -88,7 +104,12 @@ def decide_outcomes(
     secret: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Returns (row_outcome, dtks_snapshot)."""
-    live = rows[~rows["quarantined"]].merge(decisions, on="row_id", how="left").merge(per_row, on="row_id", how="left")
+    # Only the columns used below: each column added to a wide frame makes pandas copy all of it.
+    live = (
+        rows.loc[~rows["quarantined"], _LIVE_COLUMNS]
+        .merge(decisions[["row_id", "person_index", "method", "match_probability", "cluster"]], on="row_id", how="left")
+        .merge(per_row, on="row_id", how="left")
+    )
     representative = _representatives(live)
     rep_rows = live.set_index("row_id").loc[representative.to_numpy()]
 
@@ -105,11 +126,11 @@ def decide_outcomes(
     fallback[taken] = (
         fallback[taken] + "#" + (rep_rows["source_file"] + "#" + rep_rows["source_row"].astype(str)).to_numpy()[taken]
     )
-    keys = np.where(
-        has_person,
-        [person_key(secret, "nik", v) for v in rep_rows["nik_dukcapil"].fillna("")],
-        [person_key(secret, *f.split(":", 1)) for f in fallback],
-    )
+    linked_nik = rep_rows["nik_dukcapil"].to_numpy(dtype=object)
+    keys = [
+        person_key(secret, "nik", nik) if linked else person_key(secret, *other.split(":", 1))
+        for linked, nik, other in zip(has_person.to_numpy(), linked_nik, fallback, strict=True)
+    ]
     key_of_cluster = pd.Series(keys, index=representative.index)
     live["person_key"] = live["cluster"].map(key_of_cluster)
     rep_of_cluster = representative
@@ -170,7 +191,8 @@ def decide_outcomes(
 def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     idx = reps["person_index"].fillna(-1).astype(np.int64).to_numpy()
     linked = reps["nik_dukcapil"].notna().to_numpy()
-    lookup = persons if len(persons) else persons.reindex([0])  # a blank row when the extract is empty
+    columns = ["NO_KK", "NIK", "NAMA_LGKP", "JENIS_KLMIN", "TGL_LHR", "STAT_HBKEL"]
+    lookup = persons[columns] if len(persons) else persons[columns].reindex([0])  # blank when no extract
     person = lookup.iloc[np.where(linked, idx, 0)].reset_index(drop=True)
     reps = reps.reset_index(drop=True)
 
@@ -184,16 +206,27 @@ def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> 
     reason = np.select(
         [dead, ineligible, proposed_removal], [MENINGGAL, ALASAN_TIDAK_LAYAK, reps["alasan_nonaktif"].to_numpy()], None
     )
+    # An unlinked person keeps the NIK the village wrote only if it can be theirs: well-formed, not a
+    # Dukcapil person's, and claimed by nobody else in the snapshot. The finding says why it is empty.
+    nik = pick("NIK", "nik")
+    own_nik = ~linked & reps["nik"].isin(persons["NIK"]).to_numpy()
+    well_formed = nik_structure_valid(reps["nik"])
+    nik[~linked & (own_nik | ~well_formed)] = None
+    shared = pd.Series(nik).notna().to_numpy() & pd.Series(nik).duplicated(keep=False).to_numpy()
+    nik[shared & ~linked] = None
+    relation = pick("STAT_HBKEL", "hubungan_keluarga")
+    relation = np.where(pd.isna(relation), reps["hubungan_keluarga"].to_numpy(), relation)
+    # Built once and ordered once: every later change to a wide frame of strings would copy all of it.
     snapshot = pd.DataFrame(
         {
             "person_key": reps["person_key"],
             "kode_desa": reps["kode_desa"],
             "no_kk": pick("NO_KK", "no_kk"),
-            "nik": pick("NIK", "nik"),
+            "nik": nik,
             "nama": pick("NAMA_LGKP", "nama"),
             "jenis_kelamin": pick("JENIS_KLMIN", "jenis_kelamin"),
             "tanggal_lahir": pick("TGL_LHR", "tanggal_lahir"),
-            "hubungan_keluarga": pick("STAT_HBKEL", "hubungan_keluarga"),
+            "hubungan_keluarga": relation,
             "status_padan": reps["status_padan"],
             "nik_dukcapil": reps["nik_dukcapil"],
             "status_dtks": status,
@@ -206,17 +239,9 @@ def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> 
             "jumlah_baris": reps["cluster"].map(counts).to_numpy(),
         }
     )
-    # An unlinked person keeps the NIK the village wrote only if it can be theirs: well-formed, not a
-    # Dukcapil person's, and claimed by nobody else in the snapshot. The finding says why it is empty.
-    own_nik = ~linked & reps["nik"].isin(persons["NIK"]).to_numpy()
-    well_formed = nik_structure_valid(reps["nik"])
-    snapshot.loc[~linked & (own_nik | ~well_formed), "nik"] = None
-    shared = snapshot["nik"].notna() & snapshot["nik"].duplicated(keep=False)
-    snapshot.loc[shared & ~linked, "nik"] = None
-    snapshot["hubungan_keluarga"] = snapshot["hubungan_keluarga"].where(
-        snapshot["hubungan_keluarga"].notna(), reps["hubungan_keluarga"]
-    )
-    return snapshot.sort_values(["kode_desa", "no_kk", "person_key"], kind="stable").reset_index(drop=True)
+    keys = ["kode_desa", "no_kk", "person_key"]
+    order = snapshot[keys].sort_values(keys, kind="stable").index.to_numpy()
+    return snapshot.take(order).reset_index(drop=True)
 
 
 QUARANTINE_COLUMNS = ["source_file", "source_row", "kode_desa", "raw_fields", "reasons", "categories"]
