@@ -251,6 +251,17 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
+# The error kinds that make linkage harder; unparseable rows and missing fields only feed quarantine.
+QUARANTINE_ONLY_KINDS = ("unparseable", "missing_required")
+
+
+def scaled_rates(config, factor: float) -> dict[str, float]:
+    """Every linkage-relevant error rate of `config` times `factor`."""
+    from pipelines.synth.config import ERROR_KINDS
+
+    return {k: getattr(config.rates, k) * factor for k in ERROR_KINDS if k not in QUARANTINE_ONLY_KINDS}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=100_000, help="Dukcapil persons to generate")
@@ -261,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per linker; the best is reported")
     parser.add_argument("--only", choices=SYSTEMS, help="run one linker only")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--error-scale",
+        type=float,
+        default=1.0,
+        help="multiply every linkage-relevant error rate of the generator (3 = the harder quarter of the docs)",
+    )
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -284,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 
             landing = work / "landing"
             config = SynthConfig(persons=args.persons, **({"seed": args.seed} if args.seed else {}))
+            if args.error_scale != 1:
+                config = config.with_rates(**scaled_rates(config, args.error_scale))
             if not (landing / args.quarter / "_ground_truth").exists():
                 generate(landing, args.quarter, config, overwrite=True)
         if not (work / "rows.parquet").exists():
