@@ -12,10 +12,12 @@ from xml.etree import ElementTree
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl import Workbook
 
 from pipelines import contract as c
 from pipelines.config import DeliverySettings, load_config
 from pipelines.regions import desa_of_kabupaten, region_name
+from pipelines.reports import excel as x
 from pipelines.reports import feedback as fb
 from pipelines.reports import guidance as g
 from pipelines.reports import write_desa_feedback, write_kabupaten_workbook
@@ -452,6 +454,53 @@ def test_merged_reference_forms():
     assert merged_reference(f"{sf(D2)}/7", D1).startswith("baris 7 pada usulan desa ")
     assert merged_reference("sesuatu yang lain", D1) == "sesuatu yang lain"
     assert merged_reference(None, D1) is None
+
+
+# --- speed-ups that must not change the output -------------------------------------------------------
+
+ODD_VALUES = [*FORMULAS, " a", "a&<b>", "x\x00y", "", None, float("nan"), pd.NA, 1, True, 1.0, -0.0, 0.0, 12, "12"]
+
+
+def test_map_distinct_equals_a_call_per_value():
+    # 1, True and 1.0 are equal in Python but written differently: they must not share a cached result
+    assert x.map_distinct(ODD_VALUES, repr) == [repr(v) for v in ODD_VALUES]
+
+
+def test_fast_rows_extend_equals_append():
+    columns = [ODD_VALUES, ODD_VALUES[::-1], list(range(len(ODD_VALUES)))]
+    by_row, by_column = (
+        x.FastRows(Workbook(write_only=True).create_sheet("s"), 5, 3, id_columns=[1], number_columns=[0])
+        for _ in range(2)
+    )
+    for record in zip(*columns, strict=True):
+        by_row.append(record)
+    by_column.extend(columns)
+    assert by_column.xml() == by_row.xml() and by_column.next_row == by_row.next_row == 5 + len(ODD_VALUES)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series([3, 1, 2]),
+        pd.Series([1, None], dtype="Int64"),
+        pd.Series([1.0, float("nan")]),
+        pd.Series(["2", "2a", None], dtype="object"),
+        pd.Series([2**60]),
+    ],
+)
+def test_row_numbers_equal_row_number_per_value(values):
+    assert repr(x.row_numbers(values)) == repr(values.map(x.row_number).tolist())
+
+
+def test_reports_stage_reads_only_its_kabupaten(tmp_path):
+    from pipelines.stages.reporting import _read_kabupaten
+
+    frame = pd.DataFrame({"source_file": [sf(D1), "2026Q3/submissions/5201/x.csv", sf(D2), None], "v": [1, 2, 3, 4]})
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    assert _read_kabupaten(tmp_path / "t.parquet", f"{QUARTER}/submissions/{KAB}/")["v"].tolist() == [1, 3]
+    empty = pd.DataFrame({"source_file": pd.Series([], dtype="object")})  # stored with the null type
+    empty.to_parquet(tmp_path / "e.parquet", index=False)
+    assert _read_kabupaten(tmp_path / "e.parquet", f"{QUARTER}/submissions/{KAB}/").empty
 
 
 # --- guidance -----------------------------------------------------------------------------------------

@@ -15,15 +15,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import pandas as pd
 from openpyxl import Workbook
@@ -31,6 +32,7 @@ from openpyxl.cell.cell import ERROR_CODES, Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.xml.functions import tostring
+from pandas.api.types import is_integer_dtype
 
 CREATOR: Final = "dtks-pipeline"
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -38,6 +40,8 @@ MAX_CELL_CHARS: Final = 32767
 TEXT_FORMAT: Final = "@"
 MIN_WIDTH: Final = 6
 MAX_WIDTH: Final = 60
+
+T = TypeVar("T")
 
 _THIN = Side(style="thin", color="A6A6A6")
 # characters XML 1.0 cannot hold (openpyxl's own check misses U+FFFE/U+FFFF and lone surrogates)
@@ -176,6 +180,34 @@ def row_number(value: Any) -> int | str | None:
     return int(number) if number.is_integer() else as_text(value)
 
 
+def exact_ints(values: pd.Series) -> bool:
+    """An integer column without missing values, each exact as a float: `row_number(v)` is then `v`."""
+    if not is_integer_dtype(values.dtype) or values.hasnans:
+        return False
+    return values.empty or bool(values.min() > -(2**53) and values.max() < 2**53)
+
+
+def row_numbers(values: pd.Series) -> list[Any]:
+    """`values.map(row_number).tolist()`; an integer column (the usual case) without a call per row."""
+    return values.astype("int64").tolist() if exact_ints(values) else values.map(row_number).tolist()
+
+
+# Values of these types are cached by value: equal values of them always have the same text, and no value
+# of one equals a value of another (not so for floats, -0.0 == 0.0, nor for datetimes across time zones).
+_CACHEABLE: Final = frozenset({str, int, type(None)})
+
+
+def map_distinct(values: Iterable[Any], func: Callable[[Any], T]) -> list[T]:
+    """`[func(v) for v in values]`, calling `func` once per distinct str/int/None value: a 400k-row
+    kabupaten has few distinct outcomes, statuses, categories and places."""
+    values = list(values)
+    cache: dict[Any, T] = {}
+    for value in values:
+        if type(value) in _CACHEABLE and value not in cache:
+            cache[value] = func(value)
+    return [cache[v] if type(v) in _CACHEABLE else func(v) for v in values]
+
+
 def cells(ws: Any, values: Iterable[Any], style: Style | None = None) -> list[Any]:
     """A row of text cells (numbers stay numbers) with one style."""
     out = []
@@ -189,6 +221,14 @@ def cells(ws: Any, values: Iterable[Any], style: Style | None = None) -> list[An
 
 def text_width(values: pd.Series | Sequence[Any]) -> int:
     """The longest text among the values (missing values count 0)."""
+    if not isinstance(values, pd.Series) or values.dtype == object:
+        items = values.tolist() if isinstance(values, pd.Series) else list(values)
+        kinds = set(map(type, items))
+        # plain str/int columns (nearly all) without building a Series; the same result as below
+        if kinds <= {str, type(None)}:
+            return max(map(len, filter(None, items)), default=0)
+        if kinds <= {int, type(None)}:
+            return max((len(str(v)) for v in items if v is not None), default=0)
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="object")
     if series.empty:
         return 0
@@ -278,28 +318,43 @@ class FastRows:
             cell.quotePrefix = True
         return str(cell.style_id)
 
+    def _tail(self, idx: int, value: Any) -> str:
+        """The XML of one cell after its `r="..."` reference, or "" when the cell is left empty."""
+        if value is None:
+            return ""
+        if idx in self.number_columns and isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                return ""
+            return f' t="n"><v>{value!r}</v></c>'
+        text = as_text(value)
+        if text is None:
+            return ""
+        style = self._style[idx in self.id_columns, looks_like_formula(text)]
+        s_attr = f' s="{style}"' if style is not None else ""
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        return f'{s_attr} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+
     def append(self, values: Sequence[Any]) -> None:
         r = self.next_row
-        out = [f'<row r="{r}">']
-        for idx, value in enumerate(values):
-            if value is None:
-                continue
-            ref = f"{self.letters[idx]}{r}"
-            if idx in self.number_columns and isinstance(value, int | float) and not isinstance(value, bool):
-                if isinstance(value, float) and not math.isfinite(value):
-                    continue
-                out.append(f'<c r="{ref}" t="n"><v>{value!r}</v></c>')
-                continue
-            text = as_text(value)
-            if text is None:
-                continue
-            style = self._style[idx in self.id_columns, looks_like_formula(text)]
-            s_attr = f' s="{style}"' if style is not None else ""
-            space = ' xml:space="preserve"' if text != text.strip() else ""
-            out.append(f'<c r="{ref}"{s_attr} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
-        out.append("</row>")
-        self.parts.append("".join(out))
+        tails = [self._tail(idx, value) for idx, value in enumerate(values)]
+        cells = "".join(f'<c r="{self.letters[idx]}{r}"{tail}' for idx, tail in enumerate(tails) if tail)
+        self.parts.append(f'<row r="{r}">{cells}</row>')
         self.next_row += 1
+
+    def extend(self, columns: Sequence[Sequence[Any]]) -> None:
+        """Append rows given column by column, the same as `append` per row; each distinct text of a
+        column is serialised once (`map_distinct`), which is most of the time of a large table."""
+        if not columns:
+            return
+        rows = range(self.next_row, self.next_row + len(columns[0]))
+        cells = []
+        for idx, column in enumerate(columns):
+            letter = self.letters[idx]
+            tails = map_distinct(column, lambda value, idx=idx: self._tail(idx, value))
+            cells.append([f'<c r="{letter}{r}"{tail}' if tail else "" for r, tail in zip(rows, tails, strict=True)])
+        records = zip(*cells, strict=True)
+        self.parts.extend(f'<row r="{r}">{"".join(row)}</row>' for r, row in zip(rows, records, strict=True))
+        self.next_row += len(rows)
 
     def xml(self) -> bytes:
         return "".join(self.parts).encode("utf-8")
@@ -385,18 +440,18 @@ def save_deterministic(
     props.language = "id-ID"
     props.created = ts
     props.modified = ts
+    written = io.BytesIO()  # openpyxl's package is only read back here: memory, not a temporary file
+    wb.save(written)
+    props.modified = ts  # openpyxl overwrote it with the current time while saving
+    core = tostring(props.to_tree())
+    spliced = {}
+    for fr in fast_rows:
+        spliced.setdefault(fr.ws.path.lstrip("/"), []).append(fr.xml())
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    final_tmp = tmp.with_suffix(".final.xlsx")
     try:
-        wb.save(tmp)
-        props.modified = ts  # openpyxl overwrote it with the current time while saving
-        core = tostring(props.to_tree())
-        spliced = {}
-        for fr in fast_rows:
-            spliced.setdefault(fr.ws.path.lstrip("/"), []).append(fr.xml())
-        with zipfile.ZipFile(tmp) as src, zipfile.ZipFile(final_tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        with zipfile.ZipFile(written) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
             for info in src.infolist():
                 data = core if info.filename == "docProps/core.xml" else src.read(info.filename)
                 if info.filename in spliced:
@@ -405,8 +460,7 @@ def save_deterministic(
                 member.compress_type = zipfile.ZIP_DEFLATED
                 member.external_attr = 0o644 << 16
                 dst.writestr(member, data)
-        os.replace(final_tmp, path)
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-        final_tmp.unlink(missing_ok=True)
     return path

@@ -72,6 +72,23 @@ def _split_categories(value: Any) -> list[str]:
     return seen
 
 
+def _finding_titles(value: Any) -> str | None:
+    return "; ".join(g.guidance_for(k).title for k in _split_categories(value)) or None
+
+
+def _finding_advice(value: Any) -> str | None:
+    return " ".join(g.guidance_for(k).desa_advice for k in _split_categories(value)) or None
+
+
+def _in_row_order(r: pd.DataFrame) -> pd.DataFrame:
+    """The rows sorted by row number, then by the row's text (for a row number that is not a number)."""
+    if x.exact_ints(r["source_row"]):
+        return r.sort_values("source_row", kind="stable")  # the same order, without two calls per row
+    r["_rownum"] = pd.to_numeric(r["source_row"].map(x.row_number), errors="coerce")
+    r["_rowtext"] = r["source_row"].map(lambda v: x.as_text(v) or "")
+    return r.sort_values(["_rownum", "_rowtext"], kind="stable")
+
+
 def _file_name(path: str) -> str:
     return path.replace("\\", "/").rsplit("/", 1)[-1]
 
@@ -153,28 +170,24 @@ def write_desa_feedback(
     ):
         if name not in r:
             r[name] = pd.Series(None, index=r.index, dtype="object")
-    r = r.reset_index(drop=True)
-    r["_rownum"] = pd.to_numeric(r["source_row"].map(x.row_number), errors="coerce")
-    r["_rowtext"] = r["source_row"].map(lambda v: x.as_text(v) or "")
-    r = r.sort_values(["_rownum", "_rowtext"], kind="stable")
-    outcomes = r["outcome"].map(lambda v: x.as_text(v) or "")
-    categories = r["categories"].map(_split_categories)
-
+    r = _in_row_order(r.reset_index(drop=True))
+    # one value per row; labels are looked up once per distinct value (a file has ~1,500 rows, few labels)
+    outcomes = x.map_distinct(r["outcome"], lambda v: x.as_text(v) or "")
     values = {
-        "Baris": r["source_row"].map(x.row_number),
-        "NIK": r["nik"],
-        "Nama": r["nama"],
-        "Hasil": outcomes.map(lambda o: g.outcome_label(o) or None),
+        "Baris": x.row_numbers(r["source_row"]),
+        "NIK": list(r["nik"]),
+        "Nama": list(r["nama"]),
+        "Hasil": x.map_distinct(outcomes, lambda o: g.outcome_label(o) or None),
         "Digabung dengan": [
             merged_reference(m, code, source_file) if o == c.OUTCOME_MERGED else None
             for o, m in zip(outcomes, r["merged_into"], strict=True)
         ],
-        "Status padan": r["status_padan"].map(g.status_padan_label),
-        "Temuan": categories.map(lambda cats: "; ".join(g.guidance_for(k).title for k in cats) or None),
-        "Alasan": r["reasons"],
-        "Saran perbaikan": categories.map(lambda cats: " ".join(g.guidance_for(k).desa_advice for k in cats) or None),
+        "Status padan": x.map_distinct(r["status_padan"], g.status_padan_label),
+        "Temuan": x.map_distinct(r["categories"], _finding_titles),
+        "Alasan": list(r["reasons"]),
+        "Saran perbaikan": x.map_distinct(r["categories"], _finding_advice),
     }
-    columns = [list(values[h]) for h in HEADERS]
+    columns = [values[h] for h in HEADERS]
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET)
@@ -199,7 +212,7 @@ def write_desa_feedback(
             if file_problems or _odd(file_status)
             else []
         ),
-        ("Ringkasan", _summary_text(outcomes)),
+        ("Ringkasan", _summary_text(pd.Series(outcomes, dtype="object"))),
         ("Keterangan", EXPLANATION),
         ("Perhatian", PRIVACY_NOTE),
     ]
@@ -214,8 +227,7 @@ def write_desa_feedback(
     ws.append([])
     ws.append(x.cells(ws, HEADERS, x.HEADER))
     fast = x.FastRows(ws, header_row + 1, len(HEADERS), [HEADERS.index("NIK")], number_columns=[0])
-    for record in zip(*columns, strict=True):
-        fast.append(record)
+    fast.extend(columns)
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADERS))}{header_row + len(r)}"
     ws.print_title_rows = f"{header_row}:{header_row}"
 

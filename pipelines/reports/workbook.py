@@ -256,21 +256,24 @@ def _guidance_rows(ws: Any, widths: list[int], meaning: str, actions: Sequence[s
 def _write_category_sheet(
     ws: Any, regions: Regions, guide: g.Guidance, rows: pd.DataFrame, kab_title: str
 ) -> x.FastRows:
+    # lists, one value per finding; labels are looked up once per distinct value
     values = {
-        "Kecamatan": rows["kec"].map(regions.kec_name),
-        "Kode desa": rows["desa"],
-        "Desa/Kelurahan": rows["desa"].map(regions.desa_name),
-        "Berkas": rows["_file"],
-        "Baris": rows["source_row"].map(x.row_number),
-        "NIK": rows["nik"],
-        "Nama": rows["nama"],
-        "No. KK": rows["no_kk"],
-        "Tanggal lahir": rows["tanggal_lahir"],
-        "Keterangan": rows["detail"],
-        "Nilai yang disarankan": rows["suggested_value"],
-        "Hasil baris": rows["outcome"].map(lambda v: g.outcome_label(v) if not x.is_missing(v) else None),
-        "Status padan": rows["status_padan"].map(lambda v: g.status_padan_label(v) if not x.is_missing(v) else None),
-        "Catatan petugas": pd.Series(None, index=rows.index, dtype="object"),
+        "Kecamatan": x.map_distinct(rows["kec"], regions.kec_name),
+        "Kode desa": rows["desa"].tolist(),
+        "Desa/Kelurahan": x.map_distinct(rows["desa"], regions.desa_name),
+        "Berkas": rows["_file"].tolist(),
+        "Baris": x.row_numbers(rows["source_row"]),
+        "NIK": rows["nik"].tolist(),
+        "Nama": rows["nama"].tolist(),
+        "No. KK": rows["no_kk"].tolist(),
+        "Tanggal lahir": rows["tanggal_lahir"].tolist(),
+        "Keterangan": rows["detail"].tolist(),
+        "Nilai yang disarankan": rows["suggested_value"].tolist(),
+        "Hasil baris": x.map_distinct(rows["outcome"], lambda v: g.outcome_label(v) if not x.is_missing(v) else None),
+        "Status padan": x.map_distinct(
+            rows["status_padan"], lambda v: g.status_padan_label(v) if not x.is_missing(v) else None
+        ),
+        "Catatan petugas": [None] * len(rows),
     }
     widths = x.table_widths(FINDING_HEADERS, [values[h] for h in FINDING_HEADERS])
     widths = [max(w, _FINDING_MIN_WIDTHS.get(h, 0)) for h, w in zip(FINDING_HEADERS, widths, strict=True)]
@@ -286,12 +289,10 @@ def _write_category_sheet(
     _guidance_rows(ws, widths, guide.meaning, guide.actions)
     ws.append(x.cells(ws, FINDING_HEADERS, x.HEADER))
 
-    columns = [values[h].tolist() for h in FINDING_HEADERS]
     ids = [i for i, h in enumerate(FINDING_HEADERS) if h in _ID_COLUMNS]
     baris = [FINDING_HEADERS.index("Baris")]
     fast = x.FastRows(ws, header_row + 1, len(FINDING_HEADERS), ids, number_columns=baris)
-    for record in zip(*columns, strict=True):
-        fast.append(record)
+    fast.extend([values[h] for h in FINDING_HEADERS])
 
     last_col = get_column_letter(len(FINDING_HEADERS))
     ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + n}"

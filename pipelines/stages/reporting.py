@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.stages.context import stage_summaries
 from pipelines.workspace import RunContext, read_frame, read_json, write_json
@@ -17,19 +19,29 @@ from pipelines.workspace import RunContext, read_frame, read_json, write_json
 log = logging.getLogger(__name__)
 
 
+def _submission_prefix(ctx: RunContext, kode_kab: str) -> str:
+    return f"{ctx.quarter}/submissions/{kode_kab}/"
+
+
+def _read_kabupaten(path: Path, prefix: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows of `path` whose `source_file` starts with `prefix`, filtered while reading: a kabupaten's
+    task then never turns the other kabupaten's rows into Python objects. (The cast: an empty or all-null
+    column is stored with the null type, which `starts_with` does not take.)"""
+    in_kabupaten = pc.starts_with(pc.field("source_file").cast(pa.string()), prefix)
+    return pd.read_parquet(path, columns=columns, filters=in_kabupaten)
+
+
 def _kabupaten_tables(ctx: RunContext, kode_kab: str) -> dict[str, pd.DataFrame]:
     decide_dir = ctx.root / "decide"
-    prefix = f"{ctx.quarter}/submissions/{kode_kab}/"
-    outcome = read_frame(decide_dir / "row_outcome.parquet")
-    discrepancy = read_frame(decide_dir / "discrepancy.parquet")
-    rows = read_frame(
-        ctx.root / "validate" / "rows.parquet",
-        columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
-    )
+    prefix = _submission_prefix(ctx, kode_kab)
     return {
-        "row_outcome": outcome[outcome["source_file"].str.startswith(prefix)],
-        "discrepancy": discrepancy[discrepancy["source_file"].str.startswith(prefix)],
-        "context": rows[rows["source_file"].str.startswith(prefix)],
+        "row_outcome": _read_kabupaten(decide_dir / "row_outcome.parquet", prefix),
+        "discrepancy": _read_kabupaten(decide_dir / "discrepancy.parquet", prefix),
+        "context": _read_kabupaten(
+            ctx.root / "validate" / "rows.parquet",
+            prefix,
+            columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
+        ),
     }
 
 
@@ -75,8 +87,7 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
         file_problems=file_problems,
         context=tables["context"],
     )
-    quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
-    quarantine = quarantine[quarantine["source_file"].str.startswith(f"{ctx.quarter}/submissions/{kode_kab}/")]
+    quarantine = _read_kabupaten(ctx.root / "decide" / "quarantine.parquet", _submission_prefix(ctx, kode_kab))
     feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa")
     counts = count_kabupaten(
         kode_kab,
