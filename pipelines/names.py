@@ -214,3 +214,22 @@ def names_agree(a: pd.Series, b: pd.Series) -> pd.Series:
     close = (distance <= allowed_edits(longest)) & (longest > 0)
     reordered = np.array([sorted(x.split()) == sorted(y.split()) for x, y in zip(left, right, strict=True)])
     return pd.Series(close | (reordered & (longest > 0)), index=a.index)
+
+
+def distinct_words_agree(a: str, b: str) -> bool:
+    """Whether two normalised names still agree once the words they share are set aside.
+
+    Twins share a family card, a birth date, a mother and often a first name (MUHAMMAD HASAN, MUHAMMAD
+    HUSEN): on the whole name two letters differ, within the tolerance of a long name, yet the words that
+    tell them apart disagree. So the words left after removing the shared ones must agree within the
+    tolerance of *their* length; nothing left on one side (a name inside the other) agrees.
+    """
+    left, right = a.split(), b.split()
+    for word in list(left):
+        if word in right:
+            left.remove(word)
+            right.remove(word)
+    if not left or not right:
+        return True
+    x, y = " ".join(left), " ".join(right)
+    return OSA.distance(x, y) <= int(allowed_edits(np.array(max(len(x), len(y)))))

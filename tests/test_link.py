@@ -306,3 +306,40 @@ def test_prepare_features(quarter):
     s, d = prepare_submissions(rows.head(50)), prepare_dukcapil(persons.head(50))
     assert list(s.columns) == list(d.columns)
     assert s["kec"].str.len().eq(6).all() and d["desa"].str.len().eq(10).all()
+
+
+def test_twins_are_not_merged_but_a_misspelt_repeat_is(quarter):
+    """Twins share a family card, a birth date, a mother, a village and often a first name; only their names
+    differ. A person submitted twice with a misspelt name shares all of that too. The first must stay two
+    persons (merging them would drop a child from the registry), the second must become one."""
+    rows, persons, _truth = quarter
+    base = rows.iloc[0]
+    family = {
+        "kode_desa": base["kode_desa"],
+        "no_kk": "5203029999990001",  # a card Dukcapil does not know: the family is new
+        "tanggal_lahir": "2015-06-20",
+        "nama_ibu_kandung": "INAQ SAHRUL",
+        "nik": None,
+        "hubungan_keluarga": "ANAK",
+        "jenis_kelamin": "LAKI-LAKI",
+    }
+    extra = pd.DataFrame(
+        [
+            {**family, "nama": "MUHAMMAD HASAN"},
+            {**family, "nama": "MUHAMMAD HUSEIN"},  # his twin
+            {**family, "nama": "SUKARDI", "tanggal_lahir": "1982-10-01", "hubungan_keluarga": "KEPALA KELUARGA"},
+            {**family, "nama": "SKOEARDI", "tanggal_lahir": "1982-10-01", "hubungan_keluarga": "KEPALA KELUARGA"},
+        ]
+    )
+    first_id = int(rows["row_id"].max()) + 1
+    extra["row_id"] = range(first_id, first_id + len(extra))
+    extra["source_file"] = "2026Q3/submissions/5203/tambahan.csv"
+    extra["source_row"] = range(1, len(extra) + 1)
+    extra["quarantined"] = False
+    extra = extra.reindex(columns=rows.columns)  # the other fields empty
+    extra["quarantined"] = False
+    result = link_submissions(pd.concat([rows, extra], ignore_index=True), persons, LinkSettings())
+    cluster = result.rows.set_index("row_id")["cluster"]
+    hasan, husein, sukardi, skoeardi = (cluster[first_id + i] for i in range(4))
+    assert hasan != husein
+    assert sukardi == skoeardi

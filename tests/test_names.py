@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pipelines.names import names_agree, normalise_name, normalise_names
+from pipelines.names import distinct_words_agree, names_agree, normalise_name, normalise_names
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,20 @@ def test_tolerance():
     a = pd.Series(["SITI", "SITI AMINAH", "MUHAMMAD RIZKI", "BUDI", "NURUL HIDAYATI", "", "ABDURRAHMAN WAHID"])
     b = pd.Series(["SITU", "AMINAH SITI", "MUHAMMAD RIZKY", "SARI", "NURLU HIDAYATI", "", "ABDURAHMAN WAHIT"])
     assert names_agree(a, b).tolist() == [True, True, True, False, True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "agree"),
+    [
+        ("MUHAMMAD HASAN", "MUHAMMAD HUSEN", False),  # twins: the distinguishing words differ
+        ("MUHAMMAD HASAN", "MUHAMMAD HUSEIN", False),
+        ("SITI AMINAH", "SITI AMINA", True),  # a typo in the distinguishing word
+        ("SKUARDI", "SUKARDI", True),  # two letters swapped: one edit
+        ("HASAN", "MUHAMMAD HASAN", True),  # one name inside the other
+        ("AMINAH SITI", "SITI AMINAH", True),
+        ("BAIQ NURUL", "BAIQ NURIL", True),
+        ("LALU AHMAD", "LALU AMIR", False),
+    ],
+)
+def test_distinct_words_agree(a, b, agree):
+    assert distinct_words_agree(a, b) is agree

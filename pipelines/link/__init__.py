@@ -28,6 +28,7 @@ from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock
 from pipelines.link.comparisons import COMPARISONS, compare_pairs
 from pipelines.link.model import FellegiSunter
 from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
+from pipelines.names import distinct_words_agree
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +266,11 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     linked_pos = np.flatnonzero(linked)
     clusters.parent[linked_pos] = pd.Series(linked_pos).groupby(person_of_row[linked_pos]).transform("min").to_numpy()
     confident = np.flatnonzero(edges["match_probability"].to_numpy() >= settings.link_threshold)
+    # Twins agree on everything but the words of their names that tell them apart: merging them would
+    # drop a child from the registry, so those words must agree too.
+    names = S["name"].astype(object).where(S["name"].notna(), "").to_numpy()
+    twins = [not distinct_words_agree(names[a_idx[i]], names[b_idx[i]]) for i in confident]
+    confident = confident[~np.array(twins, dtype=bool)]
     order = confident[np.argsort(-edges["match_weight"].to_numpy()[confident], kind="stable")]
     accepted_edges = np.zeros(len(edges), dtype=bool)
     for i in order:

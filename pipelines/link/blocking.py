@@ -56,6 +56,7 @@ DEDUPE_RULES: tuple[BlockingRule, ...] = (
     rule("name+desa", "name", "desa"),
     rule("first+dob+desa", "first", "dob", "desa"),
     rule("kk+first", "kk_key", "first"),
+    rule("kk+dob", "kk_key", "dob"),  # a misspelt first name; twins meet here too, and are told apart later
 )
 
 
