@@ -62,7 +62,24 @@ SNAPSHOT_COLUMNS = [
     "jumlah_baris",
 ]
 _METHOD_RANK = {EXACT: 0, PROBABILISTIC: 1, DUPLICATE: 2}
-_LIVE_COLUMNS = ["row_id", "source_file", "source_row", *SUBMISSION_COLUMNS]  # not validation's extras
+# The fields the outcomes and the snapshot use (a subset of SUBMISSION_COLUMNS): a narrow frame is cheap
+# to add columns to, and callers need not carry the others.
+_LIVE_COLUMNS = [
+    "row_id",
+    "source_file",
+    "source_row",
+    "kode_desa",
+    "id_dtks",
+    "no_kk",
+    "nik",
+    "nama",
+    "jenis_kelamin",
+    "tanggal_lahir",
+    "hubungan_keluarga",
+    "status_usulan",
+    "alasan_nonaktif",
+    "program",
+]
 
 
 def person_key(secret: str, kind: str, value: str) -> str:
