@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pipelines.config import LinkSettings
+
+if TYPE_CHECKING:
+    from pipelines.synth import SynthConfig
 
 SYSTEMS = ("ours", "splink")
 SPLINK_BLOCKING = (("nik",), ("dob", "desa"), ("first", "desa"), ("kk",), ("last", "dob"), ("first", "dob"))
@@ -255,7 +258,7 @@ def _gib(n: float) -> str:
 QUARANTINE_ONLY_KINDS = ("unparseable", "missing_required")
 
 
-def scaled_rates(config, factor: float) -> dict[str, float]:
+def scaled_rates(config: SynthConfig, factor: float) -> dict[str, float]:
     """Every linkage-relevant error rate of `config` times `factor`."""
     from pipelines.synth.config import ERROR_KINDS
 

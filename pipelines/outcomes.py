@@ -214,7 +214,8 @@ def _snapshot(reps: pd.DataFrame, live: pd.DataFrame, persons: pd.DataFrame) -> 
     own_nik = ~linked & reps["nik"].isin(persons["NIK"]).to_numpy()
     well_formed = nik_structure_valid(reps["nik"])
     nik[~linked & (own_nik | ~well_formed)] = None
-    shared = pd.Series(nik).notna().to_numpy() & pd.Series(nik).duplicated(keep=False).to_numpy()
+    claimed = pd.Series(nik)
+    shared = (claimed.notna() & claimed.duplicated(keep=False)).to_numpy()
     nik[shared & ~linked] = None
     relation = pick("STAT_HBKEL", "hubungan_keluarga")
     relation = np.where(pd.isna(relation), reps["hubungan_keluarga"].to_numpy(), relation)

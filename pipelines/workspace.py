@@ -73,5 +73,6 @@ def write_frame(path: Path, frame: pd.DataFrame) -> Path:
     return path
 
 
-def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    return pd.read_parquet(path, columns=columns)
+def read_frame(path: Path, columns: list[str] | None = None, filters: Any = None) -> pd.DataFrame:
+    """`filters` (a pyarrow expression) is applied while reading, so rows it drops never become objects."""
+    return pd.read_parquet(path, columns=columns, filters=filters)

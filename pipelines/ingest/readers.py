@@ -195,12 +195,17 @@ def _fast_sheets(data: bytes) -> _Sheets | None:
 
     try:
         book = xlsx.open_workbook(data)
+    except Exception:  # anything unexpected: openpyxl reads it, and reports the damage if there is any
+        return None
+    try:
         if not book.sheet_paths:
             return None
         others = any(_has_data(book.rows(i, max_rows=5)) for i in range(1, len(book.sheet_paths)))
         return book.rows(0), others, book.sheet_paths[0], book.mac_epoch
-    except Exception:  # anything unexpected: openpyxl reads it, and reports the damage if there is any
+    except Exception:
         return None
+    finally:
+        book.archive.close()
 
 
 def _openpyxl_sheets(data: bytes) -> _Sheets | None:

@@ -43,8 +43,11 @@ class Workbook:
     shared_strings: list[str]
     date_styles: frozenset[int]
     timedelta_styles: frozenset[int]
-    mac_epoch: bool
     epoch: object
+
+    @property
+    def mac_epoch(self) -> bool:
+        return self.epoch == CALENDAR_MAC_1904
 
     def rows(self, index: int, max_rows: int | None = None) -> list[list[object]]:
         # A sheet is a few hundred thousand short-lived elements: the cyclic garbage collector would scan
@@ -54,7 +57,8 @@ class Workbook:
         gc.disable()
         try:
             with self.archive.open(self.sheet_paths[index]) as source:
-                return _padded_rows(_parsed_rows(source, self), max_rows)
+                bounds, rows = _parsed_rows(source, self)
+                return _padded_rows(bounds, rows, max_rows)
         finally:
             if collecting:
                 gc.enable()
@@ -82,7 +86,6 @@ def open_workbook(data: bytes) -> Workbook:
         shared_strings=strings,
         date_styles=frozenset(wb._date_formats),
         timedelta_styles=frozenset(wb._timedelta_formats),
-        mac_epoch=wb.epoch == CALENDAR_MAC_1904,
         epoch=wb.epoch,
     )
 
@@ -116,18 +119,24 @@ def _cast_number(text: str) -> int | float:
     return int(text)
 
 
-def _parsed_rows(source, book: Workbook) -> Iterator[tuple[int | None, list[tuple[int, object]]]]:
-    """(None, the dimension's bounds or None), then (row number, [(column, value)]) per `<row>`.
+_Bounds = tuple[int, int, int, int] | None
+_Row = tuple[int, list[tuple[int, object]]]
+
+
+def _parsed_rows(source, book: Workbook) -> tuple[_Bounds, Iterator[_Row]]:
+    """The dimension's bounds (or None), and (row number, [(column, value)]) per `<row>`.
 
     The sheet is parsed whole (a village file is a few megabytes at most): one call into the C parser
     instead of a Python event per element."""
-    strings, dates, deltas, epoch = book.shared_strings, book.date_styles, book.timedelta_styles, book.epoch
     root = parse(source).getroot()
     dimension = root.find(_DIMENSION)
-    yield None, (range_boundaries(dimension.get("ref")) if dimension is not None else None)
+    bounds = range_boundaries(dimension.get("ref")) if dimension is not None else None
     data = root.find(_SHEET_DATA)
-    if data is None:
-        return
+    return bounds, (_rows(data, book) if data is not None else iter(()))
+
+
+def _rows(data, book: Workbook) -> Iterator[_Row]:
+    strings, dates, deltas, epoch = book.shared_strings, book.date_styles, book.timedelta_styles, book.epoch
     columns: dict[str, int] = {}  # column letters -> index, computed once per letters
     row_counter = 0
     for element in data.iterfind(_ROW):
@@ -185,11 +194,10 @@ def _value(cell, strings, dates, deltas, epoch) -> object:
     return value  # "str" (a formula's text result), "e" (an error code such as #N/A)
 
 
-def _padded_rows(parsed: Iterator, max_rows: int | None) -> list[list[object]]:
+def _padded_rows(bounds: _Bounds, parsed: Iterator[_Row], max_rows: int | None) -> list[list[object]]:
     """openpyxl's `ReadOnlyWorksheet._cells_by_row` with `min_col=min_row=1`: rows missing from the XML
     are empty, each row reaches the dimension's last column (or its own last cell), and rows beyond the
     dimension are cut off."""
-    _none, bounds = next(parsed)
     max_col = max_row = None
     if bounds is not None:
         _min_col, _min_row, max_col, max_row = bounds
@@ -199,8 +207,6 @@ def _padded_rows(parsed: Iterator, max_rows: int | None) -> list[list[object]]:
     out: list[list[object]] = []
     counter, idx = 1, 1
     for idx, cells in parsed:
-        if idx is None:
-            continue
         if max_row is not None and idx > max_row:
             break
         while counter < idx:

@@ -28,7 +28,7 @@ def _read_kabupaten(path: Path, prefix: str, columns: list[str] | None = None) -
     task then never turns the other kabupaten's rows into Python objects. (The cast: an empty or all-null
     column is stored with the null type, which `starts_with` does not take.)"""
     in_kabupaten = pc.starts_with(pc.field("source_file").cast(pa.string()), prefix)
-    return pd.read_parquet(path, columns=columns, filters=in_kabupaten)
+    return read_frame(path, columns=columns, filters=in_kabupaten)
 
 
 def _kabupaten_tables(ctx: RunContext, kode_kab: str) -> dict[str, pd.DataFrame]:
