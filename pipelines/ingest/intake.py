@@ -25,6 +25,7 @@ from pipelines.contract import (
 )
 from pipelines.discover import REJECTING_PROBLEMS, InputFile
 from pipelines.ingest.readers import RawTable, UnreadableFile, header_key, read_table
+from pipelines.landing import LandingReadError, read_landing_file
 
 # File statuses in the run record.
 ACCEPTED = "ACCEPTED"  # rows go on to validation
@@ -78,8 +79,24 @@ class FileReport:
         self.problems.append({"code": code, "message": message})
 
 
+MAX_FILE_BYTES = 200 * 1024 * 1024  # becomes a setting (issue 10: limits)
+
+
+def landing_bytes(item: InputFile, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, read from the landing root without following any symlink below it."""
+    landing = item.path[: -len(item.source_file)] if item.path.endswith(item.source_file) else None
+    if landing is None:
+        raise LandingReadError("jalur_tidak_sah", "Berkas berada di luar area landing; tidak dibaca.")
+    return read_landing_file(landing, item.source_file, max_bytes)
+
+
 def _read(item: InputFile, report: FileReport) -> RawTable | None:
-    data = Path(item.path).read_bytes()
+    try:
+        data = landing_bytes(item)
+    except LandingReadError as exc:
+        report.status = UNREADABLE
+        report.add(exc.code, exc.message)
+        return None
     report.sha256 = hashlib.sha256(data).hexdigest()
     report.size_bytes = len(data)
     try:
@@ -248,7 +265,13 @@ def ingest_dukcapil(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileRepo
         report = FileReport(item.source_file, item.kind, item.kode_kab, None, item.format)
         for code, message in item.problems:
             report.add(code, message)
-        data = Path(item.path).read_bytes()
+        try:
+            data = landing_bytes(item)
+        except LandingReadError as exc:
+            report.status = UNREADABLE
+            report.add(exc.code, exc.message)
+            reports.append(report)
+            continue
         report.sha256, report.size_bytes = hashlib.sha256(data).hexdigest(), len(data)
         if item.format != "csv":
             report.status = UNREADABLE
