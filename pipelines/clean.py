@@ -31,6 +31,14 @@ from pipelines.contract import ALASAN_NONAKTIF, HUBUNGAN_KELUARGA, PROGRAMS, STA
 _SPACE_CLASS = "\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 _SPACES = f"[{_SPACE_CLASS}]+"
 _ID_NOISE = f"[{_SPACE_CLASS}.'-]"
+# Control characters (C0 but the spaces above, DEL, C1, the bidi controls) and the pictures the reader shows
+# them as (`pipelines.ingest.readers`: NUL -> U+2400 "␀", a C1 or bidi control -> U+FFFD): dropped from every
+# canonical value, counted as `<field>:karakter_kontrol`. PostgreSQL cannot store NUL, a report workbook
+# cannot hold C0, and a bidi override makes a name display as another.
+_CONTROLS = (
+    r"\x{00}-\x{08}\x{0e}-\x{1f}\x{7f}-\x{9f}\x{061c}\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}"
+    r"\x{2400}-\x{241f}\x{2421}\x{fffd}"
+)
 _PLACEHOLDER = r"^[-\x{2013}\x{2014}]+$"  # "-", "--", en and em dashes: the forms' "none"
 # A value Excel would treat as a formula, or an Excel error left by one: it cannot be taken at face value,
 # and it must never reach a report workbook where it would run.
@@ -127,6 +135,7 @@ def _count(repairs: RepairCounts | None, key: str, mask: pa.Array | np.ndarray) 
 # need nothing.
 _NEEDS_TEXT_WORK = (
     f"^[{_SPACE_CLASS}]|[{_SPACE_CLASS}]$|[{_SPACE_CLASS}]{{2}}|[{_SPACE_CLASS.replace(' ', '')}]|^'|^[-=+@#]"
+    f"|[{_CONTROLS}]"
 )
 
 
@@ -144,6 +153,10 @@ def _text(
     if pc.any(mask).as_py():
         # The (usually few) values that need work, with the same kernels: fast whatever their number.
         subset = pc.filter(array, mask)
+        controls = pc.match_substring_regex(subset, f"[{_CONTROLS}]")
+        if pc.any(controls).as_py():
+            _count(repairs, f"{field}:karakter_kontrol", controls)
+            subset = pc.replace_substring_regex(subset, f"[{_CONTROLS}]+", "")
         _count(repairs, f"{field}:apostrof_awal", pc.match_substring_regex(subset, f"^[{_SPACE_CLASS}]*'"))
         subset = pc.utf8_trim(pc.replace_substring_regex(subset, _SPACES, " "), " ")
         subset = pc.utf8_trim(pc.replace_substring_regex(subset, "^'", ""), " ")

@@ -42,6 +42,56 @@ class LinkSettings:
     seed: int = 20_260_701
 
 
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What one input file may hold before it is refused unread (status UNREADABLE, each limit its own code
+    and Indonesian reason, docs/intake.md section 1). Limits bound the time and memory one file can take, so
+    a damaged or hostile file cannot stop the quarter; the defaults are far above what a real file holds."""
+
+    max_file_mb: float  # the file's size on disk
+    max_rows: int  # data rows (CSV records, or rows of the first sheet), the header not counted
+    max_columns: int  # the last column that holds a value
+    max_field_chars: int  # one value (a CSV field, an XLSX cell's text)
+    max_uncompressed_mb: float = 40.0  # XLSX: all members of the zip together, counted while decompressing
+    max_member_mb: float = 32.0  # XLSX: one member (a sheet's XML, the shared strings), likewise
+    max_xlsx_members: int = 500  # XLSX: entries in the zip's directory
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if not getattr(self, f.name) > 0:
+                raise ValueError(f"Setting intake.*.{f.name} must be positive, not {getattr(self, f.name)!r}.")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * _MIB)
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        return int(self.max_uncompressed_mb * _MIB)
+
+    @property
+    def max_member_bytes(self) -> int:
+        return int(self.max_member_mb * _MIB)
+
+
+# A village has at most a few thousand people (the largest generated file of a 1M-person kabupaten holds
+# about 6,000 rows: 1.5 MB of CSV, 5 MB of sheet XML); the limits leave ten times that and more.
+SUBMISSION_LIMITS = FileLimits(max_file_mb=25.0, max_rows=50_000, max_columns=256, max_field_chars=4_000)
+# A kabupaten/kota extract holds ~1M persons in several hundred MB; the largest kabupaten about five times that.
+DUKCAPIL_LIMITS = FileLimits(max_file_mb=2_048.0, max_rows=10_000_000, max_columns=256, max_field_chars=4_000)
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """The limits per kind of input file (override e.g. `{"intake": {"submission": {"max_rows": 80000}}}`)."""
+
+    submission: FileLimits = SUBMISSION_LIMITS
+    dukcapil: FileLimits = DUKCAPIL_LIMITS
+
+
 _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+$")
 
 
@@ -105,6 +155,7 @@ class PipelineConfig:
     quality_gate: QualityGate = field(default_factory=QualityGate)
     link: LinkSettings = field(default_factory=LinkSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    intake: IntakeLimits = field(default_factory=IntakeLimits)
     ineligible_occupations: tuple[str, ...] = INELIGIBLE_OCCUPATIONS
     # Key for person_key pseudonyms. Set DTKS_PERSON_KEY_SECRET in production so keys cannot be reversed
     # by hashing candidate NIKs; the default only suits synthetic data.

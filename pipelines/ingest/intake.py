@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from pipelines.config import DUKCAPIL_LIMITS, SUBMISSION_LIMITS, FileLimits
 from pipelines.contract import (
     DATA_TIDAK_LENGKAP,
     DUKCAPIL_COLUMNS,
@@ -30,7 +32,7 @@ from pipelines.landing import LandingReadError, read_landing_file
 # File statuses in the run record.
 ACCEPTED = "ACCEPTED"  # rows go on to validation
 REJECTED = "REJECTED"  # readable, but unusable as a whole: every row is quarantined
-UNREADABLE = "UNREADABLE"  # not readable at all: no rows
+UNREADABLE = "UNREADABLE"  # not readable at all (damaged, or beyond a limit): no rows, FORMAT_TIDAK_VALID
 EMPTY = "EMPTY"  # readable, no data rows
 
 # Where a header row is looked for when the first row is not one (a title above the table, say).
@@ -69,7 +71,9 @@ class FileReport:
     data_rows: int = 0
     blank_rows: int = 0
     status: str = ACCEPTED
-    rejection_category: str | None = None  # DATA_TIDAK_LENGKAP or FORMAT_TIDAK_VALID for a rejected file
+    # The contract category of a rejected file (DATA_TIDAK_LENGKAP or FORMAT_TIDAK_VALID), and of an unreadable
+    # one (FORMAT_TIDAK_VALID: its content cannot be parsed).
+    rejection_category: str | None = None
     problems: list[dict[str, str]] = field(default_factory=list)  # {"code", "message"} in Indonesian
 
     def to_dict(self) -> dict:
@@ -79,10 +83,7 @@ class FileReport:
         self.problems.append({"code": code, "message": message})
 
 
-MAX_FILE_BYTES = 200 * 1024 * 1024  # becomes a setting (issue 10: limits)
-
-
-def landing_bytes(item: InputFile, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+def landing_bytes(item: InputFile, max_bytes: int = SUBMISSION_LIMITS.max_file_bytes) -> bytes:
     """The file's bytes, read from the landing root without following any symlink below it."""
     landing = item.path[: -len(item.source_file)] if item.path.endswith(item.source_file) else None
     if landing is None:
@@ -90,28 +91,66 @@ def landing_bytes(item: InputFile, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     return read_landing_file(landing, item.source_file, max_bytes)
 
 
-def _read(item: InputFile, report: FileReport) -> RawTable | None:
+def _unreadable(report: FileReport, code: str, message: str) -> None:
+    """The file cannot be read: no rows, the reason (which names the file) in its report. Run-level failures
+    (the disk, memory) are not caught on the way here: they fail the run."""
+    report.status, report.rejection_category = UNREADABLE, FORMAT_TIDAK_VALID
+    report.add(code, message)
+
+
+def _named(item: InputFile, message: str) -> str:
+    return f"{Path(item.source_file).name}: {message}"
+
+
+def _read(item: InputFile, report: FileReport, limits: FileLimits) -> RawTable | None:
     try:
-        data = landing_bytes(item)
+        data = landing_bytes(item, limits.max_file_bytes)
     except LandingReadError as exc:
-        report.status = UNREADABLE
-        report.add(exc.code, exc.message)
+        _unreadable(report, exc.code, exc.message)
         return None
     report.sha256 = hashlib.sha256(data).hexdigest()
     report.size_bytes = len(data)
     try:
-        table = read_table(data, item.format)
+        table = read_table(data, item.format, limits)
     except UnreadableFile as exc:
-        report.status = UNREADABLE
-        report.add(exc.code, exc.message)
+        _unreadable(report, exc.code, _named(item, exc.message))
         return None
     report.encoding, report.delimiter = table.encoding, table.delimiter
     for code, message in table.notes:
         report.add(code, message)
     if table.rejection is not None:
+        code, message = table.rejection
         report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
-        report.add(*table.rejection)
+        report.add(code, _named(item, message))
     return table
+
+
+# A first row that is data, not column names: an identifier (8 digits or more, maybe with separators, or in
+# Excel's exponent form) or a date. Only decided when no cell of the row is a known column name.
+_DATA_VALUE = re.compile(
+    "^'?(?:"
+    + "|".join(
+        (
+            r"\d[\d .'-]{6,}\d(?:\.0)?",  # a NIK, KK or kode_desa, maybe grouped
+            r"\d(?:[.,]\d+)?E\+?\d+",  # ... shown by Excel in exponent form
+            r"\d{4}-\d{1,2}-\d{1,2}(?: 00:00:00)?",  # a date
+            r"\d{1,2}[-/]\d{1,2}[-/]\d{4}",
+        )
+    )
+    + ")$",
+    re.IGNORECASE,
+)
+
+
+def _headerless(table: RawTable) -> bool:
+    keys = {header_key(h) for h in table.header}
+    if keys & (set(SUBMISSION_COLUMNS) | set(_HEADER_HINTS)):
+        return False
+    return any(_DATA_VALUE.match(h.strip()) for h in table.header)
+
+
+def _positions(columns: list[int]) -> str:
+    return " dan ".join(str(c) for c in columns)
 
 
 def _header_elsewhere(table: RawTable) -> int | None:
@@ -127,17 +166,31 @@ def _submission_columns(table: RawTable, report: FileReport) -> dict[str, int]:
     """Map contract column -> position; mark the file rejected when columns are missing or doubled."""
     keys = [header_key(h) for h in table.header]
     positions: dict[str, int] = {}
-    doubled = sorted({k for k in keys if k and keys.count(k) > 1})
+    doubled = sorted({k for k in keys if k and keys.count(k) > 1}, key=keys.index)
     for i, key in enumerate(keys):
         positions.setdefault(key, i)
     missing = [c for c in SUBMISSION_REQUIRED if c not in positions]
     if doubled:
+        # Named by position: a header cell can hold anything (a NIK, a name); a contract column's own name
+        # is safe to repeat.
+        named = []
+        for key in doubled:
+            columns = _positions([i + 1 for i, k in enumerate(keys) if k == key])
+            named.append(f"{key} (kolom {columns})" if key in SUBMISSION_COLUMNS else f"kolom {columns}")
         report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
-        report.add("kolom_ganda", f"Kolom muncul lebih dari sekali: {', '.join(doubled)}.")
+        report.add(
+            "kolom_ganda",
+            f"Judul kolom yang sama muncul lebih dari sekali: {'; '.join(named)}. Beri setiap kolom judul sesuai "
+            "templat, satu kali saja.",
+        )
     if missing:
         report.status, report.rejection_category = REJECTED, DATA_TIDAK_LENGKAP
         message = f"Kolom wajib tidak ada: {', '.join(missing)}."
-        hints = [f"'{h}' untuk {_HEADER_HINTS[header_key(h)]}" for h in table.header if header_key(h) in _HEADER_HINTS]
+        hints = [
+            f"'{header_key(h)}' di kolom {i + 1} untuk {_HEADER_HINTS[header_key(h)]}"
+            for i, h in enumerate(table.header)
+            if header_key(h) in _HEADER_HINTS
+        ]
         if hints:
             message += f" Judul kolom harus persis seperti templat (ditemukan {', '.join(hints)})."
         elsewhere = _header_elsewhere(table)
@@ -172,7 +225,21 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
         report.status = EMPTY
         report.add("berkas_kosong", "Berkas kosong (tidak ada judul kolom maupun baris data).")
         return pd.DataFrame()
-    positions = _submission_columns(table, report)
+    if _headerless(table):
+        # The first line is a person, not column names: every line is a data row (source_row 1 is the first
+        # line), its values kept under their column number; the file is rejected as a whole.
+        table = RawTable([], [table.header, *table.rows], table.encoding, table.delimiter, table.notes, table.rejection)
+        report.status, report.rejection_category = REJECTED, DATA_TIDAK_LENGKAP
+        report.add(
+            "judul_kolom_tidak_ada",
+            f"{Path(item.source_file).name}: baris judul kolom tidak ada. Baris pertama berkas sudah berisi data "
+            "(nomor identitas atau tanggal), bukan nama kolom, sehingga isi kolom tidak dapat dikenali. Seluruh "
+            "baris ditolak; tambahkan baris judul sesuai templat (kode_desa, no_kk, nik, nama, ...) di baris "
+            "pertama lalu kirim kembali.",
+        )
+        positions: dict[str, int] = {}
+    else:
+        positions = _submission_columns(table, report)
     width = len(table.header)
     numbered = [(n, row) for n, row in enumerate(table.rows, start=1) if any(v.strip() for v in row)]
     report.data_rows = len(numbered)
@@ -209,7 +276,7 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
     data["_extra"] = [extras(row) for row in rows]
     # More values than header columns: something shifted (an unquoted separator in a name, usually).
     data["_row_problem"] = [
-        "jumlah_kolom" if len(row) > width and any(v.strip() for v in row[width:]) else None for row in rows
+        "jumlah_kolom" if width and len(row) > width and any(v.strip() for v in row[width:]) else None for row in rows
     ]
     frame = pd.DataFrame(data)
     frame["file_kode_kab"] = item.kode_kab
@@ -237,7 +304,9 @@ def _flag_villages_with_several_files(reports: list[FileReport]) -> None:
                 )
 
 
-def ingest_submissions(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileReport]]:
+def ingest_submissions(
+    files: list[InputFile], limits: FileLimits = SUBMISSION_LIMITS
+) -> tuple[pd.DataFrame, list[FileReport]]:
     frames, reports = [], []
     for item in files:
         report = FileReport(item.source_file, item.kind, item.kode_kab, item.kode_desa, item.format)
@@ -247,7 +316,7 @@ def ingest_submissions(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileR
                 # The file cannot be attributed to a village of this kabupaten: its rows are read and kept,
                 # all quarantined.
                 report.status, report.rejection_category = REJECTED, FORMAT_TIDAK_VALID
-        table = _read(item, report)
+        table = _read(item, report, limits)
         if table is not None:
             frame = _submission_frame(item, table, report)
             if len(frame):
@@ -258,38 +327,95 @@ def ingest_submissions(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileR
     return rows, reports
 
 
-def ingest_dukcapil(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileReport]]:
-    """Dukcapil extracts are large and machine-made: parsed with pandas' C reader, columns by exact name."""
+# Control characters in the UTF-8 bytes of an extract (C0 but tab/LF/CR, DEL, C1, the bidi controls): noted;
+# NUL is made visible before parsing (pandas' C parser would cut the field at it), cleaning drops them all.
+_CONTROL_BYTES = re.compile(
+    rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+_NUL_PICTURE = "\u2400".encode()
+
+
+def _dukcapil_frame(data: bytes, limits: FileLimits) -> pd.DataFrame:
+    """The extract as text columns, within the limits. Raises UnreadableFile."""
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise UnreadableFile("berkas_rusak", "Ekstrak Dukcapil berupa buku kerja Excel, bukan teks CSV.")
+    if b"\x00" in data:
+        data = data.replace(b"\x00", _NUL_PICTURE)
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except MemoryError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile("berkas_rusak", "Ekstrak Dukcapil tidak dalam UTF-8; minta ekstrak ulang.") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise UnreadableFile("berkas_kosong", "Ekstrak Dukcapil kosong.") from exc
+    except Exception as exc:  # pandas' parser on this content: its message may quote a value, its type does not
+        raise UnreadableFile(
+            "berkas_rusak",
+            f"Ekstrak Dukcapil tidak dapat dibaca sebagai CSV ({type(exc).__name__}); minta ekstrak ulang.",
+        ) from exc
+    if len(frame) > limits.max_rows:
+        raise UnreadableFile(
+            "baris_terlalu_banyak",
+            f"Ekstrak Dukcapil berisi {len(frame)} baris, melebihi batas {limits.max_rows} baris "
+            "(pengaturan intake.dukcapil.max_rows).",
+        )
+    if len(frame.columns) > limits.max_columns:
+        raise UnreadableFile(
+            "kolom_terlalu_banyak",
+            f"Ekstrak Dukcapil berisi {len(frame.columns)} kolom, melebihi batas {limits.max_columns} kolom.",
+        )
+    # A field can only be too long where a line is: most extracts are checked by their longest line alone.
+    if max(map(len, data.split(b"\n")), default=0) > limits.max_field_chars:
+        for i, column in enumerate(frame.columns):
+            lengths = frame[column].str.len()
+            if len(lengths) and lengths.max() > limits.max_field_chars:
+                raise UnreadableFile(
+                    "isian_terlalu_panjang",
+                    f"Ekstrak Dukcapil: isian di baris {int(lengths.idxmax()) + 1}, kolom {i + 1} berisi lebih dari "
+                    f"{limits.max_field_chars} karakter.",
+                )
+    return frame
+
+
+def ingest_dukcapil(
+    files: list[InputFile], limits: FileLimits = DUKCAPIL_LIMITS
+) -> tuple[pd.DataFrame, list[FileReport]]:
+    """Dukcapil extracts are large and machine-made: parsed with pandas' C reader, columns by exact name. An
+    extract that cannot be read is reported (its persons cannot be linked against) and the quarter goes on."""
     frames, reports = [], []
     for item in files:
         report = FileReport(item.source_file, item.kind, item.kode_kab, None, item.format)
+        reports.append(report)
         for code, message in item.problems:
             report.add(code, message)
         try:
-            data = landing_bytes(item)
+            data = landing_bytes(item, limits.max_file_bytes)
         except LandingReadError as exc:
-            report.status = UNREADABLE
-            report.add(exc.code, exc.message)
-            reports.append(report)
+            _unreadable(report, exc.code, exc.message)
             continue
         report.sha256, report.size_bytes = hashlib.sha256(data).hexdigest(), len(data)
         if item.format != "csv":
-            report.status = UNREADABLE
-            reports.append(report)
+            report.status, report.rejection_category = UNREADABLE, FORMAT_TIDAK_VALID
             continue
+        controls = len(_CONTROL_BYTES.findall(data)) if _CONTROL_BYTES.search(data) else 0
         try:
-            frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            report.status = UNREADABLE
-            report.add("berkas_rusak", f"Ekstrak Dukcapil tidak dapat dibaca: {type(exc).__name__}.")
-            reports.append(report)
+            frame = _dukcapil_frame(data, limits)
+        except UnreadableFile as exc:
+            _unreadable(report, exc.code, _named(item, exc.message))
             continue
+        del data
+        if controls:
+            report.add(
+                "karakter_kontrol",
+                f"{controls} karakter kontrol (mis. NUL) atau pengatur arah teks di dalam isian ekstrak; dihapus dari "
+                "nilai yang diproses.",
+            )
         frame.columns = [c.strip().upper() for c in frame.columns]
         missing = [c for c in DUKCAPIL_REQUIRED if c not in frame.columns]
         if missing:
             report.status, report.rejection_category = REJECTED, DATA_TIDAK_LENGKAP
             report.add("kolom_wajib_tidak_ada", f"Kolom wajib tidak ada di ekstrak Dukcapil: {', '.join(missing)}.")
-            reports.append(report)
             continue
         for column in DUKCAPIL_COLUMNS:
             if column not in frame.columns:
@@ -299,7 +425,6 @@ def ingest_dukcapil(files: list[InputFile]) -> tuple[pd.DataFrame, list[FileRepo
         frame.insert(0, "source_file", item.source_file)
         report.data_rows = len(frame)
         frames.append(frame)
-        reports.append(report)
     persons = (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", *DUKCAPIL_COLUMNS])
     )

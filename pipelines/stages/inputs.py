@@ -49,9 +49,10 @@ def ingest(ctx: RunContext) -> dict[str, Any]:
     from pipelines.ingest.intake import ingest_dukcapil, ingest_submissions
 
     files = _input_files(ctx)
+    limits = pipeline_config(ctx).intake
     out = ctx.stage_dir("ingest")
-    submissions, sub_reports = ingest_submissions([f for f in files if f.kind == "submission"])
-    persons, duk_reports = ingest_dukcapil([f for f in files if f.kind == "dukcapil"])
+    submissions, sub_reports = ingest_submissions([f for f in files if f.kind == "submission"], limits.submission)
+    persons, duk_reports = ingest_dukcapil([f for f in files if f.kind == "dukcapil"], limits.dukcapil)
     write_frame(out / "submissions.parquet", submissions)
     write_frame(out / "dukcapil.parquet", persons)
     reports = [r.to_dict() for r in sub_reports + duk_reports]
