@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from pipelines.discover import discover_quarter
-from pipelines.ingest.intake import ACCEPTED, REJECTED, FileReport, ingest_submissions
+from pipelines.ingest.intake import ACCEPTED, REJECTED, UNREADABLE, FileReport, ingest_submissions
 from pipelines.outcomes import quarantine_records
 from pipelines.validate import SubmissionValidation, validate_submissions
 
@@ -48,6 +48,21 @@ BULLETS = (
     "quoted newlines",
     "Latin-1 files",
     "formula-looking cells (=, +, -, @)",
+)
+# Issue 10: reading one file safely (each a file that used to stop the quarter).
+READING_BULLETS = (
+    "lone-CR CSV (Excel for Mac)",
+    "an XLSX whose sheet XML is cut off",
+    "entity expansion in sharedStrings.xml",
+    "a corrupt deflate stream",
+    "a Deflate64 member",
+    "an encrypted member",
+    "a CSV field longer than the csv module's limit",
+    "a <dimension> that claims A1:XFD1048576",
+    "total and per-member uncompressed size",
+    "rows and columns per sheet",
+    "headerless files",
+    "control characters",
 )
 DUKCAPIL = Path(__file__).parent / "corpus" / "dukcapil_5203.csv"
 
@@ -97,6 +112,12 @@ def test_corpus_is_large_enough_and_covers_every_bullet():
     assert not missing, missing
 
 
+def test_corpus_covers_every_reading_case_of_issue_10():
+    covers = [_expected(p)["covers"] for p in CASES]
+    missing = [b for b in READING_BULLETS if not any(c == f"10: {b}" for c in covers)]
+    assert not missing, missing
+
+
 def test_every_file_is_reported_and_no_row_is_lost(intake):
     placed = {f"{QUARTER}/submissions/{i['landing']}" for p in CASES for i in _expected(p)["files"]}
     assert set(intake.reports) == placed
@@ -123,10 +144,14 @@ def test_case(intake, path):
         codes = [p["code"] for p in report.problems]
         assert report.status == want["status"], (report.status, report.problems)
         assert report.data_rows == want["data_rows"]
-        assert report.rejection_category == (want["rejection_category"] if report.status == REJECTED else None) or (
-            report.status != REJECTED
+        # A rejected or unreadable file carries its contract category; others none.
+        assert report.rejection_category == (
+            want["rejection_category"] if report.status in (REJECTED, UNREADABLE) else None
         )
         assert set(want["codes"]) <= set(codes), codes
+        file_messages = " ".join(p["message"] for p in report.problems)
+        for fragment in want.get("messages", []):
+            assert fragment in file_messages, (fragment, file_messages)
         # A clear error: every problem has an Indonesian message, and a file that is not accepted says why.
         assert all(p["message"].strip() for p in report.problems)
         if report.status != ACCEPTED:

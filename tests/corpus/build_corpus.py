@@ -192,7 +192,7 @@ def file_level(c: Corpus) -> None:
         "3: unreadable file",
         "Binary garbage saved with a .csv name: no row can be read; the file is reported as unreadable.",
         {f"{d}.csv": bytes(range(256)) * 8},
-        {"status": "UNREADABLE", "codes": ["berkas_rusak"], "data_rows": 0},
+        {"status": "UNREADABLE", "codes": ["berkas_rusak"], "data_rows": 0, "rejection_category": "FORMAT_TIDAK_VALID"},
         [],
     )
     d = c.desa()
@@ -272,7 +272,7 @@ def file_level(c: Corpus) -> None:
         "3: corrupt XLSX",
         "A workbook cut off in transfer (the first half of a real XLSX): unreadable, reported.",
         {f"{d}.xlsx": whole[: len(whole) // 2]},
-        {"status": "UNREADABLE", "codes": ["berkas_rusak"], "data_rows": 0},
+        {"status": "UNREADABLE", "codes": ["berkas_rusak"], "data_rows": 0, "rejection_category": "FORMAT_TIDAK_VALID"},
         [],
     )
     other = next(iter(regions.desa_of_kabupaten("5201")))
@@ -359,7 +359,12 @@ def file_level(c: Corpus) -> None:
         "3: unreadable file",
         "An Excel 97-2003 workbook (.xls, OLE2): not a supported format; reported with how to save it.",
         {f"{d}.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)},
-        {"status": "UNREADABLE", "codes": ["format_tidak_didukung", "format_xls"], "data_rows": 0},
+        {
+            "status": "UNREADABLE",
+            "codes": ["format_tidak_didukung", "format_xls"],
+            "data_rows": 0,
+            "rejection_category": "FORMAT_TIDAK_VALID",
+        },
         [],
     )
     d = c.desa()
@@ -990,6 +995,358 @@ def rows_and_values(c: Corpus) -> None:
     )
 
 
+# ------------------------------------------------------------------------------------------------------
+# Issue 10: reading one file safely. Every case here is a file that used to stop the whole quarter (or take
+# minutes and gigabytes); each now ends as a file status with its reason, and the quarter goes on.
+
+_SHEET = "xl/worksheets/sheet1.xml"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {i.filename: z.read(i.filename) for i in z.infolist()}
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, content in members.items():
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, content)
+    return out.getvalue()
+
+
+def _with_sheet(data: bytes, sheet: bytes, **extra: bytes) -> bytes:
+    members = _members(data)
+    members[_SHEET] = sheet
+    members.update(extra)
+    return _zip(members)
+
+
+def _patch_headers(data: bytes, name: str, local: dict[int, bytes], central: dict[int, bytes]) -> bytes:
+    """The zip with bytes overwritten at offsets of `name`'s local header and central directory entry."""
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        info = z.getinfo(name)
+    for offset, value in local.items():
+        out[info.header_offset + offset : info.header_offset + offset + len(value)] = value
+    entry = next(i for i in _central_entries(data) if data[i + 46 : i + 46 + len(name)] == name.encode())
+    for offset, value in central.items():
+        out[entry + offset : entry + offset + len(value)] = value
+    return bytes(out)
+
+
+def _central_entries(data: bytes) -> list[int]:
+    found, at = [], data.find(b"PK\x01\x02")
+    while at != -1:
+        found.append(at)
+        at = data.find(b"PK\x01\x02", at + 4)
+    return found
+
+
+def _data_offset(data: bytes, name: str) -> int:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        info = z.getinfo(name)
+    header = info.header_offset
+    name_len = int.from_bytes(data[header + 26 : header + 28], "little")
+    extra_len = int.from_bytes(data[header + 28 : header + 30], "little")
+    return header + 30 + name_len + extra_len
+
+
+def _inline_sheet(rows: list[bytes], dimension: str | None = None) -> bytes:
+    dim = f'<dimension ref="{dimension}"/>'.encode() if dimension else b""
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="'
+        + _MAIN_NS.encode()
+        + b'">'
+        + dim
+        + b"<sheetData>"
+        + b"".join(rows)
+        + b"</sheetData></worksheet>"
+    )
+
+
+def _inline_row(number: int, values: list[str]) -> bytes:
+    cells = b"".join(
+        f'<c r="{_column(i + 1)}{number}" t="inlineStr"><is><t>{v}</t></is></c>'.encode()
+        for i, v in enumerate(values)
+        if v
+    )
+    return f'<row r="{number}">'.encode() + cells + b"</row>"
+
+
+def _column(n: int) -> str:
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def unreadable(code: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "status": "UNREADABLE",
+        "codes": [code],
+        "data_rows": 0,
+        "rejection_category": "FORMAT_TIDAK_VALID",
+        **extra,
+    }
+
+
+def reading(c: Corpus) -> None:
+    """Issue 10: files that used to stop the quarter are read, or refused with their reason."""
+    d = c.desa()
+    rows = [person(d, i) for i in range(3)]
+    c.add(
+        "csv_mac_lone_cr",
+        "10: lone-CR CSV (Excel for Mac)",
+        "Excel for Mac's 'CSV (Macintosh)' ends lines with a lone CR: read like any CSV, rows numbered as usual.",
+        {f"{d}.csv": csv_bytes(rows, newline="\r")},
+        {"status": "ACCEPTED", "data_rows": 3},
+        [ok(1), ok(2), ok(3)],
+    )
+    d = c.desa()
+    whole = xlsx_bytes([values(person(d, i)) for i in range(3)])
+    sheet = _members(whole)[_SHEET]
+    c.add(
+        "xlsx_sheet_xml_cut_off",
+        "10: an XLSX whose sheet XML is cut off",
+        "The sheet's XML ends in the middle of a tag (a tool that crashed while writing): unreadable, the reason "
+        "names the part; it used to fail the quarter with 'ParseError: unclosed token'.",
+        {f"{d}.xlsx": _with_sheet(whole, sheet[: len(sheet) * 2 // 3])},
+        unreadable("berkas_rusak"),
+        [],
+    )
+    d = c.desa()
+    entities = '<!ENTITY l0 "LOL">' + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    strings = (
+        f'<?xml version="1.0"?><!DOCTYPE sst [{entities}]><sst xmlns="{_MAIN_NS}" count="1" uniqueCount="1">'
+        "<si><t>&l9;</t></si></sst>"
+    ).encode()
+    members = _members(xlsx_bytes([values(person(d, 0))]))
+    members[_SHEET] = members[_SHEET].replace(
+        b'<c r="E2" t="inlineStr"><is><t>' + person(d, 0)["nama"].encode() + b"</t></is></c>",
+        b'<c r="E2" t="s"><v>0</v></c>',
+    )
+    members["xl/sharedStrings.xml"] = strings
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    c.add(
+        "xlsx_entity_expansion",
+        "10: entity expansion in sharedStrings.xml",
+        "A 'billion laughs' in the shared strings: nine nested entities that expand to 10^9 'LOL's. No DTD is "
+        "parsed: refused unread, the reason says why.",
+        {f"{d}.xlsx": _zip(members)},
+        unreadable("xml_tidak_aman"),
+        [],
+    )
+    d = c.desa()
+    data = bytearray(xlsx_bytes([values(person(d, i)) for i in range(3)]))
+    at = _data_offset(bytes(data), _SHEET)
+    data[at + 20 : at + 60] = b"\xff" * 40
+    c.add(
+        "xlsx_corrupt_deflate",
+        "10: a corrupt deflate stream",
+        "Forty bytes of the sheet's compressed data overwritten (a bad disk or transfer): the deflate stream "
+        "cannot be inflated (zlib.error); unreadable, reported.",
+        {f"{d}.xlsx": bytes(data)},
+        unreadable("berkas_rusak"),
+        [],
+    )
+    d = c.desa()
+    plain = xlsx_bytes([values(person(d, 0))])
+    method = (9).to_bytes(2, "little")
+    c.add(
+        "xlsx_deflate64_member",
+        "10: a Deflate64 member",
+        "A workbook re-zipped by a tool that used Deflate64 (compression method 9), which Python cannot inflate "
+        "(NotImplementedError): refused with how to fix it.",
+        {f"{d}.xlsx": _patch_headers(plain, _SHEET, {8: method}, {10: method})},
+        unreadable("kompresi_tidak_didukung"),
+        [],
+    )
+    d = c.desa()
+    plain = xlsx_bytes([values(person(d, 0))])
+    flag = (0x1).to_bytes(2, "little")
+    c.add(
+        "xlsx_encrypted_member",
+        "10: an encrypted member",
+        "A zip whose sheet member is marked encrypted (zip password): refused as password-protected "
+        "(it used to raise RuntimeError).",
+        {f"{d}.xlsx": _patch_headers(plain, _SHEET, {6: flag}, {8: flag})},
+        unreadable("xlsx_terenkripsi"),
+        [],
+    )
+    d = c.desa()
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(512)
+    c.add(
+        "excel_password_protected",
+        "10: an encrypted member",
+        "A workbook saved by Excel with a password to open: Excel wraps it in an OLE2 container with an "
+        "EncryptedPackage stream. Refused as password-protected, not mistaken for an Excel 97-2003 file.",
+        {f"{d}.xlsx": ole},
+        unreadable("xlsx_terenkripsi"),
+        [],
+    )
+    d = c.desa()
+    rows = [person(d, 0), person(d, 1, alamat="DUSUN " + "TIMUR " * 21_846)]
+    c.add(
+        "csv_field_beyond_csv_limit",
+        "10: a CSV field longer than the csv module's limit",
+        "An address of 131,082 characters (longer than the csv module's 131,072): refused with the row and "
+        "column named (intake.submission.max_field_chars, 4,000 by default).",
+        {f"{d}.csv": csv_bytes(rows)},
+        unreadable("isian_terlalu_panjang", messages=["baris 3 berkas, kolom 11"]),
+        [],
+    )
+    d = c.desa()
+    rows = [HEADER, *[[person(d, i)[h] for h in HEADER] for i in range(2)]]
+    sheet = _inline_sheet([_inline_row(n + 1, r) for n, r in enumerate(rows)], dimension="A1:XFD1048576")
+    c.add(
+        "xlsx_huge_dimension",
+        "10: a <dimension> that claims A1:XFD1048576",
+        "A 2 KB workbook whose <dimension> says A1:XFD1048576 (it took the worker down: rows were padded to "
+        "16,384 columns and a million rows). The dimension is not read: two rows of 17 cells.",
+        {f"{d}.xlsx": _with_sheet(xlsx_bytes([]), sheet)},
+        {"status": "ACCEPTED", "data_rows": 2},
+        [ok(1), ok(2)],
+    )
+    d = c.desa()
+    rows = [HEADER, *[[person(d, i)[h] for h in HEADER] for i in range(2)]]
+    styled = [f'<row r="{n}" s="1" customFormat="1"><c r="XFD{n}" s="1"/></row>'.encode() for n in range(4, 20_000)]
+    sheet = _inline_sheet([_inline_row(n + 1, r) for n, r in enumerate(rows)] + styled)
+    sheet = sheet.replace(b"</row>", b'<c r="XFD1" s="1"/></row>', 1)  # the header formatted to the last column
+    c.add(
+        "xlsx_formatted_empty_rows_and_cells",
+        "10: a <dimension> that claims A1:XFD1048576",
+        "Rows formatted down to row 20,000 and out to column XFD, with no value in them: no empty row or cell "
+        "is made; the two data rows are read.",
+        {f"{d}.xlsx": _with_sheet(xlsx_bytes([]), sheet)},
+        {"status": "ACCEPTED", "data_rows": 2},
+        [ok(1), ok(2)],
+    )
+    d = c.desa()
+    sheet = _inline_sheet([_inline_row(1, HEADER), _inline_row(2, [person(d, 0)[h] for h in HEADER])])
+    bomb = sheet.replace(b"</sheetData>", b" " * 49_000_000 + b"</sheetData>")
+    c.add(
+        "xlsx_zip_bomb",
+        "10: total and per-member uncompressed size",
+        "A small workbook whose sheet inflates to 49 MB of XML (more than 1000:1): refused while inflating, at "
+        "the limit (intake.submission.max_member_mb, 32 MB), before any XML parser sees it.",
+        {f"{d}.xlsx": _with_sheet(xlsx_bytes([]), bomb)},
+        unreadable("isi_xlsx_terlalu_besar"),
+        [],
+    )
+    d = c.desa()
+    plain = xlsx_bytes([values(person(d, i)) for i in range(3)])
+    small = (200).to_bytes(4, "little")
+    c.add(
+        "xlsx_member_size_lies",
+        "10: total and per-member uncompressed size",
+        "The sheet member declares 200 bytes but inflates to 5 KB: the declared size is not trusted; the "
+        "inflated bytes do not match the member's checksum, so the file is refused as damaged.",
+        {f"{d}.xlsx": _patch_headers(plain, _SHEET, {22: small}, {24: small})},
+        unreadable("berkas_rusak"),
+        [],
+    )
+    d = c.desa()
+    sheet = _inline_sheet(
+        [_inline_row(1, HEADER), _inline_row(2, [person(d, 0)[h] for h in HEADER]), _inline_row(1_048_576, ["x"])]
+    )
+    c.add(
+        "xlsx_value_in_the_last_row",
+        "10: rows and columns per sheet",
+        "A stray 'x' in row 1,048,576, Excel's last: the sheet would be a million rows long. Refused, naming the "
+        "row and the limit (intake.submission.max_rows, 50,000 data rows).",
+        {f"{d}.xlsx": _with_sheet(xlsx_bytes([]), sheet)},
+        unreadable("baris_terlalu_banyak", messages=["baris 1048576"]),
+        [],
+    )
+    d = c.desa()
+    wide = [[*person(d, 0).values(), *([""] * 282), "catatan"], list(person(d, 1).values())]
+    c.add(
+        "csv_value_beyond_the_last_column",
+        "10: rows and columns per sheet",
+        "A note typed in column 300 of a CSV: refused, naming the row and the column (the limit is "
+        "intake.submission.max_columns, 256). Empty columns beyond it would be dropped.",
+        {f"{d}.csv": csv_bytes(wide)},
+        unreadable("kolom_terlalu_banyak", messages=["Baris 2 berkas", "kolom 300"]),
+        [],
+    )
+    d = c.desa()
+    rows = [person(d, i) for i in range(3)]
+    body = b"".join(csv_bytes([r]).split(b"\n", 1)[1] for r in rows)
+    headerless = [
+        bad(
+            n,
+            ["DATA_TIDAK_LENGKAP", "NIK_TIDAK_VALID"],
+            messages=["baris judul kolom tidak ada"],
+            raw_fields={"(kolom 4 tanpa judul)": rows[n - 1]["nik"]},
+        )
+        for n in (1, 2, 3)
+    ]
+    c.add(
+        "csv_without_header",
+        "10: headerless files",
+        "The header line is missing: the first person's NIK, name and birth date are no column names. Every "
+        "line is a data row (source_row 1 is the first line), kept with its values under their column number; "
+        "the file is rejected, and its message names no value.",
+        {f"{d}.csv": body},
+        {
+            "status": "REJECTED",
+            "codes": ["judul_kolom_tidak_ada"],
+            "data_rows": 3,
+            "rejection_category": "DATA_TIDAK_LENGKAP",
+        },
+        headerless,
+    )
+    d = c.desa()
+    rows = [person(d, i) for i in range(2)]
+    sheet = _inline_sheet([_inline_row(n + 1, [r[h] for h in HEADER]) for n, r in enumerate(rows)])
+    c.add(
+        "xlsx_without_header",
+        "10: headerless files",
+        "A workbook whose first row is already a person: rejected as headerless, both rows kept and quarantined.",
+        {f"{d}.xlsx": _with_sheet(xlsx_bytes([]), sheet)},
+        {
+            "status": "REJECTED",
+            "codes": ["judul_kolom_tidak_ada"],
+            "data_rows": 2,
+            "rejection_category": "DATA_TIDAK_LENGKAP",
+        },
+        [bad(n, ["DATA_TIDAK_LENGKAP", "NIK_TIDAK_VALID"], messages=["baris judul kolom tidak ada"]) for n in (1, 2)],
+    )
+    d = c.desa()
+    # Long addresses, so that the last rows sit beyond the first 4 KB of the file.
+    rows = [person(d, i, alamat=f"DUSUN TIMUR {i} " + "JALAN MAWAR " * 40) for i in range(9)]
+    rows[0]["nama"] = "LALU\x00AHMAD"  # NUL in the first 4 KB (it used to make the file 'binary')
+    rows[1]["nama"] = "BAIQ SITI\u202e AMINAH"  # a bidi override: the name would display reversed
+    rows[2]["tempat_lahir"] = "SELONG\x1b[2J"  # a terminal escape sequence
+    rows[7]["alamat"] = "DUSUN\x00\x00 TIMUR"  # NULs after the first 4 KB (they used to reach COPY)
+    rows[8] = {**rows[8], "nama": "SUPARDI\x00", "jenis_kelamin": "X"}  # quarantined: raw fields shown
+    expected = [ok(n) for n in range(1, 10)]
+    expected[0] = ok(1, canonical={"nama": "LALUAHMAD"})
+    expected[1] = ok(2, canonical={"nama": "BAIQ SITI AMINAH"})
+    expected[2] = ok(3, canonical={"tempat_lahir": "SELONG[2J"})
+    expected[7] = ok(8, canonical={"alamat": "DUSUN TIMUR"})
+    expected[8] = bad(9, ["FORMAT_TIDAK_VALID"], fields=["jenis_kelamin"], raw_fields={"nama": "SUPARDI␀"})
+    c.add(
+        "control_characters",
+        "10: control characters",
+        "NUL bytes (in the first 4 KB and after it), a bidi override and a terminal escape inside fields: the "
+        "file is read, the characters are dropped from the canonical values and shown as ␀ or � in the raw "
+        "fields, and the file carries a note naming the first row and column.",
+        {f"{d}.csv": csv_bytes(rows)},
+        {"status": "ACCEPTED", "codes": ["karakter_kontrol"], "data_rows": 9},
+        expected,
+    )
+
+
 DUKCAPIL_COLUMNS = (
     "NIK,NO_KK,NAMA_LGKP,JENIS_KLMIN,TMPT_LHR,TGL_LHR,STAT_HBKEL,JENIS_PKRJN,NAMA_LGKP_IBU,ALAMAT,NO_RT,NO_RW,"
     "NO_PROP,NO_KAB,NO_KEC,NO_KEL,TGL_MATI"
@@ -1034,6 +1391,7 @@ def main() -> None:
     file_level(corpus)
     damage(corpus)
     rows_and_values(corpus)
+    reading(corpus)
     corpus.write()
     clean = [
         e["files"][0]["landing"].rsplit("/", 1)[1][:10]
