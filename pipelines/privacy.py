@@ -129,6 +129,7 @@ def mask_text(text: str, *, all_dates: bool = False) -> str:
     (a timestamp) only with `all_dates`."""
     if not text:
         return text
+    text = _mask_pairs(_mask_labelled(text, bracketed_only=True))
     found = False
 
     def identifiers(m: re.Match[str]) -> str:
@@ -313,11 +314,16 @@ def is_declared(name: object) -> bool:
     return field_key(name) in _FIELD_KINDS
 
 
+_MASKED_ID = re.compile(r"\d{4}\*{7,9}\d{4}")
+
+
 def mask_id(value: object) -> str:
     """`3201011508950001` -> `3201********0001`; anything not 16 digits keeps only its length."""
     text = "" if value is None else str(value).strip()
     if len(text) == 16 and text.isdigit():
         return f"{text[:4]}********{text[-4:]}"
+    if _MASKED_ID.fullmatch(text):
+        return text  # masked already (a log event passes the task process, then the supervisor)
     if not text:
         return "(kosong)"
     return re.sub(r"\d", "*", text) if len(text) <= 4 else f"{text[:2]}{'*' * (len(text) - 2)}"
@@ -417,21 +423,22 @@ def _field_of(text: str, label_start: int) -> str:
     return words[0] if words else ""
 
 
-def mask_detail(text: object) -> Any:
-    """A finding's detail or a validation message, masked: every `label: value` (labels `usulan`,
-    `Dukcapil`, `NIK`, `KK`) by the kind of the field it belongs to, then identifiers and all dates."""
-    if not isinstance(text, str) or not text:
-        return text
+def _mask_labelled(text: str, *, bracketed_only: bool) -> str:
+    """Every `label: value` (labels `usulan`, `Dukcapil`, `NIK`, `KK`) masked by the kind of the field it
+    belongs to; a field nobody declared masks its value whole. `bracketed_only`: only the values of a
+    `field (label: value; label: value)` group, as findings write them."""
     out, pos = [], 0
     for m in _LABEL.finditer(text):
         if m.start() < pos:
             continue  # a label inside a value already masked
+        if bracketed_only and not re.search(r"(?:\(|;)\s*$", text[: m.start()]):
+            continue
         end = _value_end(text, m.end())
-        if _LABEL.search(text, m.end(), end):
-            continue  # `di NIK: tanggal_lahir (NIK: ...; usulan: ...)`: the labels inside are the values' own
+        value = text[m.end() : end]
+        if _LABEL.search(text, m.end(), end) or "*" in value:
+            continue  # labels inside (`di NIK: tanggal_lahir (NIK: ...)`) are the values' own; or masked
         field = _field_of(text, m.start())
         kind = field_kind(field)
-        value = text[m.end() : end]
         if kind == SAFE:
             masked = value
         elif kind == CODE:
@@ -441,7 +448,43 @@ def mask_detail(text: object) -> Any:
         out += [text[pos : m.end()], masked]
         pos = end
     out.append(text[pos:])
-    return mask_text("".join(out), all_dates=True)
+    return "".join(out)
+
+
+# `nama='SITI AMINAH'`, `"alamat": "JL. MAWAR"`, `nama=SITI AMINAH`: a log event's bound value or a
+# printed dict. Identifiers and dates need no key, their form gives them away.
+_PAIR_KEYS = sorted(
+    [k for k, kind in _FIELD_KINDS.items() if kind == NAME] + ["alamat", "tempat_lahir", "tmpt_lhr"],
+    key=len,
+    reverse=True,
+)
+_PAIR = re.compile(
+    rf"(?i)(?<![\w])(?P<kq>['\"]?)(?P<key>{'|'.join(_PAIR_KEYS)})(?P=kq)\s*[=:]\s*"
+    r"(?:'(?P<single>[^'\n]*)'|\"(?P<double>[^\"\n]*)\"|(?P<bare>(?:(?!\s+\w+\s*=)[A-Za-z .'\-])+)(?=\s|$|[,;)\]}]))"
+)
+
+
+def _mask_pairs(text: str) -> str:
+    def masked(m: re.Match[str]) -> str:
+        value = next(v for v in (m["single"], m["double"], m["bare"]) if v is not None)
+        if "*" in value or not value.strip():
+            return m.group()
+        kind = field_kind(m["key"])
+        hidden = mask_name(value) if kind == NAME else MASKED
+        start, end = m.span("single" if m["single"] is not None else "double" if m["double"] is not None else "bare")
+        bare = m["bare"] is not None
+        tail = value[len(value.rstrip()) :] if bare else ""
+        return m.group()[: start - m.start()] + hidden + tail + m.group()[end - m.start() :]
+
+    return _PAIR.sub(masked, text)
+
+
+def mask_detail(text: object) -> Any:
+    """A finding's detail or a validation message, masked: every `label: value` (labels `usulan`,
+    `Dukcapil`, `NIK`, `KK`) by the kind of the field it belongs to, then identifiers and all dates."""
+    if not isinstance(text, str) or not text:
+        return text
+    return mask_text(_mask_labelled(text, bracketed_only=False), all_dates=True)
 
 
 def mask_keyed(key: object, value: Any) -> Any:

@@ -245,3 +245,26 @@ def test_structures_and_keyed_values() -> None:
     }
     assert mask_keyed("tanggal_lahir", "1995-08-15") == "****-**-**"
     assert mask_structure(ValueError(f"bad {NIK}")) == "ValueError: bad 3201********0001"
+
+
+def test_names_and_addresses_under_a_personal_key_are_masked() -> None:
+    assert mask_text("loc=leak.py:14 nama='SITI AMINAH' nik=3201011508950001") == (
+        "loc=leak.py:14 nama='S*** A*****' nik=3201********0001"
+    )
+    assert (
+        mask_text('{"nama": "SITI AMINAH", "alamat": "JL. MAWAR NO. 3"}') == '{"nama": "S*** A*****", "alamat": "***"}'
+    )
+    assert mask_text("{'nama_ibu_kandung': 'SITI', 'rows': 3}") == "{'nama_ibu_kandung': 'S***', 'rows': 3}"
+    assert mask_text("nama=SITI AMINAH rows=3") == "nama=S*** A***** rows=3"
+    # A finding's detail quoted in a message.
+    assert mask_text("gagal: nama (usulan: SITI AMINAH; Dukcapil: SITI AMINA)") == (
+        "gagal: nama (usulan: S*** A*****; Dukcapil: S*** A****)"
+    )
+    # Source lines of a traceback and the pipeline's own sentences stay as they are.
+    for text in (
+        "    nik=args.nik,",
+        "nama=rows['nama']",
+        "Kolom wajib tidak ada: nik, nama.",
+        "Dukcapil: 31114 orang",
+    ):
+        assert mask_text(text) == text
