@@ -490,9 +490,9 @@ def mask_detail(text: object) -> Any:
 def mask_keyed(key: object, value: Any) -> Any:
     """A value under a key (a log event's field, a JSON object's member): masked by the key's kind when
     the key declares personal data (`nik=...`), through `mask_structure` otherwise."""
-    if _FIELD_KINDS.get(field_key(key)) in (ID, NAME, DATE):
+    if isinstance(value, str | int) and _FIELD_KINDS.get(field_key(key)) in (ID, NAME, DATE):
         return mask_field(key, value)
-    return mask_structure(value)
+    return mask_structure(value)  # a container under such a key (`{"nik": [levels]}`) is not a value
 
 
 def mask_structure(value: Any) -> Any:
