@@ -265,3 +265,42 @@ def test_task_log_files_are_masked(airflow_home) -> None:
     for name, text in texts.items():
         assert not _leaks(text), (name, _leaks(text))
     assert not _leaks(done.stdout + done.stderr)
+
+
+# --- The dtks CLI and the run's own records ------------------------------------------------------------
+
+
+def test_dtks_stderr_masks_an_uncaught_traceback(tmp_path: Path) -> None:
+    import sys
+
+    (tmp_path / "landing" / "2026Q3").mkdir(parents=True)
+    config = tmp_path / f"usulan {NIK}.json"  # a path that holds a NIK, in the FileNotFoundError
+    args = ["run", "--landing", str(tmp_path / "landing"), "--quarter", "2026Q3", "--config", str(config)]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "dtks"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0 and "FileNotFoundError" in done.stderr
+    assert "usulan 3201********0001.json" in done.stderr and not _leaks(done.stderr)
+
+
+def test_run_output_and_recorded_errors_are_masked(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from pipelines.cli import format_run
+    from pipelines.stages.lifecycle import _record_error
+
+    result = {"run_id": "r", "quarter": "2026Q3", "status": "FAILED", "failed_stage": "ingest"}
+    result["message"] = "ValueError: row 3201 0115 0895 0001 (3.20101150895E+15)"
+    text = format_run(result)
+    assert "row 3201********0001 (3.201********E+15)" in text and not _leaks(text)
+
+    def stage_dir(name: str) -> Path:
+        (tmp_path / name).mkdir(exist_ok=True)
+        return tmp_path / name
+
+    _record_error(SimpleNamespace(stage_dir=stage_dir), "ingest", KeyError(f"'{NIK}' / 3201.0115.0895.0002"))
+    recorded = json.loads((tmp_path / "errors" / "ingest.json").read_text(encoding="utf-8"))
+    assert recorded["error"] == "KeyError: \"'3201********0001' / 3201********0002\""
