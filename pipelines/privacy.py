@@ -46,11 +46,14 @@ _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)"
 # Tokens that look like numbers but are known not to be personal: set aside before anything is masked,
 # so that no digit run can start or end inside one.
 _KEEP = re.compile(
-    rf"(?<![0-9A-Za-z])[{_HEX}]{{8}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{4}}-[{_HEX}]{{12}}(?![0-9A-Za-z])"  # UUID
+    # Each pattern starts with a lookahead on its first character: the regex engine then skips other
+    # positions quickly (these run on every log line).
+    rf"(?=[0-9a-fA-FP])(?:(?<![0-9A-Za-z])[{_HEX}]{{8}}(?:-[{_HEX}]{{4}}){{3}}-[{_HEX}]{{12}}(?![0-9A-Za-z])"  # UUID
     rf"|(?<![0-9A-Za-z])(?=\d*[a-fA-F])[{_HEX}]{{32,}}(?![0-9A-Za-z])"  # SHA-256, MD5, git commit
-    r"|(?<![0-9A-Za-z])P[0-9A-F]{19}(?![0-9A-Za-z])"  # person_key, a pseudonym
+    r"|(?<![0-9A-Za-z])P[0-9A-F]{19}(?![0-9A-Za-z]))"  # person_key, a pseudonym
 )
 _PATTERN = re.compile(
+    r"(?=[\d+])(?:"
     # A date, with its time of day if any; not the start of a longer digit run (`3201.01.15.0895.0001`),
     # unless that run is another date (`2026-07-01 2026-09-30`).
     rf"(?<!\d)(?P<date>{_DATE})(?:(?P<time>{_TIME})(?!\d)|(?!\d)(?!{_SEP}\d)|(?={_SEP}{_DATE}(?!\d)))"
@@ -61,11 +64,11 @@ _PATTERN = re.compile(
     r"|(?<!\d)(?<!\d\.)(?P<plain>\d{15,17})(?!\d)"
     r"|(?<![\d+])(?P<phone>(?:\+62|62|0)[ \-]?8\d{1,3}(?:[ .\-]?\d{2,5}){1,3})(?!\d)"
     # Digit groups of up to 8 joined by single separators: `3201 0115 0895 0001`, `320101 150895 0001`.
-    rf"|(?<!\d)(?P<run>\d{{1,8}}(?!\d)(?:{_SEP}\d{{1,8}}(?!\d))+)"
+    rf"|(?<!\d)(?P<run>\d{{1,8}}(?!\d)(?:{_SEP}\d{{1,8}}(?!\d))+))"
 )
 _GROUP = re.compile(r"\d+")
 # Words after which a date is a birth or death date, whatever else the text holds.
-_BIRTH_WORD = re.compile(r"(?i)(?<![a-z])(lahir|lhr|birth|dob|meninggal|mati|wafat)")
+_BIRTH_WORD = re.compile(r"(?i)(?=[lbdmw])(?<![a-z])(?:lahir|lhr|birth|dob|meninggal|mati|wafat)")
 _BIRTH_DISTANCE = 30
 
 
@@ -384,7 +387,7 @@ def mask_fields(fields: Mapping[str, Any], *, positions: bool = False) -> dict[s
 
 # --- Details of findings and validation messages -----------------------------------------------------
 
-_LABEL = re.compile(r"\b(?:usulan|Dukcapil|NIK|KK)\s*:\s*")
+_LABEL = re.compile(r"(?=[uDNK])\b(?:usulan|Dukcapil|NIK|KK)\s*:\s*")
 _WORD = re.compile(r"[A-Za-z_]+")
 
 
@@ -459,7 +462,7 @@ _PAIR_KEYS = sorted(
     reverse=True,
 )
 _PAIR = re.compile(
-    rf"(?i)(?<![\w])(?P<kq>['\"]?)(?P<key>{'|'.join(_PAIR_KEYS)})(?P=kq)\s*[=:]\s*"
+    rf"(?i)(?=['\"nat])(?<![\w])(?P<kq>['\"]?)(?P<key>{'|'.join(_PAIR_KEYS)})(?P=kq)\s*[=:]\s*"
     r"(?:'(?P<single>[^'\n]*)'|\"(?P<double>[^\"\n]*)\"|(?P<bare>(?:(?!\s+\w+\s*=)[A-Za-z .'\-])+)(?=\s|$|[,;)\]}]))"
 )
 
