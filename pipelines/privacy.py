@@ -7,7 +7,9 @@ Two tools, for two kinds of text:
   what is recognisable by its form: 16-digit identifiers (NIK, KK) however they are written (plain,
   grouped with spaces, dots, dashes or commas, in Excel's exponent form, after an apostrophe),
   Indonesian mobile numbers, and dates that stand next to an identifier or after a birth or death word.
-  Names and addresses have no form to recognise: they are kept out of messages by construction.
+  Names and addresses have no form of their own: they are masked under a key (`nama='...'`, a printed
+  row) or in a finding's `(usulan: ...; Dukcapil: ...)` group, and otherwise kept out of messages by
+  construction.
 - `mask_field`, for a value whose field name is known: masked by the field's kind (identifier, name,
   date), and masked completely when the field is not known to be safe. `mask_detail` does the same for
   the `field (usulan: value; Dukcapil: value)` parts of a finding's detail.
