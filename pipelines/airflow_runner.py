@@ -36,6 +36,8 @@ def dags_folder() -> Path:
 
 
 def airflow_environment(airflow_home: Path) -> dict[str, str]:
+    from pipelines.lineage_masking import masked_transport
+
     env = dict(os.environ)
     env.update(
         AIRFLOW_HOME=str(airflow_home),
@@ -44,11 +46,17 @@ def airflow_environment(airflow_home: Path) -> dict[str, str]:
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{airflow_home / 'airflow.db'}",
         AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
         AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(airflow_home / "logs"),
+        # Task logs, tracebacks and console output masked (pipelines/airflow_logging.py).
+        AIRFLOW__LOGGING__LOGGING_CONFIG_CLASS="pipelines.airflow_logging.LOGGING_CONFIG",
         AIRFLOW__OPENLINEAGE__DISABLED=env.get("AIRFLOW__OPENLINEAGE__DISABLED", "False"),
-        # One JSON event per line; set AIRFLOW__OPENLINEAGE__TRANSPORT to send to Marquez instead.
-        AIRFLOW__OPENLINEAGE__TRANSPORT=env.get(
-            "AIRFLOW__OPENLINEAGE__TRANSPORT",
-            json.dumps({"type": "file", "log_file_path": str(lineage_file(airflow_home)), "append": True}),
+        # One JSON event per line; set AIRFLOW__OPENLINEAGE__TRANSPORT to send to Marquez instead. Either
+        # way events pass through the personal-data mask first (pipelines/lineage_masking.py).
+        AIRFLOW__OPENLINEAGE__TRANSPORT=json.dumps(
+            masked_transport(
+                json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+                if env.get("AIRFLOW__OPENLINEAGE__TRANSPORT")
+                else {"type": "file", "log_file_path": str(lineage_file(airflow_home)), "append": True}
+            )
         ),
         AIRFLOW__OPENLINEAGE__NAMESPACE=env.get("AIRFLOW__OPENLINEAGE__NAMESPACE", "dtks"),
         AIRFLOW__OPENLINEAGE__DISABLE_SOURCE_CODE="True",

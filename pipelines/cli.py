@@ -16,10 +16,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipelines.privacy import MaskingFilter
+from pipelines.log_masking import MaskingFilter, install_console_masking
+from pipelines.privacy import mask_text
 
 
 def _setup_logging(verbose: bool) -> None:
+    # stderr carries logs, warnings and tracebacks: masked whatever writes there. stdout is each
+    # command's own output (`dtks trace` shows NIKs unless --mask, by design).
+    install_console_masking(stdout=False)
     handler = logging.StreamHandler()
     handler.addFilter(MaskingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -79,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             args.landing, args.quarter, warehouse=args.warehouse, reports=args.reports, work=args.work, config=config
         )
     except RunFailed as exc:
-        print(f"dtks run: {exc}", file=sys.stderr)
+        print(mask_text(f"dtks run: {exc}"), file=sys.stderr)
         return 2
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
     print(format_run(result))
@@ -119,7 +123,7 @@ def format_run(result: dict[str, Any]) -> str:
         f"  work dir:  {result.get('work_dir')}",
         f"  airflow log: {result.get('airflow_log')}",
     ]
-    return "\n".join(lines)
+    return mask_text("\n".join(lines))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -248,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--source-file", help="an input file, relative to the landing root")
     p.add_argument("--source-row", type=int, help="the 1-based data row in --source-file")
     p.add_argument("--warehouse")
-    p.add_argument("--mask", action="store_true", help="mask NIK, KK and names in the output")
+    p.add_argument("--mask", action="store_true", help="mask every personal field (for screenshots and tickets)")
     p.add_argument("--no-input", action="store_true", help="do not re-read the input file from the landing area")
     p.set_defaults(func=cmd_trace)
 

@@ -5,19 +5,32 @@ the run that made it, the input file with its SHA-256 (and whether the file on d
 row as typed, what validation said, the linkage candidates and the decision with its weights, the
 duplicates it was merged with, the findings, the published snapshot row, and the person's change from
 the previous quarter. Only SQLAlchemy Core here, so an answer takes well under a second.
+
+`mask_trace` masks every personal field of an answer, for screenshots and tickets (`dtks trace --mask`):
+what is not known to be safe is masked, operator-typed columns and their headers included.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select
 
-from pipelines.privacy import mask_id, mask_name
+from pipelines.contract import PINDAH_DOMISILI
+from pipelines.privacy import (
+    mask_date,
+    mask_field,
+    mask_fields,
+    mask_id,
+    mask_record,
+    mask_structure,
+    mask_text,
+)
 from pipelines.warehouse.schema import (
     discrepancy,
     dtks_snapshot,
@@ -29,9 +42,6 @@ from pipelines.warehouse.schema import (
     validation_result,
 )
 from pipelines.waterfall import LEGEND, LevelBook, render_waterfall
-
-PERSONAL_FIELDS = {"nik", "no_kk", "nik_dukcapil", "nik_kandidat", "candidate_nik", "suggested_value"}
-NAME_FIELDS = {"nama", "nama_ibu_kandung"}
 
 
 @dataclass
@@ -78,17 +88,32 @@ def _published_run(connection, quarter: str) -> dict[str, Any]:
     return record
 
 
-def _input_row(landing: str | None, source_file: str, source_row: int, sha256: str) -> tuple[dict | None, str]:
-    """The row as typed, re-read from the landing file, and whether the file still has the published hash."""
+def _input_row(
+    landing: str | None, input_file: dict[str, Any], source_file: str, source_row: int
+) -> tuple[dict | None, str]:
+    """The row as typed, re-read from the landing file (never through a symlink, never more bytes than the
+    run read), and whether the file still has the published hash. Keys are the file's headers; a
+    repeated or blank header, and a value beyond the last header, get the column number."""
     from pipelines.ingest.readers import UnreadableFile, read_table
+    from pipelines.landing import LandingReadError, read_landing_file
 
     if not landing:
         return None, "the run did not record its landing folder"
     path = Path(landing) / source_file
-    if not path.exists():
-        return None, f"the input file is no longer at {path}"
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
+    size = int(input_file.get("size_bytes") or 0)
+    if not size:
+        return None, "the run did not record the input file's size"
+    try:
+        data = read_landing_file(landing, source_file, size)
+    except LandingReadError as exc:
+        if exc.code == "berkas_terlalu_besar":
+            return None, "the file on disk has CHANGED since the run (it grew): its content is not shown"
+        if isinstance(exc.__cause__, FileNotFoundError):
+            return None, f"the input file is no longer at {path}"
+        return None, f"the input file is not read: {exc.message}"
+    except OSError:
+        return None, f"the input file cannot be read at {path}"
+    if hashlib.sha256(data).hexdigest() != input_file["sha256"]:
         return None, "the file on disk has CHANGED since the run (SHA-256 differs): its content is not shown"
     try:
         table = read_table(data, path.suffix.lower().lstrip("."))
@@ -97,7 +122,12 @@ def _input_row(landing: str | None, source_file: str, source_row: int, sha256: s
     if not 1 <= source_row <= len(table.rows):
         return None, "the row number is outside the file"
     values = table.rows[source_row - 1]
-    return {h: (values[i] if i < len(values) else "") for i, h in enumerate(table.header)}, "SHA-256 matches"
+    header = list(table.header) + [""] * max(0, len(values) - len(table.header))
+    row = {}
+    for i, name in enumerate(header):
+        key = name if name.strip() and header.count(name) == 1 else f"{name} (kolom {i + 1})".strip()
+        row[key] = values[i] if i < len(values) else ""
+    return row, "SHA-256 matches"
 
 
 def _rows_for_nik(connection, quarter: str, nik: str) -> list[tuple[str, int]]:
@@ -147,7 +177,7 @@ def _row(c, quarter: str, record: dict, files: dict, source_file: str, source_ro
     item.input_file = files.get(source_file, {})
     if read_input and item.input_file.get("sha256"):
         landing = (record.get("paths") or {}).get("landing")
-        item.input_row, item.input_check = _input_row(landing, source_file, source_row, item.input_file["sha256"])
+        item.input_row, item.input_check = _input_row(landing, item.input_file, source_file, source_row)
     item.validation = _dicts(
         c, select(validation_result).where(_where(validation_result, quarter, source_file, source_row))
     )
@@ -216,17 +246,59 @@ def _changes(c, quarter: str, key: str) -> list[dict[str, Any]]:
     ]
 
 
+# --- Masking ---------------------------------------------------------------------------------------
+
+
+def _mask_quarantine(record: dict[str, Any]) -> dict[str, Any]:
+    masked = mask_record({k: v for k, v in record.items() if k not in ("raw_fields", "reasons")})
+    masked["raw_fields"] = json.dumps(mask_fields(json.loads(record.get("raw_fields") or "{}")), ensure_ascii=False)
+    reasons = json.loads(record.get("reasons") or "[]")
+    masked["reasons"] = json.dumps([mask_record(r) for r in reasons], ensure_ascii=False)
+    return masked
+
+
+def _mask_finding(finding: dict[str, Any]) -> dict[str, Any]:
+    masked = mask_record(finding)
+    suggested = finding.get("suggested_value")
+    if finding.get("category") == PINDAH_DOMISILI:  # the suggestion is a village code, not a person's value
+        masked["suggested_value"] = mask_field("kode_desa", suggested)
+    elif isinstance(suggested, str) and re.fullmatch(r"[\d\-/. ]{8,10}", suggested.strip()):  # a date
+        masked["suggested_value"] = mask_date(suggested)
+    return masked
+
+
+def _mask_row(row: RowTrace) -> RowTrace:
+    return RowTrace(
+        row.source_file,
+        row.source_row,
+        mask_record(row.outcome),
+        input_file=mask_structure(row.input_file),
+        input_row=mask_fields(row.input_row, positions=True) if row.input_row else row.input_row,
+        input_check=mask_text(row.input_check),
+        validation=[mask_record(v) for v in row.validation],
+        quarantine=_mask_quarantine(row.quarantine) if row.quarantine else None,
+        candidates=[mask_record(c) for c in row.candidates],
+        duplicates=[mask_record(d) for d in row.duplicates],
+        findings=[_mask_finding(f) for f in row.findings],
+        published=mask_record(row.published) if row.published else None,
+        person_rows=[mask_record(x) for x in row.person_rows],
+        change=[mask_structure(c) for c in row.change],
+    )
+
+
+def mask_trace(result: Trace) -> Trace:
+    """The same answer with every personal field masked: identifiers as `3201********0001`, names as
+    initials, dates as `****-**-**`; an operator's column that is not a declared one is masked whole and
+    named by its position, since its header may itself be a person's data; free text (details, messages)
+    by `pipelines.privacy.mask_detail`."""
+    return Trace(result.quarter, mask_structure(result.run), [_mask_row(row) for row in result.rows])
+
+
 # --- Formatting -------------------------------------------------------------------------------------
 
 
-def _show(name: str, value: Any, mask: bool) -> str:
-    if value is None or value == "":
-        return "-"
-    if mask and name in PERSONAL_FIELDS:
-        return mask_id(value)
-    if mask and name in NAME_FIELDS:
-        return mask_name(value)
-    return str(value)
+def _show(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
 
 
 def _waterfall(decision: dict[str, Any], book: LevelBook, model: dict[str, Any]) -> list[str]:
@@ -237,6 +309,8 @@ def _waterfall(decision: dict[str, Any], book: LevelBook, model: dict[str, Any])
 
 
 def format_trace(result: Trace, *, mask: bool = False) -> str:
+    if mask:
+        result = mask_trace(result)
     r = result.run
     model = (r.get("linkage") or {}).get("model") or {}
     # The comparisons as the run's own model described them: no linkage code needs importing.
@@ -255,13 +329,10 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
             f"status {f.get('status', '?')}" + (f"; {row.input_check}" if row.input_check else ""),
         ]
         if row.input_row:
-            out.append(
-                "  input row    "
-                + "; ".join(f"{k}={_show(k.strip().lower(), v, mask)}" for k, v in row.input_row.items())
-            )
+            out.append("  input row    " + "; ".join(f"{k}={_show(v)}" for k, v in row.input_row.items()))
         out.append(
             f"  outcome      {o['outcome']}, person_key {o.get('person_key') or '-'}, status_padan "
-            f"{o.get('status_padan') or '-'}, nik_dukcapil {_show('nik_dukcapil', o.get('nik_dukcapil'), mask)}, "
+            f"{o.get('status_padan') or '-'}, nik_dukcapil {_show(o.get('nik_dukcapil'))}, "
             f"probability {o.get('match_probability') if o.get('match_probability') is not None else '-'}"
         )
         if o.get("merged_into_file"):
@@ -271,11 +342,11 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
             out.append(f"    - [{v['action']}] {v.get('category') or ''} {v.get('field') or ''}: {v.get('message')}")
         if row.quarantine:
             fields = json.loads(row.quarantine["raw_fields"])
-            out.append("  quarantined  raw fields: " + "; ".join(f"{k}={_show(k, v, mask)}" for k, v in fields.items()))
+            out.append("  quarantined  raw fields: " + "; ".join(f"{k}={_show(v)}" for k, v in fields.items()))
         out.append(f"  linkage      {len(row.candidates)} candidate(s)" + (f"; {LEGEND}" if row.candidates else ""))
         for cand in row.candidates:
             out.append(
-                f"    #{cand['rank']} {_show('candidate_nik', cand['candidate_nik'], mask)} via {cand['method']}, "
+                f"    #{cand['rank']} {_show(cand['candidate_nik'])} via {cand['method']}, "
                 f"weight {cand['match_weight']:+.2f}, probability {cand['match_probability']:.6f}"
                 + ("  <- chosen" if cand["chosen"] else "")
             )
@@ -297,17 +368,13 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
         for d in row.findings:
             out.append(
                 f"    - {d['category']}: {d.get('detail') or ''}"
-                + (
-                    f" (saran: {_show('suggested_value', d['suggested_value'], mask)})"
-                    if d.get("suggested_value")
-                    else ""
-                )
+                + (f" (saran: {_show(d['suggested_value'])})" if d.get("suggested_value") else "")
             )
         if row.published:
             p = row.published
             out.append(
-                f"  published    {p['person_key']}: nik {_show('nik', p.get('nik'), mask)}, "
-                f"nama {_show('nama', p.get('nama'), mask)}, "
+                f"  published    {p['person_key']}: nik {_show(p.get('nik'))}, "
+                f"nama {_show(p.get('nama'))}, "
                 f"status {p['status_dtks']}{' (' + p['alasan_nonaktif'] + ')' if p.get('alasan_nonaktif') else ''}, "
                 f"from {p['source_file']} row {p['source_row']}"
             )

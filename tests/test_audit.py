@@ -110,6 +110,50 @@ def test_trace_of_a_corrected_nik_by_nik_and_cli(published):
     assert re.search(r"answered in \d+\.\d+ s", done.stderr)
 
 
+def _name_leaks(content: str, names: set[str]) -> list[str]:
+    found = []
+    for phrase in set(_WORDS.findall(content.upper())):
+        words = phrase.split(" ")
+        found += [
+            " ".join(words[i:j])
+            for i in range(len(words))
+            for j in range(i + 2, len(words) + 1)
+            if " ".join(words[i:j]) in names
+        ]
+    return found
+
+
+def test_masked_trace_of_every_category_holds_no_personal_data(published):
+    """`dtks trace --mask` on a row of every finding category the quarter has, a quarantined row and a
+    merged duplicate: no NIK or KK of the inputs, no name, and none of the row's own birth date, address
+    or birthplace (read unmasked from the same trace)."""
+    engine = published["engine"]
+    ids, names = _sensitive_values(published["landing"], published["truth"])
+    with engine.connect() as c:
+        rows = {
+            category: (f, r)
+            for category, f, r in c.execute(text("SELECT category, source_file, source_row FROM discrepancy"))
+        }
+        rows["QUARANTINED"] = tuple(c.execute(text("SELECT source_file, source_row FROM quarantine")).first())
+        rows["MERGED"] = _one(
+            engine, "SELECT source_file, source_row FROM row_outcome WHERE outcome = 'MERGED_DUPLICATE'"
+        )
+    assert len(rows) >= 8, sorted(rows)
+    for what, (source_file, source_row) in sorted(rows.items()):
+        result = trace(engine, QUARTER, source_file=source_file, source_row=source_row)
+        plain, masked = format_trace(result), format_trace(result, mask=True)
+        typed = result.rows[0].input_row or {}
+        own = [typed.get(k, "") for k in ("tanggal_lahir", "alamat", "nama", "nama_ibu_kandung", "nik", "no_kk")]
+        own = [v for v in own if len(v.strip()) >= 6]
+        assert all(v in plain for v in own), what  # the unmasked trace shows them
+        leaks = [v for v in own if v in masked]
+        leaks += [f"{n[:4]}..." for n in set(_SIXTEEN.findall(masked)) & ids]
+        leaks += _name_leaks(masked, names)
+        if typed.get("tempat_lahir"):
+            leaks += [k for k in ("tempat_lahir=" + typed["tempat_lahir"],) if k in masked]
+        assert not leaks, (what, leaks)
+
+
 def test_trace_notices_a_changed_input_file(published, tmp_path):
     engine = published["engine"]
     source_file, source_row = _one(engine, "SELECT source_file, source_row FROM row_outcome LIMIT 1")

@@ -416,10 +416,17 @@ def test_smtp_connection_points_at_the_mail_sink() -> None:
 
 def test_openlineage_writes_to_a_file_in_the_logs_volume() -> None:
     env = common_env()
-    transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    masking = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])  # personal data masked first (issue 10)
+    assert masking["type"] == "transform"
+    assert masking["transformer_class"] == "pipelines.lineage_masking.MaskingTransformer"
+    transport = masking["transport"]
     assert transport == {"type": "file", "log_file_path": "/opt/airflow/logs/openlineage", "append": True}
     assert transport["log_file_path"].startswith("/opt/airflow/logs/")
     assert env["AIRFLOW__OPENLINEAGE__NAMESPACE"] == "dtks"
+
+
+def test_airflow_logs_are_masked_by_the_project_logging_config() -> None:
+    assert common_env()["AIRFLOW__LOGGING__LOGGING_CONFIG_CLASS"] == "pipelines.airflow_logging.LOGGING_CONFIG"
 
 
 def test_every_compose_variable_is_documented_in_the_env_example() -> None:
