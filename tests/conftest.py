@@ -64,7 +64,8 @@ class LandingBuilder:
     An entry: `{"path": "<below <landing>/<quarter>/>", "type": "file"|"folder"|"symlink"|"fifo", ...}`
     with `data` (bytes), `text` or `input` (a file of `base_dir`) for a file, `target` for a symlink
     (`{outside}` and `{landing}` stand for those folders' absolute paths), and `mode` (octal text) to
-    set permissions. Names may hold anything a file system allows (undecodable bytes as `\\udcXX`)."""
+    set permissions, `repeat` (a count) to make that many entries from a path with `{i}` in it. Names may
+    hold anything a file system allows (undecodable bytes as `\\udcXX`)."""
 
     MARK = OUTSIDE_MARK
 
@@ -92,6 +93,11 @@ class LandingBuilder:
         return landing
 
     def place(self, top: Path, landing: Path, spec: dict, base_dir: Path | None) -> None:
+        if "repeat" in spec:  # many entries from one pattern: `{i}` in the path is the number
+            single = {k: v for k, v in spec.items() if k != "repeat"}
+            for i in range(spec["repeat"]):
+                self.place(top, landing, {**single, "path": spec["path"].format(i=i)}, base_dir)
+            return
         path = top / spec["path"]
         path.parent.mkdir(parents=True, exist_ok=True)
         kind = spec["type"]
