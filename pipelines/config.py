@@ -39,7 +39,9 @@ class LandingLimits:
 
     # Folder levels below <landing>/<quarter>/ that are opened (submissions/<kode_kab>/ is level 2).
     max_depth: int = 6
-    # Entries examined in all; the walk stops there and the run record says so.
+    # Entries examined in all; past it the rest are only counted, and the run record says so. Expected
+    # inputs (exact <kode_desa>.csv|xlsx of existing villages in their kabupaten folder, the extracts) are
+    # examined first and always, so no amount of junk hides them.
     max_entries: int = 1_000_000
     # Files read as inputs (Indonesia has about 84,000 villages: a nationwide quarter fits).
     max_input_files: int = 100_000

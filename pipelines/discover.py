@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -132,12 +133,16 @@ class LandingSurvey:
     by_kind: dict[str, int]  # every unexpected entry, listed or not
     by_action: dict[str, int]
     entries_examined: int
-    walk_stopped: bool  # `max_entries` was reached: entries beyond it were not examined
+    not_examined: int  # entries past `max_entries`, counted only (expected inputs are examined all the same)
     limits: LandingLimits = field(default_factory=LandingLimits)
 
     @property
     def unexpected(self) -> int:
         return sum(self.by_kind.values())
+
+    @property
+    def walk_stopped(self) -> bool:
+        return self.not_examined > 0
 
     def to_dict(self) -> dict[str, Any]:
         """`discover/landing.json` and the run record's `landing`: counts, limits, and the listed entries."""
@@ -145,6 +150,7 @@ class LandingSurvey:
             "quarter": self.quarter,
             "entries_examined": self.entries_examined,
             "walk_stopped": self.walk_stopped,
+            "not_examined": self.not_examined,
             "inputs": dict(Counter(f.kind for f in self.inputs)),
             "unexpected": self.unexpected,
             "by_kind": dict(sorted(self.by_kind.items())),
@@ -155,28 +161,58 @@ class LandingSurvey:
         }
 
 
+def split_name(name: str) -> tuple[str, str]:
+    """`(stem, suffix)` as `pathlib` splits a file name (`.bashrc` has no suffix, nor has `a.`), without
+    building a path object: the walk calls this for every entry."""
+    dot = name.rfind(".")
+    return (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
+
+
 def village_code(name: str) -> str | None:
     """The 10-digit village code a file name stands for (`5203012001.csv`, `52.03.01.2001.xlsx`, spaces
     around the stem allowed), in ASCII digits only; None when the name is none."""
-    stem = PurePosixPath(name).stem.strip()
+    stem = split_name(name)[0].strip()
     if _DOTTED_DESA.fullmatch(stem):
         stem = stem.replace(".", "")
     return stem if regions.is_code(stem, 10) else None
 
 
 def _is_village_file(name: str) -> bool:
-    return PurePosixPath(name).suffix.lower() in SUBMISSION_FORMATS and village_code(name) is not None
+    return split_name(name)[1].lower() in SUBMISSION_FORMATS and village_code(name) is not None
 
 
 def _is_extract_name(name: str) -> bool:
     """`5203.csv`: a Dukcapil extract's name. Under `submissions/` it would otherwise be read as a village
     file and a kabupaten's whole population quarantined."""
-    path = PurePosixPath(name)
-    return path.suffix.lower() == ".csv" and regions.is_code(path.stem.strip(), 4)
+    stem, suffix = split_name(name)
+    return suffix.lower() == ".csv" and regions.is_code(stem.strip(), 4)
+
+
+def _may_be_input(parts: tuple[str, ...]) -> bool:
+    """Whether an entry (path below the quarter folder) may be an expected input or hold some: the walk
+    examines these first and always. A bounded set of names: the two input folders, the kabupaten/kota
+    folders, and in them only exact `<kode_desa>.csv|xlsx` of existing villages (suffix in any case) and
+    `<kode_kab>.csv` extracts."""
+    if len(parts) == 1:
+        return parts[0] in (LANDING_SUBMISSIONS, LANDING_DUKCAPIL)
+    stem, suffix = split_name(parts[-1])
+    if parts[0] == LANDING_DUKCAPIL and len(parts) == 2:
+        return suffix == ".csv" and regions.is_kabupaten(stem)
+    if parts[0] != LANDING_SUBMISSIONS or not regions.is_kabupaten(parts[1]):
+        return False
+    if len(parts) == 2:
+        return True
+    return len(parts) == 3 and suffix.lower() in SUBMISSION_FORMATS and regions.desa_exists(stem)
+
+
+def _named_kab(name: str) -> str | None:
+    """The kabupaten/kota a village file's name names, if any."""
+    code = village_code(name)
+    return code[:4] if code and regions.is_kabupaten(code[:4]) else None
 
 
 def _name_problem(name: str) -> tuple[str, str]:
-    stem = PurePosixPath(name).stem
+    stem = split_name(name)[0]
     hint = ""
     if any(ch.isdigit() and not ch.isascii() for ch in stem):
         hint = " Nama memuat angka selain angka biasa 0-9 (misalnya angka lebar penuh); ketik ulang dengan angka biasa."
@@ -389,7 +425,6 @@ class _Survey:
 
     def _file(self, entry: TreeEntry) -> bool:
         parts, name = entry.parts, entry.name
-        path = self.root.joinpath(*parts)
         folder = parts[:-1]
         if len(folder) in (1, 2) and folder[0] == LANDING_SUBMISSIONS:
             if _is_extract_name(name):
@@ -402,12 +437,12 @@ class _Survey:
                 )
                 return False
             if len(folder) == 2:
-                return self._read(entry, self._in_kab_folder(path, folder[1]))
-            return self._read(entry, self._misplaced(path, entry))
+                return self._read(entry, lambda: self._in_kab_folder(entry, folder[1]))
+            return self._read(entry, lambda: self._misplaced(entry))
         if folder == (LANDING_DUKCAPIL,) and not _is_village_file(name):
-            return self._read(entry, _dukcapil(self.landing, path))
+            return self._read(entry, lambda: _dukcapil(self.landing, self.root.joinpath(*parts)))
         if _is_village_file(name):
-            return self._read(entry, self._misplaced(path, entry))
+            return self._read(entry, lambda: self._misplaced(entry))
         if _is_extract_name(name):
             self.note(
                 entry,
@@ -426,19 +461,18 @@ class _Survey:
         )
         return False
 
-    def _in_kab_folder(self, path: Path, folder: str) -> InputFile:
-        item = _submission(self.landing, path, folder)
+    def _in_kab_folder(self, entry: TreeEntry, folder: str) -> InputFile:
+        item = _submission(self.landing, self.root.joinpath(*entry.parts), folder)
         if regions.is_kabupaten(folder):
             return item
         problem = ("kabupaten_tidak_dikenal", f"Folder {shown(folder)} bukan kode kabupaten/kota Kemendagri 4 digit.")
         return InputFile(**{**item.to_dict(), "problems": (*item.problems, problem)})
 
-    def _misplaced(self, path: Path, entry: TreeEntry) -> InputFile:
+    def _misplaced(self, entry: TreeEntry) -> InputFile:
         """A village file outside any kabupaten folder: read as one of the kabupaten its name names, and
         rejected, so its rows are kept and the village learns where the file belongs."""
-        code = village_code(entry.name)
-        kode_kab = code[:4] if code and regions.is_kabupaten(code[:4]) else UNKNOWN_KAB
-        item = _submission(self.landing, path, kode_kab)
+        kode_kab = _named_kab(entry.name) or UNKNOWN_KAB
+        item = _submission(self.landing, self.root.joinpath(*entry.parts), kode_kab)
         where = "/".join(entry.parts[:-1]) or "folder kuartal"
         place = f"{LANDING_SUBMISSIONS}/{kode_kab if kode_kab != UNKNOWN_KAB else '<kode_kab>'}/"
         problem = (
@@ -448,25 +482,18 @@ class _Survey:
         )
         return InputFile(**{**item.to_dict(), "problems": (*item.problems, problem)})
 
-    def _read(self, entry: TreeEntry, item: InputFile) -> bool:
-        """Keep `item` as an input, within the limits; list it when it is not an expected one."""
+    def _read(self, entry: TreeEntry, make: Callable[[], InputFile]) -> bool:
+        """Keep the input `make` describes, within the limits; list it when it is not an expected one. (Made
+        only once the limits allow: a folder of a million odd files costs a counter each past the limit.)"""
+        if len(self.inputs) >= self.limits.max_input_files:
+            return self._over_limit(entry, f"{self.limits.max_input_files} berkas masukan")
+        unexpected_full = self.unexpected_read >= self.limits.max_unexpected_files_read
+        if unexpected_full and not _may_be_input(entry.parts):
+            return self._over_limit(entry, f"{self.limits.max_unexpected_files_read} berkas tak terduga yang dibaca")
+        item = make()
         expected = not item.problems
-        if len(self.inputs) >= self.limits.max_input_files or (
-            not expected and self.unexpected_read >= self.limits.max_unexpected_files_read
-        ):
-            limit = (
-                f"{self.limits.max_input_files} berkas masukan"
-                if len(self.inputs) >= self.limits.max_input_files
-                else f"{self.limits.max_unexpected_files_read} berkas tak terduga yang dibaca"
-            )
-            self.note(
-                entry,
-                "batas_berkas",
-                SKIPPED,
-                f"Tidak dibaca: batas {limit} per kuartal sudah tercapai (pengaturan landing).",
-                item.kode_kab,
-            )
-            return False
+        if unexpected_full and not expected:
+            return self._over_limit(entry, f"{self.limits.max_unexpected_files_read} berkas tak terduga yang dibaca")
         self.inputs.append(item)
         if not expected:
             self.unexpected_read += 1
@@ -478,10 +505,20 @@ class _Survey:
             self.note(entry, kind, action, reason, item.kode_kab if item.kind == "submission" else None)
         return False
 
+    def _over_limit(self, entry: TreeEntry, limit: str) -> bool:
+        self.note(
+            entry,
+            "batas_berkas",
+            SKIPPED,
+            f"Tidak dibaca: batas {limit} per kuartal sudah tercapai (pengaturan landing).",
+            self._folder_kab(entry.parts) or _named_kab(entry.name),
+        )
+        return False
+
     def survey(self, walk: TreeWalk) -> LandingSurvey:
         # Files outside any kabupaten folder first, then the kabupaten folders' files, then the extracts.
         def order(item: InputFile) -> tuple[bool, bool, str]:
-            parts = PurePosixPath(item.source_file).parts
+            parts = item.source_file.split("/")
             in_kab_folder = len(parts) == 4 and parts[1] == LANDING_SUBMISSIONS
             return (item.kind != "submission", in_kab_folder, item.source_file)
 
@@ -492,7 +529,7 @@ class _Survey:
             dict(self.by_kind),
             dict(self.by_action),
             walk.seen,
-            walk.stopped,
+            walk.not_examined,
             self.limits,
         )
 
@@ -513,7 +550,7 @@ def survey_quarter(landing: Path | str, quarter: str, limits: LandingLimits | No
     if not root.is_dir():
         raise LandingError(f"No landing folder for quarter {quarter}: {root} does not exist.")
     survey = _Survey(landing, quarter, limits)
-    walk = TreeWalk(max_depth=limits.max_depth, max_entries=limits.max_entries)
+    walk = TreeWalk(max_depth=limits.max_depth, max_entries=limits.max_entries, wanted=_may_be_input)
     try:
         walk.walk(landing, quarter, survey.visit)
     except OSError as exc:

@@ -140,28 +140,41 @@ class TreeEntry:
         return len(self.parts)
 
 
+def _never(parts: tuple[str, ...]) -> bool:
+    return False
+
+
 @dataclass
 class TreeWalk:
     """Lists a folder tree without following any symlink and without trusting its size or depth.
 
     Folders are opened one at a time relative to their parent's descriptor with `O_NOFOLLOW` (as
     `read_landing_file` opens files), so a folder swapped for a symlink while the walk runs is refused, not
-    followed. Each folder is listed up to what is left of `max_entries` and sorted, so the order is the
-    same on every file system; when the budget is spent the walk stops and `stopped` says so. Folders
-    deeper than `max_depth` below the root are never opened. Memory stays in proportion to `max_entries`
-    and open descriptors to `max_depth`.
+    followed. Folders deeper than `max_depth` below the root are never opened.
+
+    At most `max_entries` entries are examined (made into a `TreeEntry` and visited); past that budget an
+    entry is only counted (`not_examined`), unless `wanted(parts)` says it may be an expected input: those
+    are always examined, and visited first in their folder, so that no amount of junk beside them (or sorted
+    before them) can hide them. `wanted` must accept only a bounded set of names. Each folder's entries are
+    sorted (wanted first, then by name), so the order is the same on every file system. Memory stays in
+    proportion to `max_entries` (plus the wanted entries) and open descriptors to `max_depth`.
     """
 
     max_depth: int
     max_entries: int
-    seen: int = 0
-    stopped: bool = False
+    wanted: Callable[[tuple[str, ...]], bool] = _never
+    seen: int = 0  # entries examined
+    not_examined: int = 0  # entries counted past the budget
+
+    @property
+    def stopped(self) -> bool:
+        return self.not_examined > 0
 
     def walk(self, landing: Path | str, folder: str, visit: Callable[[TreeEntry], bool]) -> None:
-        """Calls `visit` on every entry below `<landing>/<folder>` (depth first, sorted by name); a folder is
-        walked when `visit` returns True for it and it is no deeper than `max_depth`. `landing` may be a
-        symlink (an operator's mount point); `folder` and everything below it are never followed. Raises
-        OSError when `folder` cannot be opened or listed."""
+        """Calls `visit` on every examined entry below `<landing>/<folder>` (depth first); a folder is walked
+        when `visit` returns True for it and it is no deeper than `max_depth`. `landing` may be a symlink
+        (an operator's mount point); `folder` and everything below it are never followed. Raises OSError
+        when `folder` cannot be opened or listed."""
         top = os.open(Path(landing), _DIR_FLAGS & ~os.O_NOFOLLOW)
         try:
             fd = os.open(folder, _DIR_FLAGS, dir_fd=top)
@@ -181,7 +194,7 @@ class TreeWalk:
             visit(TreeEntry(parts, UNOPENED, error=errno.errorcode.get(exc.errno or 0, type(exc).__name__)))
             return
         for entry in entries:
-            if not visit(entry) or entry.type != FOLDER or entry.depth > self.max_depth or self.stopped:
+            if not visit(entry) or entry.type != FOLDER or entry.depth > self.max_depth:
                 continue
             try:
                 child = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
@@ -195,16 +208,17 @@ class TreeWalk:
                 os.close(child)
 
     def _list(self, fd: int, parts: tuple[str, ...]) -> list[TreeEntry]:
-        entries: list[TreeEntry] = []
+        entries: list[tuple[bool, TreeEntry]] = []
         with os.scandir(fd) as listing:
             for item in listing:
-                if self.seen >= self.max_entries:
-                    self.stopped = True
-                    break
+                wanted = self.wanted((*parts, item.name))
+                if self.seen >= self.max_entries and not wanted:
+                    self.not_examined += 1
+                    continue
                 self.seen += 1
-                entries.append(self._entry(fd, parts, item))
-        entries.sort(key=lambda e: e.name)
-        return entries
+                entries.append((not wanted, self._entry(fd, parts, item)))
+        entries.sort(key=lambda e: (e[0], e[1].name))
+        return [entry for _, entry in entries]
 
     @staticmethod
     def _entry(fd: int, parts: tuple[str, ...], item: os.DirEntry) -> TreeEntry:

@@ -9,36 +9,30 @@ visible line that says exactly which characters the name holds. HTML and spreads
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 # Characters that render as nothing although their category is a visible one (Unicode's
 # Default_Ignorable_Code_Point beyond the Cf category, from DerivedCoreProperties.txt).
-_INVISIBLE_RANGES = (
-    (0x034F, 0x034F),  # combining grapheme joiner
-    (0x115F, 0x1160),  # Hangul choseong/jungseong fillers
-    (0x17B4, 0x17B5),  # Khmer inherent vowels
-    (0x180B, 0x180F),  # Mongolian variation selectors and vowel separator
-    (0x2800, 0x2800),  # braille blank
-    (0x3164, 0x3164),  # Hangul filler
-    (0xFE00, 0xFE0F),  # variation selectors
-    (0xFFA0, 0xFFA0),  # half-width Hangul filler
-    (0xE0100, 0xE01EF),  # variation selectors supplement
+_INVISIBLE = re.compile(
+    "[\u034f"  # combining grapheme joiner
+    "\u115f\u1160"  # Hangul choseong/jungseong fillers
+    "\u17b4\u17b5"  # Khmer inherent vowels
+    "\u180b-\u180f"  # Mongolian variation selectors and vowel separator
+    "\u2800"  # braille blank
+    "\u3164"  # Hangul filler
+    "\ufe00-\ufe0f"  # variation selectors
+    "\uffa0"  # half-width Hangul filler
+    "\U000e0100-\U000e01ef]"  # variation selectors supplement
 )
-# Control (Cc), format (Cf: zero-width, bidi overrides, BOM, soft hyphen), surrogates (Cs: bytes that were
-# not UTF-8, kept by `os.fsdecode` as U+DC80..U+DCFF), private use (Co), unassigned (Cn), and separators
-# other than the plain space (Zl, Zp, Zs such as the no-break space).
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\\": "\\\\"}
 MAX_SHOWN_CHARS = 400
 
 
 def _hidden(char: str) -> bool:
-    if char == " ":
-        return False
-    code = ord(char)
-    if unicodedata.category(char) in _ESCAPED_CATEGORIES:
-        return True
-    return any(low <= code <= high for low, high in _INVISIBLE_RANGES)
+    """`str.isprintable` is False exactly for the categories Other (Cc control, Cf format such as zero-width
+    and bidi overrides, Cs surrogates, which is how `os.fsdecode` keeps bytes that are not UTF-8, Co private
+    use, Cn unassigned) and Separator (Zl, Zp, Zs such as the no-break space) except the ASCII space."""
+    return not char.isprintable() or _INVISIBLE.match(char) is not None
 
 
 def _escape(char: str) -> str:
@@ -55,12 +49,15 @@ def _escape(char: str) -> str:
 def is_plain(text: str) -> bool:
     """True when every character of `text` is visible (or a plain space): it can be shown as it is and used
     as a `source_file` in the warehouse and the reports."""
-    return not any(_hidden(char) for char in text)
+    return text.isprintable() and _INVISIBLE.search(text) is None
 
 
 def shown(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
     """`text` with every invisible or control character (and the backslash, so the escapes are unambiguous)
     written as an escape: `5203\\x1b[31m.csv`, `5203012001\\u200b.csv`, `desa\\xff.csv`. Longer results are
     cut at `limit` characters with `…`."""
-    out = "".join(_escape(char) if char == "\\" or _hidden(char) else char for char in text)
+    if is_plain(text) and "\\" not in text:
+        out = text
+    else:
+        out = "".join(_escape(char) if char == "\\" or _hidden(char) else char for char in text)
     return out if len(out) <= limit else out[: limit - 1] + "…"

@@ -281,7 +281,7 @@ def test_landing_case(landing_builder, path):
     if want["listed"] is not None:
         assert listed == want["listed"]
         assert account["not_listed"] == 0 and not survey.walk_stopped
-    for key in ("by_kind", "entries_examined", "walk_stopped"):
+    for key in ("by_kind", "entries_examined", "not_examined", "walk_stopped"):
         if key in want:
             assert account[key] == want[key], key
     if "listed_count" in want:

@@ -259,7 +259,7 @@ def test_a_big_tree_is_bounded_listed_in_part_and_counted(landing_builder):
     limits = LandingLimits(max_entries=700, max_listed=25, max_unexpected_files_read=5, max_depth=4)
     survey = survey_quarter(landing, QUARTER, limits)
     account = survey.to_dict()
-    assert survey.walk_stopped and survey.entries_examined == 700
+    assert survey.walk_stopped and survey.entries_examined == 700 and survey.not_examined == 600 - 391
     assert len(survey.listed) == 25 and account["not_listed"] == survey.unexpected - 25
     assert sum(account["by_kind"].values()) == survey.unexpected == sum(account["by_action"].values())
     # 3 at the root, 1 in dukcapil/, 1 in submissions/, 302 in the kabupaten folder, 2 folders of the chain,
@@ -273,6 +273,26 @@ def test_a_big_tree_is_bounded_listed_in_part_and_counted(landing_builder):
     }
     read = [f for f in survey.inputs if f.kind == "submission"]
     assert len(read) == 1 + 5  # the village file, and five odd-named files read to be rejected
+
+
+def test_no_amount_of_junk_hides_an_expected_input(landing_builder):
+    """Junk sorted before the input folders, and beside the village files in their folder, past the entry
+    budget: every expected input is still found; the junk past the budget is counted."""
+    villages = [file(f"{K}/{d}.csv", village(d)) for d in ("5203012001", "5203012002", "5203022001")]
+    landing = landing_builder.build(
+        [
+            *villages,
+            file("dukcapil/5203.csv", EXTRACT),
+            *[file(f"aaa/{i:04d}.txt") for i in range(500)],
+            *[file(f"{K}/{i:04d} salinan.csv") for i in range(500)],
+        ]
+    )
+    survey = survey_quarter(landing, QUARTER, LandingLimits(max_entries=50))
+    found = {f.source_file for f in survey.inputs if not f.problems}
+    assert found == {f"{QUARTER}/{v['path']}" for v in villages} | {f"{QUARTER}/dukcapil/5203.csv"}
+    # The budget is spent in directory order; a village file listed after that point is examined on top.
+    assert 50 <= survey.entries_examined <= 53 and survey.entries_examined + survey.not_examined == 1008
+    assert survey.to_dict()["not_examined"] == survey.not_examined
 
 
 def test_a_deep_chain_of_folders_ends_at_the_depth_limit(landing_builder):
@@ -466,7 +486,7 @@ def test_a_hostile_quarter_runs_publishes_and_reports_every_entry(hostile, landi
     assert not any("\x1b" in c or "\u202e" in c or "5203012014\n" in c for c in cells)
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert f"Landing entry {QUARTER}/.tersembunyi (folder_tersembunyi, tidak_diperiksa)" in logged
+    assert logged.count(f"Landing entry {QUARTER}/") == 20 and "and 25 more unexpected entries" in logged
     assert "5203012014\n" not in logged and "\x1b" not in logged and "\u202e" not in logged
     assert "3201011508950001" not in logged
     for root in (tmp_path / "work", reports):

@@ -305,8 +305,10 @@ def _landing(info: RunInfo, whole_run: bool) -> str:
         )
     if landing.get("walk_stopped"):
         notes.append(
-            f"Pemeriksaan area landing dihentikan setelah {_n(int(landing.get('entries_examined') or 0))} entri "
-            "(batas pengaturan landing.max_entries): entri sesudahnya tidak diperiksa dan tidak dibaca."
+            f"Batas pemeriksaan area landing tercapai (pengaturan landing.max_entries): "
+            f"{_n(int(landing.get('entries_examined') or 0))} entri diperiksa, "
+            f"{_n(int(landing.get('not_examined') or 0))} entri lain hanya dihitung, tidak diperiksa dan tidak "
+            "dibaca. Berkas masukan yang diharapkan tetap diperiksa dan dibaca semuanya."
         )
     notes.append(LANDING_NOTE)
     return (

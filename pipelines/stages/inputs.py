@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pipelines.stages.context import pipeline_config, timed
 from pipelines.workspace import RunContext, read_json, write_frame, write_json
+
+if TYPE_CHECKING:
+    from pipelines.discover import LandingSurvey
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +47,12 @@ def discover(ctx: RunContext) -> dict[str, Any]:
             "entries_examined": survey.entries_examined,
             "unexpected": survey.unexpected,
             "by_action": survey.by_action,
-            "walk_stopped": survey.walk_stopped,
+            "not_examined": survey.not_examined,
         },
     }
 
 
-def _log_landing(survey, most: int = 20) -> None:
+def _log_landing(survey: LandingSurvey, most: int = 20) -> None:
     """A line per unexpected entry (the first `most`; the rest are in discover/landing.json). Paths are
     escaped and masked by the survey, so a file name cannot forge a log line or colour a terminal."""
     if not survey.unexpected and not survey.walk_stopped:
@@ -60,7 +63,7 @@ def _log_landing(survey, most: int = 20) -> None:
         survey.entries_examined,
         survey.unexpected,
         ", ".join(f"{k}: {n}" for k, n in sorted(survey.by_action.items())),
-        "; the walk stopped at its entry limit" if survey.walk_stopped else "",
+        f"; {survey.not_examined} more only counted (entry limit)" if survey.walk_stopped else "",
     )
     for entry in survey.listed[:most]:
         log.warning("Landing entry %s (%s, %s): %s", entry.path, entry.kind, entry.action, entry.reason)

@@ -1372,6 +1372,7 @@ def landing_area(c: LandingCorpus) -> None:
                 "berkas_tak_terduga": 4000 - 3006,  # what the budget leaves for zzz/ (walked last)
             },
             "entries_examined": 4000,
+            "not_examined": 2006,
             "walk_stopped": True,
             "listed_count": 50,
         },
