@@ -109,6 +109,13 @@ def format_run(result: dict[str, Any]) -> str:
             f"{s['ingest']['dukcapil_rows']} Dukcapil persons; "
             f"files: {s['ingest']['file_statuses']}"
         )
+    landing = s.get("discover", {}).get("landing") or {}
+    if landing.get("unexpected") or landing.get("not_examined"):
+        lines.append(
+            f"  landing area: {landing['unexpected']} entries not expected inputs {landing.get('by_action')}"
+            + (f", {landing['not_examined']} more only counted" if landing.get("not_examined") else "")
+            + "; listed in the HTML summary and run.landing"
+        )
     if decide:
         lines.append(f"  outcomes: {decide.get('outcomes')}; persons in snapshot: {decide.get('persons')}")
         lines.append(f"  status padan: {decide.get('status_padan')}")

@@ -32,6 +32,31 @@ class QualityGate:
 
 
 @dataclass(frozen=True)
+class LandingLimits:
+    """How much of a quarter's landing area is examined and read (docs/intake.md, "The landing area"): a
+    hostile or broken tree (a million entries, a chain of folders, a folder of junk) must neither hang nor
+    exhaust the run, and what is left out is said, never silently dropped."""
+
+    # Folder levels below <landing>/<quarter>/ that are opened (submissions/<kode_kab>/ is level 2).
+    max_depth: int = 6
+    # Entries examined in all; past it the rest are only counted, and the run record says so. Expected
+    # inputs (exact <kode_desa>.csv|xlsx of existing villages in their kabupaten folder, the extracts) are
+    # examined first and always, so no amount of junk hides them.
+    max_entries: int = 1_000_000
+    # Files read as inputs (Indonesia has about 84,000 villages: a nationwide quarter fits).
+    max_input_files: int = 100_000
+    # Misplaced or odd-named files read only to be rejected (so their rows are kept, quarantined).
+    max_unexpected_files_read: int = 1_000
+    # Unexpected entries listed one by one in the run record and the summaries; the rest are counted.
+    max_listed: int = 1_000
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            if getattr(self, f.name) < 1:
+                raise ValueError(f"Setting landing.{f.name} must be at least 1.")
+
+
+@dataclass(frozen=True)
 class LinkSettings:
     """Fellegi-Sunter decision thresholds on the match probability."""
 
@@ -135,7 +160,7 @@ class DeliverySettings:
         recipients: dict[str, tuple[str, ...]] = {}
         for key, value in dict(self.recipients or {}).items():
             kode_kab = str(key).strip().replace(".", "")
-            if not (len(kode_kab) == 4 and kode_kab.isdigit()):
+            if not (len(kode_kab) == 4 and kode_kab.isascii() and kode_kab.isdigit()):
                 raise ValueError(f"Setting delivery.recipients: {key!r} is not a 4-digit kode kabupaten/kota.")
             recipients[kode_kab] = _addresses(value, f"delivery.recipients.{kode_kab}")
         object.__setattr__(self, "recipients", recipients)
@@ -154,6 +179,7 @@ class DeliverySettings:
 class PipelineConfig:
     quality_gate: QualityGate = field(default_factory=QualityGate)
     link: LinkSettings = field(default_factory=LinkSettings)
+    landing: LandingLimits = field(default_factory=LandingLimits)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     intake: IntakeLimits = field(default_factory=IntakeLimits)
     ineligible_occupations: tuple[str, ...] = INELIGIBLE_OCCUPATIONS

@@ -9,7 +9,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-QUARTER_PATTERN: Final = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$")
+QUARTER_PATTERN: Final = re.compile(r"^(?P<year>\d{4})Q(?P<q>[1-4])$", re.ASCII)
+
+# 1. The landing area below `<landing>/<quarter>/`: the two input folders. The synthetic generator adds its
+# ground truth beside them (not an input, never read by a run).
+LANDING_SUBMISSIONS: Final = "submissions"
+LANDING_DUKCAPIL: Final = "dukcapil"
+SYNTH_GROUND_TRUTH: Final = "_ground_truth"
 
 # 1.1 Village submission: columns in contract order, and the ones that must be present.
 SUBMISSION_COLUMNS: Final = (
@@ -182,4 +188,4 @@ TABLE_QUARANTINE: Final = "quarantine"
 
 
 def quarter_is_valid(quarter: str) -> bool:
-    return bool(QUARTER_PATTERN.match(quarter))
+    return bool(QUARTER_PATTERN.fullmatch(quarter))  # fullmatch: `$` alone would let a trailing newline in

@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from pipelines.contract import CATEGORIES, KEMUNGKINAN_PADAN
+from pipelines.contract import CATEGORIES, KEMUNGKINAN_PADAN, SYNTH_GROUND_TRUTH
 from pipelines.warehouse.schema import discrepancy, row_outcome
 
-TRUTH_DIR = "_ground_truth"
+TRUTH_DIR = SYNTH_GROUND_TRUTH
 
 
 @dataclass

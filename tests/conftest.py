@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import struct
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +45,108 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# --- hostile landing areas (tests/test_landing.py, the landing cases of tests/test_corpus.py) ---------------
+
+QUARTER = "2026Q3"
+# What the files outside the landing root hold: a well-formed village file, so that reading one would
+# put these words into the quarantine, the reports or a log.
+OUTSIDE_MARK = "RAHASIA DI LUAR AREA LANDING"
+_IN_ACCESS, _IN_OPEN = 0x1, 0x20
+_EVENT = struct.Struct("iIII")
+
+
+class LandingBuilder:
+    """Builds landing areas from entry specs (plain dicts, as the corpus's landing cases store them), with a
+    folder beside the landing root whose files must never be read.
+
+    An entry: `{"path": "<below <landing>/<quarter>/>", "type": "file"|"folder"|"symlink"|"fifo", ...}`
+    with `data` (bytes), `text` or `input` (a file of `base_dir`) for a file, `target` for a symlink
+    (`{outside}` and `{landing}` stand for those folders' absolute paths), and `mode` (octal text) to
+    set permissions, `repeat` (a count) to make that many entries from a path with `{i}` in it. Names may
+    hold anything a file system allows (undecodable bytes as `\\udcXX`)."""
+
+    MARK = OUTSIDE_MARK
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.outside = root / "outside"
+        self.outside.mkdir(parents=True, exist_ok=True)
+        row = f"5203012001,5203010101150001,5203011508800001,{OUTSIDE_MARK},L,1980-08-15,KEPALA KELUARGA,TETAP\n"
+        content = "kode_desa,no_kk,nik,nama,jenis_kelamin,tanggal_lahir,hubungan_keluarga,status_usulan\n" + row
+        (self.outside / "secret.csv").write_text(content, encoding="utf-8")
+        (self.outside / "folder").mkdir(exist_ok=True)
+        (self.outside / "folder" / "5203012001.csv").write_text(content, encoding="utf-8")
+        self.count = 0
+
+    def build(self, entries: list[dict], base_dir: Path | None = None, quarter: str = QUARTER) -> Path:
+        self.count += 1
+        landing = self.root / f"landing{self.count}"
+        top = landing / quarter
+        top.mkdir(parents=True)
+        for spec in entries:
+            self.place(top, landing, spec, base_dir)
+        # Permissions last: a folder closed to everyone must still receive its entries first.
+        for spec in sorted((s for s in entries if "mode" in s), key=lambda s: -len(s["path"])):
+            os.chmod(top / spec["path"], int(spec["mode"], 8))
+        return landing
+
+    def place(self, top: Path, landing: Path, spec: dict, base_dir: Path | None) -> None:
+        if "repeat" in spec:  # many entries from one pattern: `{i}` in the path is the number
+            single = {k: v for k, v in spec.items() if k != "repeat"}
+            for i in range(spec["repeat"]):
+                self.place(top, landing, {**single, "path": spec["path"].format(i=i)}, base_dir)
+            return
+        path = top / spec["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kind = spec["type"]
+        if kind == "folder":
+            path.mkdir(exist_ok=True)
+        elif kind == "symlink":
+            target = spec["target"].replace("{outside}", str(self.outside)).replace("{landing}", str(landing))
+            os.symlink(target, path)
+        elif kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "file":
+            if "data" in spec:
+                data = spec["data"]
+            elif "input" in spec:
+                data = (base_dir / spec["input"]).read_bytes()
+            else:
+                data = spec.get("text", "").encode("utf-8")
+            path.write_bytes(data)
+        else:
+            raise ValueError(f"unknown entry type {kind!r}")
+
+    @contextmanager
+    def watch_outside(self) -> Iterator[list[str]]:
+        """Records every open or read of the outside folder and its files (inotify) while the block runs:
+        the list it yields is filled when the block ends."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if fd < 0:
+            pytest.skip("inotify is not available")
+        events: list[str] = []
+        try:
+            for folder in (self.outside, self.outside / "folder"):
+                if libc.inotify_add_watch(fd, os.fsencode(folder), _IN_ACCESS | _IN_OPEN) < 0:
+                    pytest.skip("inotify_add_watch failed")
+            yield events
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                data = b""
+            offset = 0
+            while offset < len(data):
+                _, mask, _, length = _EVENT.unpack_from(data, offset)
+                name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0").decode()
+                events.append(f"{'open' if mask & _IN_OPEN else 'read'} {name or '(folder)'}")
+                offset += _EVENT.size + length
+        finally:
+            os.close(fd)
+
+
+@pytest.fixture
+def landing_builder(tmp_path) -> LandingBuilder:
+    return LandingBuilder(tmp_path)

@@ -2,7 +2,8 @@
 clear file-level error or in quarantine reasons naming the field, and no row is lost.
 
 All cases sit in one landing area (one village each) and go through discovery, ingest and validation once,
-as the run's stages chain them; each case then checks its own file and rows.
+as the run's stages chain them; each case then checks its own file and rows. The landing cases (issue 10,
+at the end) each describe a landing area of their own: symlinks, folders and odd names cannot share one.
 """
 
 from __future__ import annotations
@@ -239,3 +240,89 @@ def test_whole_run_publishes_every_readable_row(landing, tmp_path):
     assert [p.name for p in (tmp_path / "reports" / QUARTER).iterdir() if p.is_dir()] == ["5203"]
     summary = (tmp_path / "reports" / QUARTER / f"ringkasan_{QUARTER}.html").read_text(encoding="utf-8")
     assert "lotim/5203012012.csv" in summary and "5203012013.csv" in summary
+
+
+# --- Issue 10: the landing area (tests/corpus/landing, made by build_corpus.py `landing_area`) ---------------
+#
+# Each landing case is a whole landing area of its own (symlinks, folders, FIFOs and odd names cannot share
+# one): built from its `entries`, walked and ingested while inotify watches the folder beside the landing
+# root that no byte may be read from.
+
+LANDING_CASES = sorted((Path(__file__).parent / "corpus" / "landing").glob("*/expected.json"))
+# Issue 10, "Walk the whole landing area": every kind of entry must be covered by at least one case.
+LANDING_BULLETS = (
+    "symlink to a file outside",
+    "symlink pointing inside",
+    "dangling symlink",
+    "symlink to a folder",
+    "subfolder",
+    "wrong or odd name",
+    "hidden file",
+    "editor lock file",
+    "a submission at the quarter root",
+    "an extract under submissions/",
+    "a workbook under dukcapil/",
+    "a folder named Submissions",
+    "FIFO",
+    "control characters in names",
+    "full-width digits in names",
+    "a deep chain of folders",
+    "a hostile tree of many entries",
+)
+
+
+def test_landing_cases_cover_every_kind_of_entry():
+    covers = [_expected(p)["covers"] for p in LANDING_CASES]
+    missing = [b for b in LANDING_BULLETS if not any(b in c for c in covers)]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("path", LANDING_CASES, ids=[p.parent.name for p in LANDING_CASES])
+def test_landing_case(landing_builder, path):
+    from pipelines.config import LandingLimits
+    from pipelines.discover import LandingError, survey_quarter
+    from pipelines.ingest.intake import ingest_dukcapil
+
+    case = _expected(path)
+    want = case["expected"]
+    landing = landing_builder.build(case["entries"], base_dir=path.parent, quarter=QUARTER)
+    limits = LandingLimits(**case["limits"])
+    with landing_builder.watch_outside() as touched:
+        if want["error"]:
+            with pytest.raises(LandingError) as caught:
+                survey_quarter(landing, QUARTER, limits)
+            assert want["error"] in str(caught.value)
+        else:
+            survey = survey_quarter(landing, QUARTER, limits)
+            inputs = survey.inputs
+            submissions, sub_reports = ingest_submissions([f for f in inputs if f.kind == "submission"])
+            _, duk_reports = ingest_dukcapil([f for f in inputs if f.kind == "dukcapil"])
+    assert touched == [], "read outside the landing root"
+    if want["error"]:
+        return
+
+    account = survey.to_dict()
+    listed = {e.path.removeprefix(f"{QUARTER}/"): [e.type, e.kind, e.action] for e in survey.listed}
+    if want["listed"] is not None:
+        assert listed == want["listed"]
+        assert account["not_listed"] == 0 and not survey.walk_stopped
+    for key in ("by_kind", "entries_examined", "not_examined", "walk_stopped"):
+        if key in want:
+            assert account[key] == want[key], key
+    if "listed_count" in want:
+        assert len(survey.listed) == want["listed_count"] and account["not_listed"] == survey.unexpected - len(listed)
+
+    # The clean village file and the extract are read as usual; exactly the expected others are read.
+    reports = {r.source_file.removeprefix(f"{QUARTER}/"): r for r in sub_reports + duk_reports}
+    base = set(case["base"])
+    assert all(reports[b].status == ACCEPTED and not reports[b].problems for b in base)
+    if want["read"] is not None:
+        assert set(reports) - base == set(want["read"])
+        for name, expected in want["read"].items():
+            report = reports[name]
+            assert report.status == expected["status"], (name, report.problems)
+            assert set(expected["codes"]) <= {p["code"] for p in report.problems}, (name, report.problems)
+            assert report.data_rows == expected["data_rows"], name
+    # Nothing from outside reached a row, and every row read belongs to a file that was read.
+    assert set(submissions["source_file"]) <= {f"{QUARTER}/{name}" for name in reports}
+    assert not submissions.astype(str).apply(lambda c: c.str.contains(landing_builder.MARK)).any().any()

@@ -359,6 +359,7 @@ FILE_STATUS_LABELS: Final[dict[str, str]] = {
     "TIDAK TERBACA": "tidak dapat dibaca",
     "EMPTY": "kosong (tidak ada baris data)",
     "KOSONG": "kosong (tidak ada baris data)",
+    "TIDAK DIBACA": "tidak dibaca (lihat keterangan)",
 }
 
 FILE_PROBLEMS_TITLE: Final = "Berkas usulan bermasalah"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -48,7 +49,8 @@ dl.meta dd{margin:0}.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
 .card .n{font-size:1.5em;font-weight:700;color:#1f3864}.card .l{font-size:.9em;color:#444}
 table{border-collapse:collapse;margin:8px 0 4px;font-size:.92em}th,td{border:1px solid #c9d3e6;padding:4px 8px;
 text-align:left;vertical-align:top}th{background:#305496;color:#fff;font-weight:600}td.n{text-align:right;
-white-space:nowrap}tr.total td{font-weight:700;background:#d9e1f2}.wide{overflow-x:auto}
+white-space:nowrap}td.path{min-width:18em;overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,monospace}
+tr.total td{font-weight:700;background:#d9e1f2}.wide{overflow-x:auto}
 .note{color:#555;font-size:.9em}svg.chart{max-width:760px;display:block;margin:8px 0}
 footer{margin-top:32px;border-top:1px solid #ccc;padding-top:8px;color:#555;font-size:.9em}
 @media print{body{padding:0}h2{break-after:avoid}table,svg{break-inside:avoid}}
@@ -67,6 +69,8 @@ class RunInfo:
     dukcapil_rows: int | None = None
     dukcapil_excluded: int | None = None
     gate: Mapping[str, Any] | None = None  # the validate stage's quality gate
+    # The landing area's unexpected entries (`LandingSurvey.to_dict()`; for one kabupaten, its own entries).
+    landing: Mapping[str, Any] | None = None
 
 
 def _n(value: float) -> str:
@@ -255,6 +259,66 @@ def _files(counts: Mapping[str, Any], with_kab: bool) -> str:
     )
 
 
+LANDING_TITLE: Final = "Isi area landing di luar susunan baku"
+LANDING_LAYOUT: Final = "submissions/<kode_kab>/<kode_desa>.csv|xlsx dan dukcapil/<kode_kab>.csv"
+LANDING_NOTE: Final = (
+    "Tautan simbolik tidak pernah diikuti dan tidak ada yang dibaca dari luar area landing. Berkas desa di "
+    "tempat yang salah dibaca lalu ditolak agar barisnya tersimpan di karantina: pindahkan ke "
+    "submissions/<kode_kab>/ dan proses ulang."
+)
+
+
+def _landing(info: RunInfo, whole_run: bool) -> str:
+    """Every entry of the landing area that was not an expected input, with what was done with it. Paths
+    come escaped (`pipelines.printable.shown`) and masked from discover; `escape` makes them inert HTML."""
+    from pipelines.discover import ACTION_LABELS, KIND_LABELS
+
+    landing = info.landing
+    if landing is None:
+        return ""
+    listed = landing.get("listed") or []
+    title = f"<h3>{escape(LANDING_TITLE)}</h3>"
+    if whole_run:
+        total, actions = int(landing.get("unexpected") or 0), dict(landing.get("by_action") or {})
+    else:
+        total, actions = len(listed), dict(Counter(e["action"] for e in listed))
+    if not total and not landing.get("walk_stopped"):
+        return title + '<p class="note">Tidak ada: area landing hanya berisi berkas masukan yang diharapkan.</p>'
+    counted = ", ".join(f"{_n(n)} {ACTION_LABELS.get(a, a).lower()}" for a, n in sorted(actions.items()))
+    paragraphs = [
+        f"{_n(total)} entri pada area landing bukan berkas masukan yang diharapkan ({LANDING_LAYOUT}): {counted}."
+    ]
+    head = "".join(f"<th>{escape(h)}</th>" for h in ("Entri", "Jenis", "Tindakan", "Keterangan"))
+    body = "".join(
+        f'<tr><td class="path">{escape(str(e["path"]))}</td>'
+        f"<td>{escape(KIND_LABELS.get(e['kind'], str(e['kind'])))}</td>"
+        f"<td>{escape(ACTION_LABELS.get(e['action'], str(e['action'])))}</td><td>{escape(str(e['reason']))}</td></tr>"
+        for e in listed
+    )
+    table = f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    notes = []
+    not_listed = int(landing.get("not_listed") or 0)
+    if not_listed:
+        notes.append(
+            f"{_n(not_listed)} entri lain tidak dicantumkan satu per satu (batas pengaturan landing.max_listed); "
+            "jumlahnya per jenis tercatat pada catatan proses (tabel run, kolom landing)."
+        )
+    if landing.get("walk_stopped"):
+        notes.append(
+            f"Batas pemeriksaan area landing tercapai (pengaturan landing.max_entries): "
+            f"{_n(int(landing.get('entries_examined') or 0))} entri diperiksa, "
+            f"{_n(int(landing.get('not_examined') or 0))} entri lain hanya dihitung, tidak diperiksa dan tidak "
+            "dibaca. Berkas masukan yang diharapkan tetap diperiksa dan dibaca semuanya."
+        )
+    notes.append(LANDING_NOTE)
+    return (
+        title
+        + "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+        + (table if listed else "")
+        + "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+    )
+
+
 def _stages(info: RunInfo) -> str:
     items = [(key, g.stage_label(key), float(v)) for key, v in info.stage_seconds.items() if v is not None]
     chart = charts.bar_chart("Waktu per tahap", [(label, v) for _, label, v in items], g.format_seconds)
@@ -307,6 +371,7 @@ def render_kabupaten(counts: Mapping[str, Any], info: RunInfo) -> str:
         _areas(counts, "kecamatan", lambda k: dotted(k) if k.isdigit() else "-"),
         _quarantine(counts),
         _files(counts, with_kab=False),
+        _landing(info, whole_run=False),
         _stages(info),
     ]
     return _page(f"Ringkasan DTKS {name} {info.quarter}", subtitle, sections)
@@ -326,6 +391,7 @@ def render_run(total: Mapping[str, Any], info: RunInfo) -> str:
         _areas(total, "kabupaten/kota", dotted),
         _quarantine(total),
         _files(total, with_kab=True),
+        _landing(info, whole_run=True),
         _stages(info),
     ]
     return _page(f"Ringkasan DTKS {info.quarter}", subtitle, sections)

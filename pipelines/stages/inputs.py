@@ -4,13 +4,19 @@ and the quality gate that stops a bad quarter before linkage."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pipelines.stages.context import pipeline_config, timed
 from pipelines.workspace import RunContext, read_json, write_frame, write_json
+
+if TYPE_CHECKING:
+    from pipelines.discover import LandingSurvey
+
+log = logging.getLogger(__name__)
 
 
 class QualityGateFailed(RuntimeError):
@@ -19,12 +25,15 @@ class QualityGateFailed(RuntimeError):
 
 @timed("discover")
 def discover(ctx: RunContext) -> dict[str, Any]:
-    from pipelines.discover import discover_quarter
-
-    files = discover_quarter(ctx.landing, ctx.quarter)
-    write_json(ctx.stage_dir("discover") / "files.json", [f.to_dict() for f in files])
     from pipelines import regions
+    from pipelines.discover import survey_quarter
 
+    survey = survey_quarter(ctx.landing, ctx.quarter, pipeline_config(ctx).landing)
+    files = survey.inputs
+    out = ctx.stage_dir("discover")
+    write_json(out / "files.json", [f.to_dict() for f in files])
+    write_json(out / "landing.json", survey.to_dict())
+    _log_landing(survey)
     folders = {f.kode_kab for f in files if f.kind == "submission"}
     # One Dinsos workbook per real kabupaten/kota; files in a folder that is none are rejected at
     # ingest and reported in the run's summary and record, with no workbook of their own.
@@ -34,7 +43,32 @@ def discover(ctx: RunContext) -> dict[str, Any]:
         "dukcapil_files": sum(f.kind == "dukcapil" for f in files),
         "kabupaten": kabupaten,
         "other_folders": sorted(folders - set(kabupaten)),
+        "landing": {
+            "entries_examined": survey.entries_examined,
+            "unexpected": survey.unexpected,
+            "by_action": survey.by_action,
+            "not_examined": survey.not_examined,
+        },
     }
+
+
+def _log_landing(survey: LandingSurvey, most: int = 20) -> None:
+    """A line per unexpected entry (the first `most`; the rest are in discover/landing.json). Paths are
+    escaped and masked by the survey, so a file name cannot forge a log line or colour a terminal."""
+    if not survey.unexpected and not survey.walk_stopped:
+        return
+    log.warning(
+        "Landing area %s: %d entries examined, %d not expected inputs (%s)%s",
+        survey.quarter,
+        survey.entries_examined,
+        survey.unexpected,
+        ", ".join(f"{k}: {n}" for k, n in sorted(survey.by_action.items())),
+        f"; {survey.not_examined} more only counted (entry limit)" if survey.walk_stopped else "",
+    )
+    for entry in survey.listed[:most]:
+        log.warning("Landing entry %s (%s, %s): %s", entry.path, entry.kind, entry.action, entry.reason)
+    if survey.unexpected > most:
+        log.warning("... and %d more unexpected entries: see discover/landing.json", survey.unexpected - most)
 
 
 def _input_files(ctx: RunContext):

@@ -52,6 +52,7 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
         "stage_seconds": {k: v.get("seconds") for k, v in summaries.items()},
         "data_docs": summaries.get("validate", {}).get("data_docs"),
         "paths": {"landing": ctx.landing, "reports": ctx.reports_dir, "work": str(ctx.root)},
+        "landing": read_json(ctx.root / "discover" / "landing.json"),
     }
     engine = connect(ctx.warehouse_url)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +24,39 @@ def _submission_prefix(ctx: RunContext, kode_kab: str) -> str:
     return f"{ctx.quarter}/submissions/{kode_kab}/"
 
 
-def _read_kabupaten(path: Path, prefix: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The rows of `path` whose `source_file` starts with `prefix`, filtered while reading: a kabupaten's
-    task then never turns the other kabupaten's rows into Python objects. (The cast: an empty or all-null
-    column is stored with the null type, which `starts_with` does not take.)"""
-    in_kabupaten = pc.starts_with(pc.field("source_file").cast(pa.string()), prefix)
+def _read_kabupaten(
+    path: Path, prefix: str, columns: list[str] | None = None, also: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The rows of `path` whose `source_file` starts with `prefix` or is one of `also` (the kabupaten's
+    villages' files found elsewhere in the landing area, read and rejected), filtered while reading: a
+    kabupaten's task then never turns the other kabupaten's rows into Python objects. (The cast: an empty
+    or all-null column is stored with the null type, which `starts_with` does not take.)"""
+    source = pc.field("source_file").cast(pa.string())
+    in_kabupaten = pc.starts_with(source, prefix)
+    if also:
+        in_kabupaten = in_kabupaten | source.isin(list(also))
     return read_frame(path, columns=columns, filters=in_kabupaten)
 
 
-def _kabupaten_tables(ctx: RunContext, kode_kab: str) -> dict[str, pd.DataFrame]:
+def _kabupaten_tables(ctx: RunContext, kode_kab: str, also: Sequence[str]) -> dict[str, pd.DataFrame]:
     decide_dir = ctx.root / "decide"
     prefix = _submission_prefix(ctx, kode_kab)
     return {
-        "row_outcome": _read_kabupaten(decide_dir / "row_outcome.parquet", prefix),
-        "discrepancy": _read_kabupaten(decide_dir / "discrepancy.parquet", prefix),
+        "row_outcome": _read_kabupaten(decide_dir / "row_outcome.parquet", prefix, also=also),
+        "discrepancy": _read_kabupaten(decide_dir / "discrepancy.parquet", prefix, also=also),
         "context": _read_kabupaten(
             ctx.root / "validate" / "rows.parquet",
             prefix,
             columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
+            also=also,
         ),
     }
+
+
+def _misplaced_files(ctx: RunContext, files: list[dict[str, Any]], kode_kab: str) -> list[str]:
+    """The kabupaten's files outside its folder: misplaced village files whose name names its villages."""
+    prefix = _submission_prefix(ctx, kode_kab)
+    return sorted(f["source_file"] for f in files if not f["source_file"].startswith(prefix))
 
 
 def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
@@ -55,12 +69,13 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
     from pipelines.reports.summary import count_kabupaten
 
     start = time.perf_counter()
-    tables = _kabupaten_tables(ctx, kode_kab)
     files = [
         r
         for r in read_json(ctx.root / "ingest" / "files.json")
         if r["kind"] == "submission" and r["kode_kab"] == kode_kab
     ]
+    misplaced = _misplaced_files(ctx, files, kode_kab)
+    tables = _kabupaten_tables(ctx, kode_kab, misplaced)
     file_problems = pd.DataFrame(
         [
             {
@@ -71,7 +86,8 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
             }
             for f in files
             if f["problems"] or f["status"] != "ACCEPTED"
-        ],
+        ]
+        + _landing_problems(ctx, kode_kab),
         columns=["source_file", "kode_desa", "status", "message"],
     )
     staged = ctx.stage_dir("reports") / kode_kab
@@ -87,7 +103,9 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
         file_problems=file_problems,
         context=tables["context"],
     )
-    quarantine = _read_kabupaten(ctx.root / "decide" / "quarantine.parquet", _submission_prefix(ctx, kode_kab))
+    quarantine = _read_kabupaten(
+        ctx.root / "decide" / "quarantine.parquet", _submission_prefix(ctx, kode_kab), also=misplaced
+    )
     feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa")
     counts = count_kabupaten(
         kode_kab,
@@ -136,7 +154,34 @@ def run_info(ctx: RunContext, kode_kab: str | None = None):
         dukcapil_rows=sum(int(f.get("data_rows") or 0) for f in dukcapil),
         dukcapil_excluded=int(excluded["source_file"].isin(sources).sum()),
         gate=summaries.get("validate", {}).get("gate"),
+        landing=landing_account(ctx, kode_kab),
     )
+
+
+def landing_account(ctx: RunContext, kode_kab: str | None = None) -> dict[str, Any] | None:
+    """discover's account of the landing area (`discover/landing.json`): whole, or with only the listed
+    entries that belong to one kabupaten/kota (its folder's, or files whose name names one of its villages)."""
+    path = ctx.root / "discover" / "landing.json"
+    if not path.exists():
+        return None
+    landing = read_json(path)
+    if kode_kab is not None:
+        landing["listed"] = [e for e in landing.get("listed", []) if e.get("kode_kab") == kode_kab]
+    return landing
+
+
+def _landing_problems(ctx: RunContext, kode_kab: str) -> list[dict[str, Any]]:
+    """Rows for the workbook's "Berkas Bermasalah": the kabupaten's landing entries that were not read (a
+    symlink, a lock file, a folder too deep, ...). Those read have a file report of their own, and a folder
+    whose entries were examined has each of them listed."""
+    from pipelines.discover import READ_NOTED, READ_REJECTED, WALKED
+
+    landing = landing_account(ctx, kode_kab) or {}
+    return [
+        {"source_file": e["path"], "kode_desa": None, "status": "TIDAK DIBACA", "message": e["reason"]}
+        for e in landing.get("listed", [])
+        if e["action"] not in (READ_REJECTED, READ_NOTED, WALKED)
+    ]
 
 
 _STATUS_ID = {"ACCEPTED": "DITERIMA", "REJECTED": "DITOLAK", "UNREADABLE": "TIDAK TERBACA", "EMPTY": "KOSONG"}

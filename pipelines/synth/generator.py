@@ -23,7 +23,7 @@ from pipelines.synth.streams import stream
 
 log = logging.getLogger(__name__)
 GENERATOR_VERSION = 1
-GROUND_TRUTH_DIR = "_ground_truth"
+GROUND_TRUTH_DIR = contract.SYNTH_GROUND_TRUTH
 _OUTPUT_DIRS = ("submissions", "dukcapil", GROUND_TRUTH_DIR)
 XLSX_ROWS_FOR_POOL = 20_000  # below this, starting worker processes costs more than it saves
 

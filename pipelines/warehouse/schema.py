@@ -156,6 +156,7 @@ run = Table(
     Column("stage_seconds", Text),  # JSON
     Column("data_docs", Text),
     Column("paths", Text),  # JSON: landing root, reports directory, work directory of the run
+    Column("landing", Text),  # JSON: the landing area's entries that were not expected inputs (discover)
     Index("ix_run_quarter_status", "quarter", "status"),
 )
 

@@ -1386,6 +1386,357 @@ def dukcapil_extract(desa: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+# --- Issue 10: the landing area (tests/corpus/landing/, checked by the landing section of test_corpus.py) ----
+#
+# A landing case describes a whole landing area, so that symlinks, folders, FIFOs and names no file can
+# carry in its own name are expressible: `entries` are created below `<landing>/<quarter>/` (see
+# tests/conftest.py `LandingBuilder`: `file` with `input` (a file of the case) or `text`, `folder`,
+# `symlink` with `target` (`{outside}`: a folder beside the landing root whose files must never be read),
+# `fifo`, and `repeat` to make many files from one pattern); `base` names the clean village file and the
+# extract most cases hold beside them. `expected` says what must become of them:
+# `listed` (exactly the entries that are not expected inputs: shown path -> [type, kind, action]), `read`
+# (exactly the files read besides the case's clean village file and extract: path -> status, problem codes,
+# data rows), `by_kind` (counts, when not every entry is listed), or `error` (a LandingError's message).
+
+LANDING = ROOT / "landing"
+LANDING_KAB = f"submissions/{KAB}"
+
+
+class LandingCorpus:
+    def __init__(self) -> None:
+        self.cases: list[tuple[str, dict[str, Any], dict[str, bytes]]] = []
+        self._desa = iter(reversed(DESA[:-1]))  # the last village is every case's clean one
+
+    def desa(self) -> str:
+        return next(self._desa)
+
+    def add(
+        self,
+        name: str,
+        covers: str,
+        description: str,
+        entries: list[dict[str, Any]],
+        expected: dict[str, Any],
+        files: dict[str, bytes] | None = None,
+        *,
+        base: bool = True,
+        limits: dict[str, int] | None = None,
+    ) -> None:
+        """`base`: the area also holds one clean village file and the extract (both expected inputs)."""
+        number = f"{len(self.cases) + 1:02d}"
+        files = dict(files or {})
+        inputs: list[dict[str, Any]] = []
+        if base:
+            clean = self.base_desa
+            files["base.csv"] = csv_bytes([person(clean, 0), person(clean, 1)])
+            files["dukcapil_5203.csv"] = dukcapil_extract([clean])
+            inputs = [
+                {"path": f"{LANDING_KAB}/{clean}.csv", "type": "file", "input": "base.csv"},
+                {"path": f"dukcapil/{KAB}.csv", "type": "file", "input": "dukcapil_5203.csv"},
+            ]
+        case = {
+            "case": f"{number}_{name}",
+            "covers": covers,
+            "description": description,
+            "base": [e["path"] for e in inputs],  # the expected inputs, read as usual
+            "entries": [*inputs, *entries],
+            "limits": limits or {},
+            "expected": {"listed": {}, "read": {}, "error": None, **expected},
+        }
+        self.cases.append((f"{number}_{name}", case, files))
+
+    @property
+    def base_desa(self) -> str:
+        return DESA[-1]
+
+    def write(self) -> None:
+        shutil.rmtree(LANDING, ignore_errors=True)
+        for name, case, files in self.cases:
+            directory = LANDING / name
+            directory.mkdir(parents=True)
+            for file_name, data in files.items():
+                (directory / file_name).write_bytes(data)
+            # ASCII JSON: names with control characters or undecodable bytes (lone surrogates) stay escapes.
+            (directory / "expected.json").write_text(json.dumps(case, indent=2) + "\n", encoding="utf-8")
+
+
+def _link(path: str, target: str) -> dict[str, Any]:
+    return {"path": path, "type": "symlink", "target": target}
+
+
+def _file(path: str, input_name: str | None = None, text: str = "x") -> dict[str, Any]:
+    return (
+        {"path": path, "type": "file", "input": input_name}
+        if input_name
+        else {"path": path, "type": "file", "text": text}
+    )
+
+
+def _rejected(codes: list[str], rows: int = 1, status: str = "REJECTED") -> dict[str, Any]:
+    return {"status": status, "codes": codes, "data_rows": rows}
+
+
+NOT_FOLLOWED = ("symlink", "tautan_simbolik", "tidak_diikuti")
+
+
+def landing_area(c: LandingCorpus) -> None:
+    """Issue 10, "Walk the whole landing area": every kind of entry that is not an expected input."""
+    absolute, relative = (f"{LANDING_KAB}/{c.desa()}.csv" for _ in range(2))
+    c.add(
+        "symlink_to_a_file_outside",
+        "10: symlink to a file outside the landing area",
+        "A village file that is a symlink to a file outside the landing root (absolute, and relative with ..): "
+        "listed, never followed, not a byte of the target read.",
+        [_link(absolute, "{outside}/secret.csv"), _link(relative, "../../../../outside/secret.csv")],
+        {"listed": {absolute: list(NOT_FOLLOWED), relative: list(NOT_FOLLOWED)}},
+    )
+    inside, dangling = (f"{LANDING_KAB}/{c.desa()}.csv" for _ in range(2))
+    c.add(
+        "symlink_inside_and_dangling",
+        "10: symlink pointing inside the landing area, dangling symlink",
+        "A village file linked to another village's file of the area, and a link to nothing: neither is read "
+        "(a link is never a submission, wherever it points).",
+        [_link(inside, f"{c.base_desa}.csv"), _link(dangling, "hilang.csv")],
+        {"listed": {inside: list(NOT_FOLLOWED), dangling: list(NOT_FOLLOWED)}},
+    )
+    c.add(
+        "symlink_folders",
+        "10: symlink to a folder, inside and outside",
+        "A kabupaten folder that is a symlink to a folder outside, a loop back to the parent, and an extract "
+        "symlinked from outside: none is followed or read.",
+        [
+            _link("submissions/5201", "{outside}/folder"),
+            _link(f"{LANDING_KAB}/putaran", ".."),
+            _link("dukcapil/5201.csv", "{outside}/secret.csv"),
+        ],
+        {
+            "listed": {
+                "submissions/5201": list(NOT_FOLLOWED),
+                f"{LANDING_KAB}/putaran": list(NOT_FOLLOWED),
+                "dukcapil/5201.csv": list(NOT_FOLLOWED),
+            }
+        },
+    )
+    c.add(
+        "submissions_folder_is_a_symlink",
+        "10: symlink to a folder outside (the whole submissions folder)",
+        "The submissions folder is a symlink to a folder outside: nothing under it is read, and since no village "
+        "file remains the quarter cannot run; the error names the symlink.",
+        [_link("submissions", "{outside}/folder"), _file(f"dukcapil/{KAB}.csv", "dukcapil_5203.csv")],
+        {"error": "submissions (symlink: tautan_simbolik, tidak_diikuti)"},
+        {"dukcapil_5203.csv": dukcapil_extract([c.base_desa])},
+        base=False,
+    )
+    d = c.desa()
+    files = {"village.csv": csv_bytes([person(d, 0), person(d, 1)])}
+    c.add(
+        "village_file_in_a_subfolder",
+        "10: subfolder, file in the wrong place",
+        "A village file in a subfolder of the kabupaten folder (an operator's 'lama' folder) beside a note: the "
+        "folder is examined, the village file read and rejected (rows quarantined, the village told where it "
+        "belongs), the note listed and not read.",
+        [_file(f"{LANDING_KAB}/lama/{d}.csv", "village.csv"), _file(f"{LANDING_KAB}/lama/catatan.txt")],
+        {
+            "listed": {
+                f"{LANDING_KAB}/lama": ["folder", "folder_tak_terduga", "diperiksa"],
+                f"{LANDING_KAB}/lama/{d}.csv": ["file", "lokasi_berkas_salah", "dibaca_ditolak"],
+                f"{LANDING_KAB}/lama/catatan.txt": ["file", "berkas_tak_terduga", "dilewati"],
+            },
+            "read": {f"{LANDING_KAB}/lama/{d}.csv": _rejected(["lokasi_berkas_salah"], 2)},
+        },
+        files,
+    )
+    d = c.desa()
+    files = {"village.csv": csv_bytes([person(d, 0)])}
+    c.add(
+        "folder_named_Submissions",
+        "10: a folder named Submissions",
+        "A kabupaten's files in 'Submissions/' (wrong case, as a Windows copy makes it): examined, its village "
+        "files read and rejected with where they belong, the folder's name corrected in the reason.",
+        [_file(f"Submissions/{KAB}/{d}.csv", "village.csv")],
+        {
+            "listed": {
+                "Submissions": ["folder", "folder_tak_terduga", "diperiksa"],
+                f"Submissions/{KAB}": ["folder", "folder_tak_terduga", "diperiksa"],
+                f"Submissions/{KAB}/{d}.csv": ["file", "lokasi_berkas_salah", "dibaca_ditolak"],
+            },
+            "read": {f"Submissions/{KAB}/{d}.csv": _rejected(["lokasi_berkas_salah"])},
+        },
+        files,
+    )
+    d = c.desa()
+    files = {"village.csv": csv_bytes([person(d, 0)])}
+    c.add(
+        "files_at_the_quarter_root",
+        "10: a submission at the quarter root, wrong or odd name",
+        "A village file, a note and a Dukcapil-named file dropped at the quarter root: the village file is read "
+        "and rejected, the others listed and not read.",
+        [
+            _file(f"{d}.csv", "village.csv"),
+            _file("README.txt"),
+            _file(f"{KAB}.csv", "village.csv"),
+        ],
+        {
+            "listed": {
+                f"{d}.csv": ["file", "lokasi_berkas_salah", "dibaca_ditolak"],
+                "README.txt": ["file", "berkas_tak_terduga", "dilewati"],
+                f"{KAB}.csv": ["file", "ekstrak_salah_tempat", "dilewati"],
+            },
+            "read": {f"{d}.csv": _rejected(["lokasi_berkas_salah"])},
+        },
+        files,
+    )
+    c.add(
+        "extract_under_submissions",
+        "10: an extract under submissions/",
+        "A Dukcapil extract (named with the kabupaten code) put in the kabupaten's submissions folder: not read "
+        "as a village file, which would have quarantined a whole population.",
+        [_file(f"{LANDING_KAB}/{KAB}.csv", "dukcapil_5203.csv")],
+        {"listed": {f"{LANDING_KAB}/{KAB}.csv": ["file", "ekstrak_salah_tempat", "dilewati"]}},
+    )
+    d = c.desa()
+    files = {"village.xlsx": xlsx_bytes([values(person(d, 0))])}
+    c.add(
+        "workbooks_under_dukcapil",
+        "10: a workbook under dukcapil/",
+        "An extract saved as a workbook and a village's workbook, both under dukcapil/: the extract is read and "
+        "refused (extracts are CSV), the village workbook read and rejected as a misplaced village file.",
+        [_file(f"dukcapil/{KAB}.xlsx", "village.xlsx"), _file(f"dukcapil/{d}.xlsx", "village.xlsx")],
+        {
+            "listed": {
+                f"dukcapil/{KAB}.xlsx": ["file", "format_tidak_didukung", "dibaca_ditolak"],
+                f"dukcapil/{d}.xlsx": ["file", "lokasi_berkas_salah", "dibaca_ditolak"],
+            },
+            "read": {
+                f"dukcapil/{KAB}.xlsx": _rejected(["format_tidak_didukung"], 0, "UNREADABLE"),
+                f"dukcapil/{d}.xlsx": _rejected(["lokasi_berkas_salah"]),
+            },
+        },
+        files,
+    )
+    d = c.desa()
+    c.add(
+        "hidden_lock_and_system_files",
+        "10: hidden file, editor lock file",
+        "macOS, Excel, LibreOffice and Windows leave files beside the real ones; a hidden folder is not opened.",
+        [
+            _file(f"{LANDING_KAB}/.DS_Store"),
+            _file(f"{LANDING_KAB}/._{d}.csv"),
+            _file(f"{LANDING_KAB}/~${d}.xlsx"),
+            _file(f"{LANDING_KAB}/.~lock.{d}.csv#"),
+            _file(f"{LANDING_KAB}/Thumbs.db"),
+            _file(f"{LANDING_KAB}/desktop.ini"),
+            _file(f".Trash-1000/files/{d}.csv"),
+        ],
+        {
+            "listed": {
+                f"{LANDING_KAB}/.DS_Store": ["file", "berkas_tersembunyi", "dilewati"],
+                f"{LANDING_KAB}/._{d}.csv": ["file", "berkas_tersembunyi", "dilewati"],
+                f"{LANDING_KAB}/~${d}.xlsx": ["file", "berkas_kunci", "dilewati"],
+                f"{LANDING_KAB}/.~lock.{d}.csv#": ["file", "berkas_kunci", "dilewati"],
+                f"{LANDING_KAB}/Thumbs.db": ["file", "berkas_sistem", "dilewati"],
+                f"{LANDING_KAB}/desktop.ini": ["file", "berkas_sistem", "dilewati"],
+                ".Trash-1000": ["folder", "folder_tersembunyi", "tidak_diperiksa"],
+            }
+        },
+    )
+    d = c.desa()
+    odd = {
+        f"{d}\x1b[2J.csv": f"{d}\\x1b[2J.csv",  # clears a terminal
+        f"{d}\n2026-12-01 INFO palsu.csv": f"{d}\\n2026-12-01 INFO palsu.csv",  # forges a log line
+        f"{d}\u202evsc.exe": f"{d}\\u202evsc.exe",  # shows as ...exe.csv
+        f"{d}\u200b.csv": f"{d}\\u200b.csv",  # looks exactly like the village's file
+        f"{d}\u00a0.csv": f"{d}\\xa0.csv",  # a no-break space
+        "desa\udcff.csv": "desa\\xff.csv",  # a byte that is not UTF-8
+    }
+    c.add(
+        "control_and_invisible_characters_in_names",
+        "10: control characters in names",
+        "Names with a terminal escape, a line break, a right-to-left override, a zero-width space, a no-break "
+        "space and an undecodable byte: not read, and shown escaped everywhere.",
+        [_file(f"{LANDING_KAB}/{name}") for name in odd],
+        {"listed": {f"{LANDING_KAB}/{shown}": ["file", "nama_tidak_aman", "dilewati"] for shown in odd.values()}},
+    )
+    c.add(
+        "nik_in_a_file_name",
+        "10: wrong or odd name (personal data in a name)",
+        "A file named with a NIK: not read, so the NIK reaches no run record or log; shown masked.",
+        [_file(f"{LANDING_KAB}/3201011508950001.csv")],
+        {"listed": {f"{LANDING_KAB}/3201********0001.csv": ["file", "nama_memuat_nik", "dilewati"]}},
+    )
+    d = c.desa()
+    wide = d.translate({ord(ch): 0xFF10 + int(ch) for ch in "0123456789"})
+    files = {"village.csv": csv_bytes([person(d, 0)])}
+    c.add(
+        "full_width_digits",
+        "10: full-width digits in names",
+        "A file and a kabupaten folder named with full-width digits (which str.isdigit and \\d accept): no "
+        "desa or kabupaten code; read and rejected, the reason says why.",
+        [_file(f"{LANDING_KAB}/{wide}.csv", "village.csv"), _file(f"submissions/{wide[:4]}/{d}.csv", "village.csv")],
+        {
+            "listed": {
+                f"{LANDING_KAB}/{wide}.csv": ["file", "nama_berkas_tidak_sesuai", "dibaca_ditolak"],
+                f"submissions/{wide[:4]}": ["folder", "folder_kabupaten_tidak_dikenal", "diperiksa"],
+                f"submissions/{wide[:4]}/{d}.csv": ["file", "kabupaten_tidak_dikenal", "dibaca_ditolak"],
+            },
+            "read": {
+                f"{LANDING_KAB}/{wide}.csv": _rejected(["nama_berkas_tidak_sesuai"]),
+                f"submissions/{wide[:4]}/{d}.csv": _rejected(["kabupaten_tidak_dikenal"]),
+            },
+        },
+        files,
+    )
+    d = c.desa()
+    c.add(
+        "fifo",
+        "10: FIFO/device",
+        "A named pipe with a village file's name: never opened (reading it would block the run).",
+        [{"path": f"{LANDING_KAB}/{d}.csv", "type": "fifo"}],
+        {"listed": {f"{LANDING_KAB}/{d}.csv": ["fifo", "bukan_berkas_biasa", "dilewati"]}},
+    )
+    chain = "/".join([LANDING_KAB, *["d"] * 60])
+    c.add(
+        "deep_chain_of_folders",
+        "10: a deep chain of folders",
+        "Sixty nested folders: walked to the depth limit (6 levels below the quarter folder) and no deeper.",
+        [{"path": chain, "type": "folder"}, _file(f"{chain}/{c.desa()}.csv")],
+        {
+            "listed": {
+                **{
+                    "/".join([LANDING_KAB, *["d"] * n]): ["folder", "folder_tak_terduga", "diperiksa"]
+                    for n in (1, 2, 3, 4)
+                },
+                "/".join([LANDING_KAB, *["d"] * 5]): ["folder", "folder_terlalu_dalam", "tidak_diperiksa"],
+            }
+        },
+    )
+    c.add(
+        "big_tree",
+        "10: a hostile tree of many entries",
+        "3,000 junk files in the kabupaten folder and 3,000 more elsewhere, against limits of 4,000 entries, 50 "
+        "listed and 20 odd files read: the walk stops, lists 50, counts the rest, reads no more than 20.",
+        [
+            {"path": f"{LANDING_KAB}/sampah_{{i:04d}}.csv", "type": "file", "text": "x", "repeat": 3000},
+            {"path": "zzz/{i:04d}.txt", "type": "file", "text": "x", "repeat": 3000},
+        ],
+        {
+            "listed": None,
+            "read": None,
+            "by_kind": {
+                "nama_berkas_tidak_sesuai": 20,
+                "batas_berkas": 2980,
+                "folder_tak_terduga": 1,
+                "berkas_tak_terduga": 4000 - 3006,  # what the budget leaves for zzz/ (walked last)
+            },
+            "entries_examined": 4000,
+            "not_examined": 2006,
+            "walk_stopped": True,
+            "listed_count": 50,
+        },
+        limits={"max_entries": 4000, "max_listed": 50, "max_unexpected_files_read": 20},
+    )
+
+
 def main() -> None:
     corpus = Corpus()
     file_level(corpus)
@@ -1400,6 +1751,10 @@ def main() -> None:
     ]
     (ROOT / "dukcapil_5203.csv").write_bytes(dukcapil_extract(clean))
     print(f"{len(corpus.cases)} cases written to {CASES}")
+    landing = LandingCorpus()
+    landing_area(landing)
+    landing.write()
+    print(f"{len(landing.cases)} landing cases written to {LANDING}")
 
 
 if __name__ == "__main__":
