@@ -50,3 +50,16 @@ def test_dag_file_parses_fast_without_heavy_imports():
     heavy = out.strip().rsplit("]", 1)[0] + "]"
     assert "pandas" not in heavy and "great_expectations" not in heavy and "recordlinkage" not in heavy, out
     assert time.perf_counter() - start < 60
+
+
+def test_warehouse_is_named_by_a_connection_id(dagbag):
+    """The conf names the warehouse's Airflow connection, never a URL: a URL is refused when the run is
+    triggered, before anything is stored with it."""
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = dagbag.dags["dtks_quarterly"].params
+    assert "warehouse" not in params
+    param = params.get_param("warehouse_conn_id")
+    assert param.resolve("dtks_warehouse") == "dtks_warehouse"
+    with pytest.raises(ParamValidationError):
+        param.resolve("postgresql+psycopg2://dtks:secret@db/dtks")
