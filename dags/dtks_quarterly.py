@@ -102,6 +102,11 @@ def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any]) -> None:
             pattern=CONN_ID_PATTERN,
             description="Airflow connection of the warehouse (an id, never a URL)",
         ),
+        # Refuses the conf of old (a warehouse URL) when the run is triggered, before the conf is stored
+        # with the run or sent to the lineage server.
+        "warehouse": Param(
+            None, type="null", description="Not accepted: name the warehouse's connection in warehouse_conn_id"
+        ),
         "reports": Param(None, type=["null", "string"], description="Reports directory (default DTKS_REPORTS)"),
         "work": Param(None, type=["null", "string"], description="Work directory (default DTKS_WORK)"),
         "config": Param({}, type="object", description="Overrides of pipelines.config.PipelineConfig"),

@@ -58,8 +58,11 @@ def test_warehouse_is_named_by_a_connection_id(dagbag):
     from airflow.sdk.exceptions import ParamValidationError
 
     params = dagbag.dags["dtks_quarterly"].params
-    assert "warehouse" not in params
     param = params.get_param("warehouse_conn_id")
     assert param.resolve("dtks_warehouse") == "dtks_warehouse"
     with pytest.raises(ParamValidationError):
         param.resolve("postgresql+psycopg2://dtks:secret@db/dtks")
+    # The conf of old, a URL under `warehouse`, is refused too, so it is never stored with a run.
+    assert params.get_param("warehouse").resolve(None) is None
+    with pytest.raises(ParamValidationError):
+        params.get_param("warehouse").resolve("postgresql+psycopg2://dtks:secret@db/dtks")
