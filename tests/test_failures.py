@@ -390,3 +390,12 @@ def test_a_stage_retried_successfully_leaves_no_failure(conf, monkeypatch):
     assert read_json(errors / "ingest.json")["retry"] is True
     assert run_stage("ingest", run) == {"ok": True}
     assert not (errors / "ingest.json").exists()
+
+
+def test_run_all_reports_a_run_that_cannot_start(conf, monkeypatch):
+    from pipelines.stages import run_all
+
+    monkeypatch.setenv(*environment_variable("postgresql+psycopg2://dtks@127.0.0.1:1/dtks"))
+    result = run_all(conf, "manual__run_all")
+    assert (result["status"], result["failed_stage"]) == ("FAILED", "start")
+    assert result["message"].startswith("The warehouse cannot be reached")

@@ -229,8 +229,12 @@ def finish_unstarted(
 
 def run_all(conf: dict[str, Any], run_id: str) -> dict[str, Any]:
     """Every stage in order, in this process, the way the DAG chains them (tests and benchmarks; production
-    runs go through Airflow)."""
-    run = start_run(conf, run_id)
+    runs go through Airflow). A run that cannot start gets its result as the DAG's would."""
+    try:
+        run = start_run(conf, run_id)
+    except Exception as exc:
+        log.error("Run %s did not start: %s", run_id, failure_message(exc))
+        return finish_unstarted(conf, run_id)
     try:
         for stage in ("ingest", "validate", "quality_gate", "link", "decide"):
             run_stage(stage, run)
