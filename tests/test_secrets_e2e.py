@@ -218,18 +218,23 @@ def test_no_credential_anywhere_after_a_postgres_run(landing, secret_warehouse, 
 
 
 @pytest.mark.xdist_group("e2e_secrets_failures")
-@pytest.mark.parametrize("cause", ["warehouse_unreachable", "reports_not_writable"])
+@pytest.mark.parametrize("cause", ["warehouse_unreachable", "reports_not_writable", "work_not_writable"])
 def test_a_run_that_cannot_publish_fails_at_start_at_once(landing, tmp_path, monkeypatch, cause):
+    """With an unwritable work folder not even the failure can be written there: it reaches `finish`
+    through XCom."""
     home = tmp_path / "home"
     monkeypatch.setenv("DTKS_HOME", str(home))
     monkeypatch.delenv("AIRFLOW_CONN_DTKS_WAREHOUSE", raising=False)
+    refused = Path("/sys") / f"dtks-test-{uuid.uuid4().hex}"  # sysfs refuses to create it, even to root
+    warehouse = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    reports, work = tmp_path / "reports", tmp_path / "work"
     if cause == "warehouse_unreachable":
         warehouse = "postgresql+psycopg2://dtks:Rahasia-0917@127.0.0.1:1/dtks"
-        reports = tmp_path / "reports"
+    elif cause == "reports_not_writable":
+        reports = refused / "reports"
     else:
-        warehouse = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
-        reports = Path("/sys") / f"dtks-test-{uuid.uuid4().hex}" / "reports"  # refused even to root
-    result = run_quarter(str(landing), QUARTER, warehouse=warehouse, reports=str(reports))
+        work = refused / "work"
+    result = run_quarter(str(landing), QUARTER, warehouse=warehouse, reports=str(reports), work=str(work))
 
     assert result["status"] == "FAILED" and result["failed_stage"] == "start"
     expected = "The warehouse cannot be reached" if cause == "warehouse_unreachable" else "Permission denied"
@@ -243,7 +248,7 @@ def test_a_run_that_cannot_publish_fails_at_start_at_once(landing, tmp_path, mon
     assert tries.get("start") == 1, tries  # failed once, not retried
     assert states["ingest"] == "upstream_failed" and states["publish"] == "upstream_failed"
     assert "Rahasia-0917" not in json.dumps(result)
-    if cause == "reports_not_writable":  # the warehouse answered, so the attempt is recorded there
+    if cause != "warehouse_unreachable":  # the warehouse answered, so the attempt is recorded there
         engine = create_engine(warehouse)
         with engine.connect() as c:
             attempt = c.execute(text("SELECT status, failed_stage, message FROM run_attempt")).one()
