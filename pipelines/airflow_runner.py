@@ -12,14 +12,17 @@ encrypted (`airflow_metadata`), and the DAG-run conf names only the connection i
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,8 @@ from pipelines.warehouse.connection import (
 )
 
 DAG_ID = "dtks_quarterly"
+
+log = logging.getLogger(__name__)
 
 
 class RunFailed(RuntimeError):
@@ -146,6 +151,19 @@ def prepare_warehouse_connection(env: dict[str, str], base: Path, warehouse: str
     airflow_metadata.store_connection(env, conn_id, fields)
 
 
+@contextlib.contextmanager
+def one_run_per_home(airflow_home: Path) -> Iterator[None]:
+    """One `dtks run` at a time per embedded home. The warehouse connection a run writes is the home's:
+    a second run with another `--warehouse` must not repoint the first one's publication, so it waits."""
+    with open(airflow_home / "run.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("Another dtks run is using %s; waiting for it to finish.", airflow_home.parent)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def dags_test_command(conf: dict[str, Any]) -> list[str]:
     """The command line of the run: ids and paths only (it is visible to every local user)."""
     return [_airflow_bin(), "dags", "test", DAG_ID, "-c", json.dumps(conf)]
@@ -166,7 +184,6 @@ def run_quarter(
     SQLAlchemy URL) is stored as connection `warehouse_conn_id` first; it never enters the conf."""
     base = home()
     env = embedded_environment(base)
-    prepare_warehouse_connection(env, base, warehouse, warehouse_conn_id)
     result_file = base / "results" / f"{quarter}-{int(time.time() * 1000)}-{os.getpid()}.json"
     result_file.parent.mkdir(parents=True, exist_ok=True)
     conf = {
@@ -181,8 +198,12 @@ def run_quarter(
     conf = {k: v for k, v in conf.items() if v is not None}
     log_path = log_path or base / "logs" / f"dtks-run-{quarter}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log:
-        done = subprocess.run(dags_test_command(conf), env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    with one_run_per_home(base / "airflow"):
+        prepare_warehouse_connection(env, base, warehouse, warehouse_conn_id)
+        with open(log_path, "w", encoding="utf-8") as log_file:
+            done = subprocess.run(
+                dags_test_command(conf), env=env, stdout=log_file, stderr=subprocess.STDOUT, check=False
+            )
     if not result_file.exists():
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
         raise RunFailed(

@@ -284,3 +284,15 @@ def test_dtks_run_without_warehouse_stores_the_embedded_sqlite_file(tmp_path, mo
     prepare_warehouse_connection(from_env, tmp_path, "postgresql+psycopg2://u@db/given", DEFAULT_CONN_ID)
     assert name not in from_env
     assert to_sqlalchemy_url(load_connection(env, DEFAULT_CONN_ID)).database == "given"
+
+
+def test_one_dtks_run_at_a_time_per_embedded_home(tmp_path):
+    """The connection a run writes is the home's: a second run waits instead of repointing the first."""
+    import fcntl
+
+    from pipelines.airflow_runner import one_run_per_home
+
+    with one_run_per_home(tmp_path), open(tmp_path / "run.lock") as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with open(tmp_path / "run.lock") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released afterwards
