@@ -8,32 +8,57 @@ the quarter to the warehouse atomically, then `deliver` e-mails each kabupaten's
 connection, recipients in `config.delivery`). The `finish` task records every attempt, published or not.
 
 Conf (all optional but `quarter` for a manual run): `quarter` (`YYYYQn`; a scheduled run takes the
-quarter that just ended), `landing`, `warehouse` (SQLAlchemy URL), `reports`, `work`, `config`
-(overrides of `pipelines.config.PipelineConfig`). Defaults come from `DTKS_LANDING`,
-`DTKS_WAREHOUSE_URL`, `DTKS_REPORTS`, `DTKS_WORK`.
+quarter that just ended), `landing`, `warehouse_conn_id` (the Airflow connection of the warehouse,
+default `dtks_warehouse`; never a URL: credentials stay in Airflow's connection store), `reports`, `work`,
+`config` (overrides of `pipelines.config.PipelineConfig`). Defaults come from `DTKS_LANDING`,
+`DTKS_REPORTS`, `DTKS_WORK`.
+
+`start` checks that the run can write its folders and reach the warehouse before any work. A failure of
+the run itself fails its task at once (no retry), unless it is transient (another run publishing the
+quarter, a lock or serialization conflict, a busy SQLite file, an e-mail server down): see
+`pipelines/stages/failures.py`.
 
 The logic lives in `pipelines.stages`; each task here only calls one stage.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
+
+FAILURE_KEY = "failure"  # XCom key of a task's classified, masked failure; `finish` reads it
+TASKS_THAT_FAIL = ("start", "ingest", "validate", "quality_gate", "link", "decide", "report", "publish", "deliver")
+
+
+def _fail(stage: str, exc: Exception) -> NoReturn:
+    """Hand the failure, classified and masked, to `finish` (XCom), then either let Airflow retry it
+    (transient) or fail the task at once."""
+    from pipelines import stages
+
+    failure = stages.classify(stage, exc)
+    with contextlib.suppress(Exception):  # the work folder has the record too
+        get_current_context()["ti"].xcom_push(key=FAILURE_KEY, value=failure.as_dict())
+    if failure.retry:
+        raise exc
+    raise AirflowFailException(f"{failure.kind}: {failure.message}") from exc
+
 
 def _run(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
-    """Call one pipeline stage; data and configuration errors fail at once instead of being retried."""
+    """Call one pipeline stage; a failure of the run fails at once, a transient one is retried."""
     from pipelines import stages
 
     try:
         summary = stages.run_stage(stage, run, *args)
-    except stages.PERMANENT_ERRORS as exc:
-        raise AirflowFailException(str(exc)) from exc
+    except Exception as exc:
+        _fail(stages.stage_label(stage, *args), exc)
     _lineage(stage, run, summary)
     return summary
 
@@ -71,7 +96,17 @@ def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any]) -> None:
     params={
         "quarter": Param(None, type=["null", "string"], pattern=r"^\d{4}Q[1-4]$", description="Quarter, e.g. 2026Q3"),
         "landing": Param(None, type=["null", "string"], description="Landing root (default DTKS_LANDING)"),
-        "warehouse": Param(None, type=["null", "string"], description="SQLAlchemy URL (default DTKS_WAREHOUSE_URL)"),
+        "warehouse_conn_id": Param(
+            DEFAULT_CONN_ID,
+            type="string",
+            pattern=CONN_ID_PATTERN,
+            description="Airflow connection of the warehouse (an id, never a URL)",
+        ),
+        # Refuses the conf of old (a warehouse URL) when the run is triggered, before the conf is stored
+        # with the run or sent to the lineage server.
+        "warehouse": Param(
+            None, type="null", description="Not accepted: name the warehouse's connection in warehouse_conn_id"
+        ),
         "reports": Param(None, type=["null", "string"], description="Reports directory (default DTKS_REPORTS)"),
         "work": Param(None, type=["null", "string"], description="Work directory (default DTKS_WORK)"),
         "config": Param({}, type="object", description="Overrides of pipelines.config.PipelineConfig"),
@@ -88,8 +123,8 @@ def dtks_quarterly() -> None:
         context = get_current_context()
         try:
             run = stages.start_run(dict(context["params"]), context["run_id"], context.get("logical_date"))
-        except stages.PERMANENT_ERRORS as exc:
-            raise AirflowFailException(str(exc)) from exc
+        except Exception as exc:
+            _fail("start", exc)
         _lineage("discover", run, stages.stage_summary(run, "discover"))
         return run
 
@@ -132,10 +167,17 @@ def dtks_quarterly() -> None:
         return _run("deliver", run)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, retries=2, multiple_outputs=False)
-    def finish(run: dict[str, Any]) -> dict[str, Any]:
+    def finish(run: dict[str, Any] | None) -> dict[str, Any]:
+        """Record the attempt; `run` is None when `start` failed, and the params say what was asked."""
         from pipelines import stages
 
-        result = stages.finish_run(run)
+        context = get_current_context()
+        failures = context["ti"].xcom_pull(task_ids=list(TASKS_THAT_FAIL), key=FAILURE_KEY) or []
+        if run is None:
+            params, run_id = dict(context["params"]), context["run_id"]
+            result = stages.finish_unstarted(params, run_id, context.get("logical_date"), failures)
+        else:
+            result = stages.finish_run(run, failures)
         if result["status"] != "PUBLISHED":
             raise AirflowFailException(f"Quarter not published ({result['status']}): {result.get('message') or ''}")
         return {"status": result["status"], "run_id": result["run_id"]}

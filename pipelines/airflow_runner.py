@@ -3,27 +3,45 @@ SQLite metadata database, with the run's result read back from the file the DAG'
 
 `airflow dags test` exits 0 even when a task failed, so the result file, not the exit code, says
 whether the quarter was published.
+
+The warehouse reaches the run as the Airflow connection `dtks_warehouse` (`warehouse.connection`):
+`--warehouse URL` (or, without it, the embedded SQLite file) is written into the embedded metadata,
+encrypted (`airflow_metadata`), and the DAG-run conf names only the connection id. An
+`AIRFLOW_CONN_DTKS_WAREHOUSE` in the environment is used as it is when no URL is given.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pipelines
+from pipelines import airflow_metadata
 from pipelines.privacy import mask_text
 from pipelines.stages import home
+from pipelines.warehouse.connection import (
+    DEFAULT_CONN_ID,
+    env_var_name,
+    from_sqlalchemy_url,
+    redact,
+    remember_secret,
+)
 
 DAG_ID = "dtks_quarterly"
+
+log = logging.getLogger(__name__)
 
 
 class RunFailed(RuntimeError):
@@ -114,26 +132,72 @@ def ensure_metadata_db(airflow_home: Path) -> None:
     shutil.copyfile(template, target)
 
 
+def embedded_environment(base: Path) -> dict[str, str]:
+    """The environment of Airflow processes on the embedded home `<base>/airflow`, its metadata migrated,
+    the home private to its owner and its Fernet key in place."""
+    airflow_home = base / "airflow"
+    ensure_metadata_db(airflow_home)
+    env = airflow_environment(airflow_home)
+    env.update(airflow_metadata.secret_environment(airflow_home))
+    env["DTKS_HOME"] = str(base)
+    return env
+
+
+def default_warehouse(base: Path) -> str:
+    return f"sqlite:///{base / 'warehouse.sqlite'}"
+
+
+def prepare_warehouse_connection(env: dict[str, str], base: Path, warehouse: str | None, conn_id: str) -> None:
+    """Make connection `conn_id` the warehouse of this run: the given URL, else (default connection, none in
+    the environment) the embedded SQLite file. A URL given here wins over `AIRFLOW_CONN_<ID>`, which
+    Airflow would otherwise look up first."""
+    if warehouse is None and (conn_id != DEFAULT_CONN_ID or env.get(env_var_name(conn_id))):
+        return  # a connection the deployment or the operator defined
+    fields = from_sqlalchemy_url(warehouse or default_warehouse(base))
+    remember_secret(fields)
+    env.pop(env_var_name(conn_id), None)
+    airflow_metadata.store_connection(env, conn_id, fields)
+
+
+@contextlib.contextmanager
+def one_run_per_home(airflow_home: Path) -> Iterator[None]:
+    """One `dtks run` at a time per embedded home. The warehouse connection a run writes is the home's:
+    a second run with another `--warehouse` must not repoint the first one's publication, so it waits."""
+    with open(airflow_home / "run.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("Another dtks run is using %s; waiting for it to finish.", airflow_home.parent)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def dags_test_command(conf: dict[str, Any]) -> list[str]:
+    """The command line of the run: ids and paths only (it is visible to every local user)."""
+    return [_airflow_bin(), "dags", "test", DAG_ID, "-c", json.dumps(conf)]
+
+
 def run_quarter(
     landing: str,
     quarter: str,
     *,
     warehouse: str | None = None,
+    warehouse_conn_id: str = DEFAULT_CONN_ID,
     reports: str | None = None,
     work: str | None = None,
     config: dict[str, Any] | None = None,
     log_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Runs the DAG once for `quarter`; returns the result the DAG's `finish` task wrote."""
+    """Runs the DAG once for `quarter`; returns the result the DAG's `finish` task wrote. `warehouse` (a
+    SQLAlchemy URL) is stored as connection `warehouse_conn_id` first; it never enters the conf."""
     base = home()
-    airflow_home = base / "airflow"
-    ensure_metadata_db(airflow_home)
+    env = embedded_environment(base)
     result_file = base / "results" / f"{quarter}-{int(time.time() * 1000)}-{os.getpid()}.json"
     result_file.parent.mkdir(parents=True, exist_ok=True)
     conf = {
         "quarter": quarter,
         "landing": str(Path(landing).resolve()),
-        "warehouse": warehouse,
+        "warehouse_conn_id": warehouse_conn_id if warehouse_conn_id != DEFAULT_CONN_ID else None,
         "reports": str(Path(reports).resolve()) if reports else None,
         "work": str(Path(work).resolve()) if work else None,
         "config": config or {},
@@ -142,21 +206,17 @@ def run_quarter(
     conf = {k: v for k, v in conf.items() if v is not None}
     log_path = log_path or base / "logs" / f"dtks-run-{quarter}-{time.strftime('%Y%m%dT%H%M%S')}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = airflow_environment(airflow_home)
-    env["DTKS_HOME"] = str(base)
-    with open(log_path, "w", encoding="utf-8") as log:
-        done = subprocess.run(
-            [_airflow_bin(), "dags", "test", DAG_ID, "-c", json.dumps(conf)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+    with one_run_per_home(base / "airflow"):
+        prepare_warehouse_connection(env, base, warehouse, warehouse_conn_id)
+        with open(log_path, "w", encoding="utf-8") as log_file:
+            done = subprocess.run(
+                dags_test_command(conf), env=env, stdout=log_file, stderr=subprocess.STDOUT, check=False
+            )
     if not result_file.exists():
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
         raise RunFailed(
             f"The DAG run ended without a result (airflow exit code {done.returncode}); "
-            f"log: {log_path}\n{mask_text(tail)}"
+            f"log: {log_path}\n{redact(mask_text(tail))}"
         )
     result = json.loads(result_file.read_text(encoding="utf-8"))
     result["airflow_log"] = str(log_path)

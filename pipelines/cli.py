@@ -1,8 +1,10 @@
 """The `dtks` command.
 
 dtks synth     --landing DIR --quarter Q [--kab 5203 ...] [--persons N] [--seed S] [--rate kind=x ...]
-dtks run       --landing DIR --quarter Q [--warehouse URL] [--reports DIR]
-dtks evaluate  --landing DIR --quarter Q [--warehouse URL] [--json FILE]
+dtks run       --landing DIR --quarter Q [--warehouse URL] [--warehouse-conn ID] [--reports DIR]
+dtks evaluate  --landing DIR --quarter Q [--warehouse URL | --warehouse-conn ID] [--json FILE]
+dtks trace     --quarter Q (--nik NIK | --source-file F --source-row R) [--warehouse URL | --warehouse-conn ID]
+dtks grant-auditor [--warehouse URL | --warehouse-conn ID] [--login NAME --password-env VAR]
 dtks demo      [--persons N] [--dir DIR]
 """
 
@@ -40,10 +42,59 @@ def _parse_rates(items: list[str]) -> dict[str, float]:
     return rates
 
 
-def _default_warehouse() -> str:
-    from pipelines.stages import home
+PASSWORD_ON_COMMAND_LINE = (
+    "dtks: warning: the password in --warehouse is visible to every local user (ps) and in your shell "
+    "history. Leave it out of the URL and let libpq find it in PGPASSWORD or ~/.pgpass, or name an "
+    "Airflow connection with --warehouse-conn."
+)
 
-    return f"sqlite:///{home() / 'warehouse.sqlite'}"
+
+def _warn_if_password(url: str | None) -> None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        has_password = bool(url and make_url(url).password)
+    except Exception:  # an unparseable URL is reported where it is used
+        return
+    if has_password:
+        print(PASSWORD_ON_COMMAND_LINE, file=sys.stderr)
+
+
+def _warehouse(args: argparse.Namespace) -> Any:
+    """The warehouse a reading command (evaluate, trace, grant-auditor) connects to: `--warehouse URL`; else
+    the Airflow connection `--warehouse-conn` (default dtks_warehouse) from `AIRFLOW_CONN_<ID>` or a
+    configured secrets backend, then from the embedded metadata `dtks run` wrote it to; else, for the
+    default connection, the embedded SQLite warehouse."""
+    from sqlalchemy.engine import make_url
+
+    from pipelines.airflow_metadata import load_connection
+    from pipelines.airflow_runner import default_warehouse, embedded_environment
+    from pipelines.stages import home
+    from pipelines.warehouse.connection import (
+        DEFAULT_CONN_ID,
+        WarehouseConnectionError,
+        remember_secret,
+        resolve,
+        to_sqlalchemy_url,
+    )
+
+    if args.warehouse:
+        _warn_if_password(args.warehouse)
+        return make_url(args.warehouse)
+    conn_id = args.warehouse_conn or DEFAULT_CONN_ID
+    try:
+        return resolve(conn_id)
+    except WarehouseConnectionError:
+        pass
+    base = home()
+    if (base / "airflow" / "airflow.db").exists():
+        fields = load_connection(embedded_environment(base), conn_id)
+        if fields is not None:
+            remember_secret(fields)
+            return to_sqlalchemy_url(fields, conn_id)
+    if conn_id == DEFAULT_CONN_ID:
+        return make_url(default_warehouse(base))
+    raise SystemExit(f"dtks: no Airflow connection {conn_id!r} in the environment or in {base / 'airflow'}")
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -69,20 +120,29 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.airflow_metadata import MetadataError
     from pipelines.airflow_runner import RunFailed, run_quarter
     from pipelines.contract import quarter_is_valid
+    from pipelines.warehouse.connection import DEFAULT_CONN_ID, WarehouseConnectionError
 
     if not quarter_is_valid(args.quarter):
         raise SystemExit(f"--quarter must look like 2026Q3, got {args.quarter!r}")
     if not (Path(args.landing) / args.quarter).is_dir():
         raise SystemExit(f"No landing folder {Path(args.landing) / args.quarter}")
     config = json.loads(Path(args.config).read_text()) if args.config else None
+    _warn_if_password(args.warehouse)
     start = time.perf_counter()
     try:
         result = run_quarter(
-            args.landing, args.quarter, warehouse=args.warehouse, reports=args.reports, work=args.work, config=config
+            args.landing,
+            args.quarter,
+            warehouse=args.warehouse,
+            warehouse_conn_id=args.warehouse_conn or DEFAULT_CONN_ID,
+            reports=args.reports,
+            work=args.work,
+            config=config,
         )
-    except RunFailed as exc:
+    except (RunFailed, MetadataError, WarehouseConnectionError) as exc:
         print(mask_text(f"dtks run: {exc}"), file=sys.stderr)
         return 2
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
@@ -137,7 +197,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from pipelines.evaluate import evaluate_quarter, format_report
     from pipelines.warehouse import connect
 
-    engine = connect(args.warehouse or _default_warehouse())
+    engine = connect(_warehouse(args))
     result = evaluate_quarter(engine, args.landing, args.quarter)
     print(format_report(result))
     if args.json:
@@ -186,7 +246,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     if args.source_file and args.source_row is None:
         raise SystemExit("--source-file needs --source-row")
-    engine = connect(args.warehouse or _default_warehouse())
+    engine = connect(_warehouse(args))
     start = time.perf_counter()
     try:
         result = trace(
@@ -212,12 +272,38 @@ def cmd_grant_auditor(args: argparse.Namespace) -> int:
     from pipelines.warehouse.roles import grant_auditor
 
     password = os.environ.get(args.password_env) if args.password_env else None
-    grant_auditor(connect(args.warehouse), args.role, login=args.login, password=password)
+    grant_auditor(connect(_warehouse(args)), args.role, login=args.login, password=password)
     print(
         f"Role {args.role} can read schema dtks and change nothing"
         + (f"; login {args.login} is in it." if args.login else ".")
     )
     return 0
+
+
+RUN_WAREHOUSE_HELP = """\
+The warehouse is the Airflow connection dtks_warehouse (--warehouse-conn for another). --warehouse URL
+writes the URL into that connection in the embedded metadata, password encrypted, and the run's conf
+names only the connection. Without --warehouse: AIRFLOW_CONN_DTKS_WAREHOUSE if set, else the embedded
+SQLite warehouse.
+
+Keep passwords off the command line, where every local user sees them (ps): give a URL without password
+(postgresql+psycopg2://dtks@db.example.go.id/dtks) and let libpq take it from PGPASSWORD or ~/.pgpass,
+or set AIRFLOW_CONN_DTKS_WAREHOUSE (e.g. postgres://dtks:PASSWORD@db.example.go.id:5432/dtks) in the
+environment instead of --warehouse."""
+
+READ_WAREHOUSE_HELP = """\
+Which warehouse: --warehouse URL; else the Airflow connection --warehouse-conn (default dtks_warehouse)
+from AIRFLOW_CONN_<ID> or, failing that, from the embedded metadata `dtks run` stored it in; else the
+embedded SQLite warehouse.
+
+Keep passwords off the command line, where every local user sees them (ps): give a URL without password
+and let libpq take it from PGPASSWORD or ~/.pgpass, or use a connection (--warehouse-conn,
+AIRFLOW_CONN_<ID>)."""
+
+
+def _warehouse_arguments(p: argparse.ArgumentParser, url_help: str = "SQLAlchemy URL, without password") -> None:
+    p.add_argument("--warehouse", help=url_help)
+    p.add_argument("--warehouse-conn", help="Airflow connection id of the warehouse (default dtks_warehouse)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,35 +322,60 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing quarter under --landing")
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("run", help="run the quarterly DAG through Airflow")
+    p = sub.add_parser(
+        "run",
+        help="run the quarterly DAG through Airflow",
+        description=RUN_WAREHOUSE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--landing", required=True)
     p.add_argument("--quarter", required=True)
-    p.add_argument("--warehouse", help="SQLAlchemy URL; default: an embedded SQLite file")
+    p.add_argument(
+        "--warehouse",
+        help="SQLAlchemy URL, stored as the run's Airflow connection; default: an embedded SQLite file. "
+        "Leave the password out (PGPASSWORD, ~/.pgpass)",
+    )
+    p.add_argument("--warehouse-conn", help="Airflow connection id of the warehouse (default dtks_warehouse)")
     p.add_argument("--reports", help="reports directory")
     p.add_argument("--work", help="work directory for intermediate files")
     p.add_argument("--config", help="JSON file with setting overrides")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("evaluate", help="grade a published quarter against the generator's ground truth")
+    p = sub.add_parser(
+        "evaluate",
+        help="grade a published quarter against the generator's ground truth",
+        description=READ_WAREHOUSE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--landing", required=True)
     p.add_argument("--quarter", required=True)
-    p.add_argument("--warehouse")
+    _warehouse_arguments(p)
     p.add_argument("--json", help="also write the full result as JSON")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("trace", help="the whole chain behind a published record, for auditors")
+    p = sub.add_parser(
+        "trace",
+        help="the whole chain behind a published record, for auditors",
+        description=READ_WAREHOUSE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--quarter", required=True)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--nik", help="every row linked to, or submitting, this NIK")
     which.add_argument("--source-file", help="an input file, relative to the landing root")
     p.add_argument("--source-row", type=int, help="the 1-based data row in --source-file")
-    p.add_argument("--warehouse")
+    _warehouse_arguments(p)
     p.add_argument("--mask", action="store_true", help="mask every personal field (for screenshots and tickets)")
     p.add_argument("--no-input", action="store_true", help="do not re-read the input file from the landing area")
     p.set_defaults(func=cmd_trace)
 
-    p = sub.add_parser("grant-auditor", help="create a read-only role (and login) for auditors on PostgreSQL")
-    p.add_argument("--warehouse", required=True, help="postgresql+psycopg2:// URL of a role that may create roles")
+    p = sub.add_parser(
+        "grant-auditor",
+        help="create a read-only role (and login) for auditors on PostgreSQL",
+        description=READ_WAREHOUSE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _warehouse_arguments(p, "postgresql+psycopg2:// URL of a role that may create roles (without its password)")
     p.add_argument("--role", default="dtks_auditor")
     p.add_argument("--login", help="also create this login role, member of --role")
     p.add_argument("--password-env", help="name of the environment variable holding the login's password")

@@ -5,6 +5,8 @@ by the OpenLineage naming conventions (files: namespace `file`, the absolute pat
 `postgres://host:port`, `database.schema.table`; the embedded SQLite warehouse: namespace
 `sqlite://<file>`, `main.<table>`), and the stage's counts. The DAG attaches them to the running task so
 the OpenLineage provider puts them in the task's COMPLETE event, the counts as run facet `dtks_counts`.
+The warehouse is resolved from its Airflow connection inside the publish task; only its host, port and
+database enter the names.
 Dataset names are paths and table names, counts are numbers: no value of any row enters an event.
 """
 
@@ -14,7 +16,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from pipelines.workspace import RunContext, read_json
 
@@ -25,7 +27,8 @@ def _file(path: Path | str) -> Dataset:
     return ("file", str(Path(path).resolve()))
 
 
-def table_dataset(warehouse_url: str, table: str) -> Dataset:
+def table_dataset(warehouse_url: str | URL, table: str) -> Dataset:
+    """A warehouse table, named from the URL's host, port and database only (never its credentials)."""
     url = make_url(warehouse_url)
     if url.get_backend_name() == "postgresql":
         return (f"postgres://{url.host or 'localhost'}:{url.port or 5432}", f"{url.database}.dtks.{table}")
@@ -80,7 +83,10 @@ def datasets_for(stage: str, ctx: RunContext, summary: dict[str, Any]) -> dict[s
         inputs = [_file(Path(ctx.reports_dir) / ctx.quarter)]
     elif stage == "publish":
         inputs = [_file(root / "decide")]
-        outputs = [table_dataset(ctx.warehouse_url, t) for t in [*sorted(summary.get("tables", {})), "run"]]
+        from pipelines.warehouse.connection import resolve
+
+        warehouse = resolve(ctx.warehouse_conn_id)  # in the publish task, like the publication itself
+        outputs = [table_dataset(warehouse, t) for t in [*sorted(summary.get("tables", {})), "run"]]
     return {"inputs": inputs, "outputs": outputs, "counts": _numbers(summary)}
 
 

@@ -24,12 +24,14 @@ def run_slug(run_id: str) -> str:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Everything a stage needs to know about its run; JSON-serialisable so it travels through XCom."""
+    """Everything a stage needs to know about its run; JSON-serialisable so it travels through XCom. The
+    warehouse is named by its Airflow connection id: a task that needs it resolves it when it runs
+    (`stages.context.warehouse_url`), so no credential travels with the context."""
 
     run_id: str
     quarter: str
     landing: str
-    warehouse_url: str
+    warehouse_conn_id: str
     reports_dir: str
     work_dir: str
     config: dict[str, Any]

@@ -202,17 +202,18 @@ def _check_row(source_file, want, row, reasons, warnings, quarantine) -> None:
         assert {x["category"] for x in listed} == set(want["categories"]), label
 
 
-def test_whole_run_publishes_every_readable_row(landing, tmp_path):
+def test_whole_run_publishes_every_readable_row(landing, tmp_path, monkeypatch):
     """The corpus through every stage (in-process, SQLite): each readable file's rows are in row_outcome
     exactly once, quarantined ones with their raw fields; the others were reported, and the run published."""
     from pipelines.stages import run_all
+    from pipelines.warehouse.connection import environment_variable
 
     relaxed = {"quality_gate": {"max_quarter_quarantine_share": 1.0, "max_file_quarantine_share": 1.0}}
     warehouse = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    monkeypatch.setenv(*environment_variable(warehouse))
     conf = {
         "quarter": QUARTER,
         "landing": str(landing),
-        "warehouse": warehouse,
         "work": str(tmp_path / "work"),
         "reports": str(tmp_path / "reports"),
         "config": relaxed,

@@ -50,3 +50,19 @@ def test_dag_file_parses_fast_without_heavy_imports():
     heavy = out.strip().rsplit("]", 1)[0] + "]"
     assert "pandas" not in heavy and "great_expectations" not in heavy and "recordlinkage" not in heavy, out
     assert time.perf_counter() - start < 60
+
+
+def test_warehouse_is_named_by_a_connection_id(dagbag):
+    """The conf names the warehouse's Airflow connection, never a URL: a URL is refused when the run is
+    triggered, before anything is stored with it."""
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = dagbag.dags["dtks_quarterly"].params
+    param = params.get_param("warehouse_conn_id")
+    assert param.resolve("dtks_warehouse") == "dtks_warehouse"
+    with pytest.raises(ParamValidationError):
+        param.resolve("postgresql+psycopg2://dtks:secret@db/dtks")
+    # The conf of old, a URL under `warehouse`, is refused too, so it is never stored with a run.
+    assert params.get_param("warehouse").resolve(None) is None
+    with pytest.raises(ParamValidationError):
+        params.get_param("warehouse").resolve("postgresql+psycopg2://dtks:secret@db/dtks")

@@ -12,6 +12,7 @@ import json
 import shutil
 import socket
 import zipfile
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,9 +24,11 @@ from sqlalchemy import text
 
 from pipelines import stages
 from pipelines.reports.delivery import DeliveryFailed
+from pipelines.stages.context import warehouse_url
 from pipelines.synth import SynthConfig, generate
 from pipelines.synth.config import ErrorRates
 from pipelines.warehouse import connect
+from pipelines.warehouse.connection import environment_variable
 from pipelines.workspace import RunContext, read_json
 
 QUARTER = "2026Q3"
@@ -73,7 +76,7 @@ def inbox(monkeypatch, tmp_path) -> Inbox:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> RunContext:
+def published(tmp_path_factory) -> Iterator[RunContext]:
     """A small quarter, run in this process up to and including publication."""
     root = tmp_path_factory.mktemp("delivery")
     rates = ErrorRates(unparseable=0.02, missing_required=0.02)
@@ -81,16 +84,17 @@ def published(tmp_path_factory) -> RunContext:
     conf = {
         "quarter": QUARTER,
         "landing": str(root / "landing"),
-        "warehouse": f"sqlite:///{root / 'warehouse.sqlite'}",
         "work": str(root / "work"),
         "reports": str(root / "reports"),
     }
-    run = stages.start_run(conf, RUN_ID)
-    for stage in ("ingest", "validate", "quality_gate", "link", "decide"):
-        stages.run_stage(stage, run)
-    stages.run_stage("reports", run, KAB)
-    stages.run_stage("publish", run)
-    return RunContext.from_dict(run["context"])
+    with pytest.MonkeyPatch.context() as env:  # the warehouse connection, as Airflow reads it
+        env.setenv(*environment_variable(f"sqlite:///{root / 'warehouse.sqlite'}"))
+        run = stages.start_run(conf, RUN_ID)
+        for stage in ("ingest", "validate", "quality_gate", "link", "decide"):
+            stages.run_stage(stage, run)
+        stages.run_stage("reports", run, KAB)
+        stages.run_stage("publish", run)
+        yield RunContext.from_dict(run["context"])
 
 
 def with_delivery(ctx: RunContext, **settings) -> RunContext:
@@ -195,7 +199,7 @@ def test_a_failed_delivery_is_recorded_and_leaves_the_publication(published, inb
     result = stages.finish_run(run)
     assert result["status"] == "PUBLISHED" and result["failed_stage"] is None
     assert result["delivery"]["status"] == "FAILED"
-    engine = connect(ctx.warehouse_url)
+    engine = connect(warehouse_url(ctx))
     with engine.connect() as c:
         statuses = c.execute(text("SELECT status FROM run WHERE quarter = :q"), {"q": QUARTER}).scalars().all()
     engine.dispose()

@@ -382,8 +382,8 @@ def test_pipeline_folders_live_under_data() -> None:
 
 
 def test_warehouse_database_is_created_by_an_init_script() -> None:
-    url = urlsplit(common_env()["DTKS_WAREHOUSE_URL"])
-    assert common_env()["DTKS_WAREHOUSE_URL"] == "postgresql+psycopg2://airflow:airflow@postgres/dtks"
+    url = urlsplit(common_env()["AIRFLOW_CONN_DTKS_WAREHOUSE"])
+    assert common_env()["AIRFLOW_CONN_DTKS_WAREHOUSE"] == "postgres://airflow:airflow@postgres:5432/dtks"
     database = url.path.lstrip("/")
     assert database != environment("postgres")["POSTGRES_DB"], "warehouse must not share Airflow's DB"
     pg = environment("postgres")
@@ -398,6 +398,27 @@ def test_warehouse_database_is_created_by_an_init_script() -> None:
     assert scripts, f"no init script in {init_dir}"
     text = "\n".join(script.read_text(encoding="utf-8") for script in scripts)
     assert re.search(rf"CREATE DATABASE\s+\"?{database}\b", text, re.IGNORECASE)
+
+
+def test_warehouse_is_an_airflow_connection_never_a_conf_value() -> None:
+    """The stack gives the warehouse as the connection `dtks_warehouse`, in the form Airflow reads, and the
+    pipeline maps it to the SQLAlchemy URL it publishes with; no other variable carries a warehouse URL."""
+    from airflow.sdk import Connection
+
+    from pipelines.warehouse.connection import DEFAULT_CONN_ID, env_var_name, fields_of, to_sqlalchemy_url
+
+    env = common_env()
+    uri = env[env_var_name(DEFAULT_CONN_ID)]
+    url = to_sqlalchemy_url(fields_of(Connection.from_uri(uri, conn_id=DEFAULT_CONN_ID)))
+    assert url.render_as_string(hide_password=False) == "postgresql+psycopg2://airflow:airflow@postgres:5432/dtks"
+    assert "DTKS_WAREHOUSE_URL" not in env
+    assert not any("postgres" in v and "@" in v for k, v in env.items() if k.startswith("DTKS_")), env
+    # The variable comes from .env or the environment, with the compose database as its default.
+    assert "${DTKS_WAREHOUSE_CONN:-" in raw_env_value(env_var_name(DEFAULT_CONN_ID))
+
+
+def raw_env_value(key: str) -> str:
+    return str(raw_compose()["x-airflow-common"]["environment"][key])
 
 
 def test_postgres_keeps_its_data_in_a_named_volume() -> None:

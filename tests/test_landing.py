@@ -433,7 +433,7 @@ def test_unreadable_folders_and_files_are_listed_and_rejected(landing_builder):
     assert reports[f"{QUARTER}/{K}/5203012001.csv"]["status"] == "ACCEPTED"
 
 
-def test_a_hostile_quarter_runs_publishes_and_reports_every_entry(hostile, landing_builder, tmp_path, caplog):
+def test_a_hostile_quarter_runs_publishes_and_reports_every_entry(hostile, landing_builder, tmp_path, caplog, monkeypatch):
     """Through every stage (in-process, SQLite): the run publishes, the run record and the HTML summaries
     list every unexpected entry, the kabupaten's workbook lists the entries of its folder that were not read,
     and nothing from outside the landing root is anywhere."""
@@ -441,17 +441,18 @@ def test_a_hostile_quarter_runs_publishes_and_reports_every_entry(hostile, landi
     from openpyxl import load_workbook
 
     from pipelines.stages import run_all
+    from pipelines.warehouse.connection import environment_variable
 
     relaxed = {"quality_gate": {"max_quarter_quarantine_share": 1.0, "max_rejected_file_share": 1.0}}
     warehouse = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     conf = {
         "quarter": QUARTER,
         "landing": str(hostile),
-        "warehouse": warehouse,
         "work": str(tmp_path / "work"),
         "reports": str(tmp_path / "reports"),
         "config": relaxed,
     }
+    monkeypatch.setenv(*environment_variable(warehouse))
     caplog.set_level("INFO")
     with landing_builder.watch_outside() as touched:
         result = run_all(conf, "manual__hostile")

@@ -72,7 +72,6 @@ def test_the_ingest_stage_passes_the_settings_down(tmp_path, monkeypatch):
     conf = {
         "quarter": "2026Q3",
         "landing": str(root),
-        "warehouse": f"sqlite:///{tmp_path / 'w.sqlite'}",
         "work": str(tmp_path / "work"),
         "config": {"intake": {"submission": {"max_rows": 5}}},
     }
@@ -265,7 +264,7 @@ def test_lone_cr_with_a_quoted_line_break():
 
 
 @pytest.mark.postgres
-def test_values_with_nul_publish_to_postgresql(tmp_path, pg_url):
+def test_values_with_nul_publish_to_postgresql(tmp_path, pg_url, monkeypatch):
     """The corpus's control-character and headerless cases (and an extract with a NUL) through every stage to
     a fresh PostgreSQL database: PostgreSQL cannot store NUL, and none reaches it."""
     from sqlalchemy import create_engine, text
@@ -287,11 +286,13 @@ def test_values_with_nul_publish_to_postgresql(tmp_path, pg_url):
     conf = {
         "quarter": "2026Q3",
         "landing": str(root),
-        "warehouse": pg_url,
         "work": str(tmp_path / "work"),
         "reports": str(tmp_path / "reports"),
         "config": relaxed,
     }
+    from pipelines.warehouse.connection import environment_variable
+
+    monkeypatch.setenv(*environment_variable(pg_url))
     result = run_all(conf, "manual__nul")
     assert result["status"] == "PUBLISHED", result.get("message")
     engine = create_engine(pg_url)

@@ -2,7 +2,8 @@
 --
 -- The postgres image runs this file once, when it initialises an empty data volume
 -- (docker-entrypoint-initdb.d), as POSTGRES_USER (`airflow`), which therefore owns the database.
--- The pipeline reaches it through DTKS_WAREHOUSE_URL (postgresql+psycopg2://airflow:airflow@postgres/dtks)
+-- The pipeline reaches it through the Airflow connection dtks_warehouse (AIRFLOW_CONN_DTKS_WAREHOUSE,
+-- postgres://airflow:airflow@postgres:5432/dtks by default)
 -- and keeps its tables in schema `dtks` there (contract section 3); this script creates no schema or table.
 --
 -- Safe to run again by hand on an existing volume:

@@ -6,21 +6,24 @@ run and tested on its own: `run_all` chains them for tests and benchmarks.
 
 One module per job: `context` (the run's context and settings), `inputs` (discover, ingest, validate,
 quality gate), `linkage`, `decide`, `reporting` (workbooks, feedback files, HTML summaries), `publishing`
-(the warehouse swap, then the reports), `deliver` (e-mail) and `lifecycle` (start, run one stage, finish).
+(the warehouse swap, then the reports), `deliver` (e-mail), `lifecycle` (start, run one stage, finish),
+`preflight` (folders writable, warehouse reachable) and `failures` (retried or failed at once).
 """
 
 from pipelines.stages.context import STAGES, code_version, home, make_context, pipeline_config
 from pipelines.stages.decide import decide
 from pipelines.stages.deliver import deliver
+from pipelines.stages.failures import Failure, classify
 from pipelines.stages.inputs import QualityGateFailed, check_quality_gate, discover, ingest, validate
 from pipelines.stages.lifecycle import (
     ORDER,
-    PERMANENT_ERRORS,
     finish,
     finish_run,
+    finish_unstarted,
     previous_quarter,
     run_all,
     run_stage,
+    stage_label,
     stage_summary,
     start_run,
 )
@@ -30,16 +33,18 @@ from pipelines.stages.reporting import reports
 
 __all__ = [
     "ORDER",
-    "PERMANENT_ERRORS",
     "STAGES",
+    "Failure",
     "QualityGateFailed",
     "check_quality_gate",
+    "classify",
     "code_version",
     "decide",
     "deliver",
     "discover",
     "finish",
     "finish_run",
+    "finish_unstarted",
     "home",
     "ingest",
     "link",
@@ -50,6 +55,7 @@ __all__ = [
     "reports",
     "run_all",
     "run_stage",
+    "stage_label",
     "stage_summary",
     "start_run",
     "validate",

@@ -7,16 +7,21 @@ import dataclasses
 import functools
 import logging
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pipelines
 from pipelines import contract
 from pipelines.config import PipelineConfig, load_config
+from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 from pipelines.workspace import RunContext, read_json, write_json
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +65,14 @@ def make_context(conf: dict[str, Any], run_id: str) -> RunContext:
     landing = conf.get("landing") or os.environ.get("DTKS_LANDING")
     if not landing:
         raise ValueError("The run needs a landing directory: conf 'landing' or DTKS_LANDING.")
-    warehouse = (
-        conf.get("warehouse") or os.environ.get("DTKS_WAREHOUSE_URL") or f"sqlite:///{base / 'warehouse.sqlite'}"
-    )
+    if conf.get("warehouse"):
+        raise ValueError(
+            "The run's conf may not carry the warehouse ('warehouse'): it is the Airflow connection named by "
+            f"'warehouse_conn_id' (default {DEFAULT_CONN_ID}), so that no credential is stored with the run."
+        )
+    warehouse_conn_id = str(conf.get("warehouse_conn_id") or DEFAULT_CONN_ID)
+    if not re.fullmatch(CONN_ID_PATTERN, warehouse_conn_id):
+        raise ValueError("'warehouse_conn_id' must be an Airflow connection id (letters, digits, '_', '.', '-').")
     reports = conf.get("reports") or os.environ.get("DTKS_REPORTS") or str(base / "reports")
     work = conf.get("work") or os.environ.get("DTKS_WORK") or str(base / "work")
     config = load_config(conf.get("config") or {})
@@ -70,12 +80,19 @@ def make_context(conf: dict[str, Any], run_id: str) -> RunContext:
         run_id=run_id,
         quarter=str(quarter),
         landing=str(Path(landing).resolve()),
-        warehouse_url=warehouse,
+        warehouse_conn_id=warehouse_conn_id,
         reports_dir=str(Path(reports).resolve()),
         work_dir=str(Path(work).resolve()),
         config=config_dict(config),
         code_version=code_version(),
     )
+
+
+def warehouse_url(ctx: RunContext) -> URL:
+    """The run's warehouse, resolved from its Airflow connection now, inside the task that needs it."""
+    from pipelines.warehouse.connection import resolve
+
+    return resolve(ctx.warehouse_conn_id)
 
 
 def config_dict(config: PipelineConfig) -> dict[str, Any]:

@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipelines.stages.context import make_context, stage_summaries
+from pipelines.stages.context import make_context, stage_summaries, warehouse_url
 from pipelines.stages.decide import decide
 from pipelines.stages.deliver import deliver, delivery_result
-from pipelines.stages.inputs import QualityGateFailed, check_quality_gate, discover, ingest, validate
+from pipelines.stages.failures import Failure, classify, failure_message
+from pipelines.stages.inputs import check_quality_gate, discover, ingest, validate
 from pipelines.stages.linkage import link
+from pipelines.stages.preflight import check_warehouse, check_writable
 from pipelines.stages.publishing import publish
 from pipelines.stages.reporting import reports
 from pipelines.workspace import RunContext, read_json, write_json
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 log = logging.getLogger(__name__)
 
@@ -42,33 +48,37 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
         "message": mask_text(error)[:4000] if error and not published else None,
         "code_version": ctx.code_version,
     }
+    url = None
     try:
-        engine = connect(ctx.warehouse_url)
+        url = warehouse_url(ctx)
+        engine = connect(url)
         record_attempt(engine, attempt)
         engine.dispose()
     except Exception as exc:  # the warehouse may be the reason the run failed
-        log.error("Could not record the run attempt in the warehouse: %s", mask_text(str(exc)))
+        log.error("Could not record the run attempt in the warehouse: %s", failure_message(exc))
     result = {
         **{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in attempt.items()},
         "work_dir": str(ctx.root),
-        "warehouse": _redact_url(ctx.warehouse_url),
+        "warehouse": _describe_warehouse(ctx, url),
         "reports_dir": str(Path(ctx.reports_dir) / ctx.quarter),
         "summaries": summaries,
         "delivery": delivery_result(ctx, published),
     }
     if result["delivery"] and result["delivery"]["status"] == "FAILED":
         log.warning("Quarter %s is published, but report e-mails failed: see `delivery` in the result", ctx.quarter)
-    write_json(ctx.root / "result.json", result)
+    try:
+        write_json(ctx.root / "result.json", result)
+    except OSError as exc:  # a full or unwritable work disk: the result file `dtks run` reads still gets it
+        log.error("The run's result.json was not written: %s", failure_message(exc))
     return result
 
 
-def _redact_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+def _describe_warehouse(ctx: RunContext, url: URL | None) -> str:
+    """The warehouse for the result lines: its URL without password, and the connection it came from."""
+    from pipelines.warehouse.connection import describe
 
-    return make_url(url).render_as_string(hide_password=True)
-
-
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (ValueError, KeyError, QualityGateFailed)
+    where = describe(url) if url is not None else "not resolved"
+    return f"{where} (connection {ctx.warehouse_conn_id})"
 
 
 ORDER = ("discover", "ingest", "validate", "quality_gate", "link", "decide", "reports", "publish")
@@ -80,22 +90,33 @@ def previous_quarter(day: dt.date) -> str:
     return f"{day.year - 1}Q4" if q == 0 else f"{day.year}Q{q}"
 
 
-def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | None = None) -> dict[str, Any]:
-    """Resolve the run's context from the DAG params and discover the quarter's files."""
+def run_conf(params: dict[str, Any], logical_date: dt.datetime | None = None) -> dict[str, Any]:
+    """The run's conf from the DAG params: unset values dropped, the quarter of a scheduled run filled in."""
     conf = {k: v for k, v in params.items() if v not in (None, "", {})}
     if "quarter" not in conf and logical_date is not None:
         conf["quarter"] = previous_quarter(logical_date.date())
-    ctx = make_context(conf, run_id)
+    return conf
+
+
+def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | None = None) -> dict[str, Any]:
+    """Resolve the run's context from the DAG params, check that the run can write its folders and reach
+    its warehouse (so a run that could never publish fails now), and discover the quarter's files."""
+    ctx = make_context(run_conf(params, logical_date), run_id)
     run = {
         "context": ctx.to_dict(),
         "started_at": dt.datetime.now(dt.UTC).isoformat(),
         "result_file": params.get("result_file"),
     }
-    write_json(ctx.root / "run.json", run)
+    stage = "start"
     try:
+        check_writable(ctx.root)
+        write_json(ctx.root / "run.json", run)
+        check_writable(Path(ctx.reports_dir))
+        check_warehouse(ctx)
+        stage = "discover"
         summary = discover(ctx)
     except Exception as exc:
-        _record_error(ctx, "discover", exc)
+        _record_error(ctx, stage, exc)
         raise
     return {**run, "kabupaten": summary["kabupaten"]}
 
@@ -106,12 +127,20 @@ def stage_summary(run: dict[str, Any], stage: str) -> dict[str, Any]:
     return read_json(path) if path.exists() else {}
 
 
-def _record_error(ctx: RunContext, stage: str, exc: BaseException) -> None:
-    from pipelines.privacy import mask_text
+def _record_error(ctx: RunContext, stage: str, exc: BaseException) -> Failure:
+    """Keep the failure, classified and masked, in `<run>/errors/<stage>.json` for `finish`. A work folder
+    that cannot take it (full, unwritable) is logged: the DAG also hands the failure to `finish` in XCom."""
+    failure = classify(stage, exc)
+    try:
+        write_json(ctx.stage_dir("errors") / f"{stage}.json", failure.as_dict())
+    except OSError as write_error:
+        log.error("The failure of %s could not be recorded in the work folder: %s", stage, failure_message(write_error))
+    return failure
 
-    write_json(
-        ctx.stage_dir("errors") / f"{stage}.json", {"stage": stage, "error": mask_text(f"{type(exc).__name__}: {exc}")}
-    )
+
+def stage_label(stage: str, *args: Any) -> str:
+    """The name a stage's failure is recorded under: `reports_5203` for one kabupaten's reports."""
+    return stage if not args else f"{stage}_{args[0]}"
 
 
 def run_stage(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
@@ -127,17 +156,33 @@ def run_stage(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
         "publish": lambda c: publish(c, run.get("started_at")),
         "deliver": deliver,
     }
+    label = stage_label(stage, *args)
     try:
-        return functions[stage](ctx, *args)
+        summary = functions[stage](ctx, *args)
     except Exception as exc:
-        _record_error(ctx, stage if not args else f"{stage}_{args[0]}", exc)
+        _record_error(ctx, label, exc)
         raise
+    (ctx.root / "errors" / f"{label}.json").unlink(missing_ok=True)  # an earlier try's failure, now retried
+    return summary
 
 
-def finish_run(run: dict[str, Any]) -> dict[str, Any]:
+def _last_failure(ctx: RunContext, failures: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The run's last recorded failure: from the work folder, else from what the tasks handed over."""
+    try:
+        errors = sorted((ctx.root / "errors").glob("*.json"), key=lambda p: p.stat().st_mtime)
+        if errors:
+            return read_json(errors[-1])
+    except OSError as exc:
+        log.error("The run's recorded failures could not be read: %s", failure_message(exc))
+    handed_over = [f for f in failures if f]
+    return handed_over[-1] if handed_over else None
+
+
+def finish_run(run: dict[str, Any], failures: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Record the attempt of a started run and write the result file `dtks run` reads. `failures` are the
+    failures the DAG's tasks handed over in XCom, used when the work folder holds none."""
     ctx = RunContext.from_dict(run["context"])
-    errors = sorted((ctx.root / "errors").glob("*.json"), key=lambda p: p.stat().st_mtime)
-    last = read_json(errors[-1]) if errors else None
+    last = _last_failure(ctx, failures)
     result = finish(
         ctx,
         started_at=run.get("started_at"),
@@ -149,10 +194,47 @@ def finish_run(run: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def finish_unstarted(
+    params: dict[str, Any],
+    run_id: str,
+    logical_date: dt.datetime | None = None,
+    failures: Iterable[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """`finish` for a run whose `start` failed, so that no context came through XCom: the context is
+    resolved again from the params; when that is what failed, the result says why, and no attempt can be
+    recorded (there is no valid quarter or warehouse to record it in)."""
+    try:
+        ctx = make_context(run_conf(params, logical_date), run_id)
+    except Exception as exc:
+        failure = classify("start", exc)
+        result = {
+            "run_id": run_id,
+            "quarter": params.get("quarter"),
+            "status": "FAILED",
+            "failed_stage": failure.stage,
+            "message": failure.message,
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+        if params.get("result_file"):
+            write_json(Path(params["result_file"]), result)
+        return result
+    handed_over = [f for f in failures if f] or [{"stage": "start", "error": "The run did not start; see the log."}]
+    try:  # written by `start` once the work folder could take it
+        started_at = read_json(ctx.root / "run.json")["started_at"]
+    except (OSError, ValueError, KeyError):
+        started_at = None
+    started = {"context": ctx.to_dict(), "started_at": started_at, "result_file": params.get("result_file")}
+    return finish_run(started, handed_over)
+
+
 def run_all(conf: dict[str, Any], run_id: str) -> dict[str, Any]:
     """Every stage in order, in this process, the way the DAG chains them (tests and benchmarks; production
-    runs go through Airflow)."""
-    run = start_run(conf, run_id)
+    runs go through Airflow). A run that cannot start gets its result as the DAG's would."""
+    try:
+        run = start_run(conf, run_id)
+    except Exception as exc:
+        log.error("Run %s did not start: %s", run_id, failure_message(exc))
+        return finish_unstarted(conf, run_id)
     try:
         for stage in ("ingest", "validate", "quality_gate", "link", "decide"):
             run_stage(stage, run)

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipelines.stages.context import stage_summaries, timed
+from pipelines.stages.context import stage_summaries, timed, warehouse_url
 from pipelines.stages.reporting import write_run_summary
 from pipelines.workspace import RunContext, read_frame, read_json, write_json
 
@@ -54,7 +54,7 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
         "paths": {"landing": ctx.landing, "reports": ctx.reports_dir, "work": str(ctx.root)},
         "landing": read_json(ctx.root / "discover" / "landing.json"),
     }
-    engine = connect(ctx.warehouse_url)
+    engine = connect(warehouse_url(ctx))
     try:
         written = publish_tables(engine, Publication(ctx.quarter, ctx.run_id, tables, run_record))
     finally:

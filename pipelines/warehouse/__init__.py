@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from pipelines.contract import WAREHOUSE_SCHEMA
 
@@ -25,12 +25,13 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def connect(url: str) -> Engine:
+def connect(url: str | URL) -> Engine:
+    """An engine on the warehouse. Statement parameters (personal data) are kept out of error messages."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 300})
+        engine = create_engine(url, connect_args={"timeout": 300}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:
@@ -44,6 +45,7 @@ def connect(url: str) -> Engine:
         # search_path too, so hand-written SQL (auditors, tests) finds the tables without a prefix.
         return create_engine(
             url,
+            hide_parameters=True,
             execution_options={"schema_translate_map": {None: WAREHOUSE_SCHEMA}},
             connect_args={"options": f"-csearch_path={WAREHOUSE_SCHEMA},public"},
         )
