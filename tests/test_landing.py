@@ -433,7 +433,9 @@ def test_unreadable_folders_and_files_are_listed_and_rejected(landing_builder):
     assert reports[f"{QUARTER}/{K}/5203012001.csv"]["status"] == "ACCEPTED"
 
 
-def test_a_hostile_quarter_runs_publishes_and_reports_every_entry(hostile, landing_builder, tmp_path, caplog, monkeypatch):
+def test_a_hostile_quarter_runs_publishes_and_reports_every_entry(
+    hostile, landing_builder, tmp_path, caplog, monkeypatch
+):
     """Through every stage (in-process, SQLite): the run publishes, the run record and the HTML summaries
     list every unexpected entry, the kabupaten's workbook lists the entries of its folder that were not read,
     and nothing from outside the landing root is anywhere."""

@@ -211,6 +211,10 @@ def redact(text: str) -> str:
 def resolve(conn_id: str = DEFAULT_CONN_ID) -> URL:
     """The warehouse URL of Airflow connection `conn_id`, looked up now (see the module's docstring).
     Its `str()` hides the password; pass the URL object itself to `connect`."""
+    fields = _fields_from_environment_json(conn_id)
+    if fields is not None:
+        remember_secret(fields)
+        return to_sqlalchemy_url(fields, conn_id)
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -225,6 +229,37 @@ def resolve(conn_id: str = DEFAULT_CONN_ID) -> URL:
     fields = fields_of(conn)
     remember_secret(fields)
     return to_sqlalchemy_url(fields, conn_id)
+
+
+def _fields_from_environment_json(conn_id: str) -> ConnectionFields | None:
+    """`AIRFLOW_CONN_<ID>` in Airflow's JSON form (what `environment_variable` writes), read without importing
+    Airflow: importing it outside a task configures Airflow's logging over the caller's (the CLI's masking
+    handler, pytest's capture) and costs seconds in `dtks trace`. The URI form is left to Airflow's parser."""
+    raw = os.environ.get(env_var_name(conn_id), "").strip()
+    if not raw.startswith("{"):
+        return None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise WarehouseConnectionError(f"{env_var_name(conn_id)} is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise WarehouseConnectionError(f"{env_var_name(conn_id)} must be a JSON object.")
+    extra = data.get("extra") or {}
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except json.JSONDecodeError:
+            raise WarehouseConnectionError(f"The extra of {env_var_name(conn_id)} is not JSON.") from None
+    port = data.get("port")
+    return ConnectionFields(
+        conn_type=str(data.get("conn_type") or ""),
+        host=data.get("host"),
+        schema=data.get("schema"),
+        login=data.get("login"),
+        password=data.get("password"),
+        port=int(port) if port not in (None, "") else None,
+        extra=extra if isinstance(extra, dict) else {},
+    )
 
 
 def _not_found(conn_id: str) -> str:
