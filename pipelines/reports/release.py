@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -115,6 +116,7 @@ class ReportsRelease:
         Returns what the warehouse's `run` row records about them."""
         if self.build is None:
             raise ValueError("ReportsRelease.prepare needs a build function")
+        started = time.perf_counter()
         self.staged.mkdir(parents=True)
         self.build(self.staged)
         files = []
@@ -141,6 +143,12 @@ class ReportsRelease:
         tmp.replace(self.staged / MANIFEST)
         for directory in sorted({p.parent for p in self.staged.rglob("*")} | {self.staged, self.runs}):
             _fsync(directory)
+        log.info(
+            "Staged %d report files (%.1f MB) in %.2fs",
+            len(files),
+            sum(f["bytes"] for f in files) / 1e6,
+            time.perf_counter() - started,
+        )
         return {
             "directory": self.staged.relative_to(self.root).as_posix(),
             "files": len(files),
