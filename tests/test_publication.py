@@ -292,3 +292,16 @@ def test_deliver_sends_only_its_own_published_reports(url, tmp_path):
     assert summary["status"] == "SKIPPED"
     notes = (first.root / "deliver" / "delivery.json").read_text()
     assert "run-2" in notes
+
+
+def test_a_run_failing_before_any_publication_is_recorded(url, tmp_path):
+    """The warehouse has never been published to (no tables yet): the failed attempt is still recorded."""
+    ctx = make_run(tmp_path, url, "run-early")
+    result = stages.finish(ctx, started_at=None, failed_stage="ingest", error="ValueError: broken landing")
+    assert result["status"] == "FAILED"
+    engine = connect(url)
+    try:
+        assert attempts(engine) == {"run-early": ("FAILED", "ingest", None)}
+        assert assert_paired(engine, tmp_path / "reports") is None
+    finally:
+        engine.dispose()

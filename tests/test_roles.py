@@ -4,6 +4,7 @@ another database; its password never travels in plain text."""
 
 import io
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -266,6 +267,21 @@ def test_auditor_cannot_write_with_read_only_switched_off(pg_url, names, tmp_pat
     engine.dispose()
 
 
+def _loaded_staging_table(engine, table: str, rows: int) -> str:
+    """The name of `table`'s staging table once the publication's COPY into it has committed."""
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with engine.connect() as c:
+            name = c.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'dtks_staging' AND tablename LIKE :t"),
+                {"t": f"{table}%"},
+            ).scalar()
+            if name and c.execute(text(f'SELECT count(*) FROM dtks_staging."{name}"')).scalar() == rows:
+                return name
+        time.sleep(0.05)
+    pytest.fail(f"{table} was never loaded into dtks_staging")
+
+
 def test_auditor_reads_published_data_only(pg_url, names, tmp_path):
     """While a publication has loaded its tables (in dtks_staging) and not yet swapped them in, the auditor
     reads the previous publication and cannot reach the staging tables; afterwards it reads the new one,
@@ -273,10 +289,10 @@ def test_auditor_reads_published_data_only(pg_url, names, tmp_path):
     engine = connect(pg_url)
     publish(engine, publication("run-1", persons=3))
     grant_auditor(engine, names.group, login=names.login, password=PASSWORD)
-    loaded, go_on = threading.Event(), threading.Event()
+    holding, go_on = threading.Event(), threading.Event()
 
     def hold(directory: Path) -> None:
-        loaded.set()
+        holding.set()  # the tables load meanwhile
         assert go_on.wait(60)
 
     errors: list[BaseException] = []
@@ -291,15 +307,8 @@ def test_auditor_reads_published_data_only(pg_url, names, tmp_path):
     publisher.start()
     auditor = as_login(pg_url, names.login)
     try:
-        assert loaded.wait(60)
-        with engine.connect() as c:
-            staged = c.execute(
-                text(
-                    "SELECT tablename FROM pg_tables "
-                    "WHERE schemaname = 'dtks_staging' AND tablename LIKE 'dtks_snapshot%'"
-                )
-            ).scalar()
-            assert c.execute(text(f'SELECT count(*) FROM dtks_staging."{staged}"')).scalar() == 5
+        assert holding.wait(60)
+        staged = _loaded_staging_table(engine, "dtks_snapshot", rows=5)
         assert _error(auditor, f'SELECT * FROM dtks_staging."{staged}"') == (
             "42501",
             "ERROR:  permission denied for schema dtks_staging",

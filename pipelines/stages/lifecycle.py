@@ -31,13 +31,14 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
     warehouse cannot be reached."""
     from pipelines.privacy import mask_text
     from pipelines.reports.release import ReportsRelease
-    from pipelines.warehouse import connect
+    from pipelines.warehouse import connect, upgrade
     from pipelines.warehouse.publish import reconcile, record_attempt, was_published
 
     published = (ctx.root / "published.json").exists()
     engine = None
     try:
         engine = connect(ctx.warehouse_url)
+        upgrade(engine)  # a warehouse no run has published to yet has no tables
         published = was_published(engine, ctx.run_id)
     except Exception as exc:  # the warehouse may be the reason the run failed
         log.error("Could not reach the warehouse to finish the run: %s", mask_text(str(exc)))

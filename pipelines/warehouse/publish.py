@@ -22,6 +22,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -231,8 +232,6 @@ def _load(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> 
     """Every table into its staging table and then its indexes, on LOAD_WORKERS connections. A table's
     indexes are queued as soon as its COPY ends, one task each (CREATE INDEX statements on one table do not
     block each other), so both connections stay busy while the last large table is still being copied."""
-    from concurrent.futures import ThreadPoolExecutor, as_completed
-
     order = sorted(frames, key=lambda n: -len(frames[n]))  # largest first: an even split
     staged: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=LOAD_WORKERS) as pool:
@@ -252,7 +251,7 @@ def _load(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame]) -> 
 
 
 def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.DataFrame], companion: Companion) -> None:
-    """Load every table into its own fresh table, index it and stage the companion, then swap all the
+    """Load every table into its own fresh table and index it while the companion stages, then swap all the
     quarter's partitions, record the run and its attempt and switch the companion in one short transaction.
     Readers see the old publication until that commit and the new one after it; a failure or a kill before
     it changes nothing readers can see (but a kill right after the companion's switch: see `Companion`). A
@@ -270,8 +269,10 @@ def _publish_postgres(engine: Engine, pub: Publication, frames: dict[str, pd.Dat
             drop_orphan_staging(cursor, pub.quarter)
             guard.commit()
             try:
-                staged = _load(engine, pub, frames)
-                reports = companion.prepare()
+                with ThreadPoolExecutor(max_workers=1) as side:  # the reports stage while the tables load
+                    preparing = side.submit(companion.prepare)
+                    staged = _load(engine, pub, frames)
+                    reports = preparing.result()
                 # Waiting a while for a long reader is fine; waiting forever is not.
                 cursor.execute("SET LOCAL lock_timeout = '120s'")
                 started = time.perf_counter()
