@@ -522,4 +522,6 @@ def test_an_existing_role_with_powers_is_not_made_an_auditor(pg_url, names):
             text("SELECT count(*) FROM pg_auth_members WHERE member = CAST(:r AS regrole)"), {"r": names.powerful}
         ).scalar()
     assert after == before and member == 0
+    with pytest.raises(ValueError, match=f"No role named {names.publisher} .--publisher"):
+        grant_auditor(engine, names.group, publishers=[names.publisher])
     engine.dispose()

@@ -112,6 +112,10 @@ def grant_auditor(
                 raise ValueError("The auditor role or login cannot be a publishing role.")
             result = AuditorGrant(role, login, database, owners)
             _check_databases(cursor, database, revoke)
+            cursor.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (owners,))
+            unknown = sorted(set(owners) - {name for (name,) in cursor.fetchall()})
+            if unknown:
+                raise ValueError(f"No role named {', '.join(unknown)} (--publisher) on this server.")
             _create_role(cursor, role, login=False)
             _grant_reading(cursor, result)
             if login:
@@ -125,10 +129,13 @@ def grant_auditor(
                     sql.SQL("ALTER ROLE {} SET search_path = {}, public").format(_i(login), _i(WAREHOUSE_SCHEMA))
                 )
             _close_public_writes(cursor, result)
+            refused = []  # REVOKE by a role that neither owns the database nor is a superuser only warns
             for other in revoke:
                 cursor.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(_i(other)))
                 cursor.execute("SELECT has_database_privilege('public', %s, 'CONNECT')", (other,))
-                if not cursor.fetchone()[0]:
+                if cursor.fetchone()[0]:
+                    refused.append(f"REVOKE CONNECT ON DATABASE {other} FROM PUBLIC;  -- as its owner or a superuser")
+                else:
                     result.changes.append(f"CONNECT on database {other} revoked from PUBLIC")
         connection.commit()
         with connection.cursor() as cursor:
@@ -136,7 +143,7 @@ def grant_auditor(
             result.open_paths = write_paths(cursor, subject, group=role)
             result.unreadable = _unreadable(cursor, subject)
             result.other_databases = reachable_databases(cursor, subject)
-            result.for_the_dba = _for_the_dba(cursor, result)
+            result.for_the_dba = refused + _for_the_dba(cursor, result)
         connection.rollback()
     except BaseException:
         raw.rollback()
