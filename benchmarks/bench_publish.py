@@ -3,9 +3,11 @@
     .venv/bin/python benchmarks/bench_publish.py [--persons 1000000] [--admin-url postgresql+psycopg2://postgres@127.0.0.1/postgres]
 
 Builds a realistic publication in memory (per person: a snapshot row; per input row: a row outcome and a
-link candidate; findings, quarantine and validation results at the rates of a generated quarter),
-creates a throw-away database, publishes it (a first publication, then a re-run that replaces it), and
-times `dtks trace` look-ups by source row and by NIK on the result. Prints one line per measurement.
+link candidate; findings, quarantine and validation results at the rates of a generated quarter) and the
+run's staged reports (a workbook, an HTML summary and a feedback file per village, sized like the reports
+of a generated quarter), creates a throw-away database, publishes both as one unit (a first publication,
+then a re-run that replaces it), and times `dtks trace` look-ups by source row and by NIK on the result.
+Prints one line per measurement.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +28,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipelines.reports.release import ReportsRelease, link_or_copy
 from pipelines.trace import format_trace, trace
 from pipelines.warehouse import connect
 from pipelines.warehouse.publish import Publication, publish
@@ -156,6 +160,30 @@ def build(persons: int, seed: int = 1) -> Publication:
     return Publication(QUARTER, "bench-run", tables, {"code_version": "bench", "counts": {"persons": persons}})
 
 
+def staged_reports(work: Path, persons: int, villages: int = 252) -> Path:
+    """The reports stage's output for one kabupaten, sized like a generated quarter's (at 100,000 persons:
+    a 0.87 MB workbook, 50 KB summary, 18 KB per village file; scaled by persons)."""
+    rng = np.random.default_rng(2)
+    scale = persons / 100_000
+    kab = work / "5203"
+    (kab / "desa").mkdir(parents=True)
+    (kab / "laporan_dtks_5203_2026Q3.xlsx").write_bytes(rng.bytes(int(870_000 * scale)))
+    (kab / "ringkasan_5203_2026Q3.html").write_bytes(rng.bytes(50_000))
+    for village in range(villages):
+        (kab / "desa" / f"52030{village:05d}.xlsx").write_bytes(rng.bytes(int(18_000 * scale * 239 / villages)))
+    return work
+
+
+def reports_release(root: Path, work: Path, run_id: str) -> ReportsRelease:
+    import shutil
+
+    def build(directory: Path) -> None:
+        for staged in work.iterdir():
+            shutil.copytree(staged, directory / staged.name, copy_function=link_or_copy)
+
+    return ReportsRelease(root, QUARTER, run_id, build)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--persons", type=int, default=1_000_000)
@@ -177,11 +205,13 @@ def main() -> int:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = args.admin_url.rsplit("/", 1)[0] + f"/{name}"
     engine = connect(url)
+    scratch = Path(tempfile.mkdtemp(prefix="dtks_bench_reports_"))
+    work = staged_reports(scratch / "work", args.persons)
     try:
         for attempt in ("first", "replace"):
             pub.run_id = f"bench-{attempt}"
             t = time.perf_counter()
-            publish(engine, pub)
+            publish(engine, pub, reports_release(scratch / "reports", work, pub.run_id))
             print(
                 f"bench_publish {attempt} publication: {time.perf_counter() - t:.1f}s "
                 f"(snapshot rows {sizes['dtks_snapshot']}, all rows {sum(sizes.values())})"
@@ -231,6 +261,9 @@ def main() -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
         print(f"bench_publish peak_rss={peak:.1f}GB")
     finally:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
         engine.dispose()
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -266,18 +266,93 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_grant_auditor(args: argparse.Namespace) -> int:
-    import os
-
     from pipelines.warehouse import connect
     from pipelines.warehouse.roles import grant_auditor
 
-    password = os.environ.get(args.password_env) if args.password_env else None
-    grant_auditor(connect(_warehouse(args)), args.role, login=args.login, password=password)
-    print(
-        f"Role {args.role} can read schema dtks and change nothing"
-        + (f"; login {args.login} is in it." if args.login else ".")
+    password = _auditor_password(args)
+    engine = connect(_warehouse(args))
+    try:
+        result = grant_auditor(
+            engine,
+            args.role,
+            login=args.login,
+            password=password,
+            publishers=args.publisher,
+            revoke_public_connect=args.revoke_public_connect,
+        )
+    except ValueError as exc:
+        print(f"dtks grant-auditor: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(format_grant(result, password_set=password is not None))
+    return 1 if result.open_paths or result.unreadable else 0
+
+
+def _auditor_password(args: argparse.Namespace) -> str | None:
+    """The login's password from an environment variable or the prompt, never from the command line."""
+    import getpass
+    import os
+
+    if not args.login:
+        if args.password_env:
+            raise SystemExit("dtks grant-auditor: --password-env needs --login")
+        return None
+    if args.no_password:
+        return None
+    if args.password_env:
+        value = os.environ.get(args.password_env)
+        if not value:
+            raise SystemExit(f"dtks grant-auditor: the environment variable {args.password_env} is empty or unset")
+        return value
+    if not sys.stdin.isatty():
+        raise SystemExit(
+            "dtks grant-auditor: give the login's password in an environment variable (--password-env NAME) or "
+            "at the prompt (run it in a terminal); --no-password keeps the login without one"
+        )
+    first = getpass.getpass(f"Password for {args.login}: ")
+    if not first or first != getpass.getpass("Once more: "):
+        raise SystemExit("dtks grant-auditor: the two passwords were empty or differ")
+    return first
+
+
+def format_grant(result: Any, *, password_set: bool) -> str:
+    """What `grant-auditor` did and what is left open, for the administrator who ran it."""
+    from pipelines.contract import WAREHOUSE_SCHEMA
+    from pipelines.warehouse.partitions import STAGING_SCHEMA
+
+    publishers = ", ".join(result.publishers) or "its owner"
+    lines = [
+        f"Role {result.role} reads {len(result.readable)} tables and views of schema {WAREHOUSE_SCHEMA} in database "
+        f"{result.database} (partitions through their parents) and every table {publishers} creates there later; "
+        f"it has no access to {STAGING_SCHEMA}.",
+    ]
+    if result.login:
+        lines.append(
+            f"Login {result.login}: member of {result.role}, read-only transactions by default"
+            + ("; password stored as a SCRAM-SHA-256 verifier computed here." if password_set else ".")
+        )
+    if result.changes:
+        lines.append(f"Changed in database {result.database}: " + "; ".join(result.changes) + ".")
+    subject = result.login or result.role
+    lines.append(
+        f"Ways left for {subject} to write: " + ("none." if not result.open_paths else "; ".join(result.open_paths))
     )
-    return 0
+    if result.unreadable:
+        lines.append(f"Not readable by {result.role} (grant failed): " + ", ".join(result.unreadable))
+    lines.append(
+        f"Other databases {subject} may connect to: "
+        + (", ".join(result.other_databases) if result.other_databases else "none.")
+    )
+    if result.other_databases:
+        lines.append(
+            "  Confine it in pg_hba.conf (below), or revoke PUBLIC's CONNECT on a database with "
+            "--revoke-public-connect NAME (that changes the database for every role relying on PUBLIC)."
+        )
+    if result.for_the_dba:
+        lines.append("For the database administrator:")
+        lines += [f"  {line}" for line in result.for_the_dba]
+    return "\n".join(lines)
 
 
 RUN_WAREHOUSE_HELP = """\
@@ -375,10 +450,27 @@ def build_parser() -> argparse.ArgumentParser:
         description=READ_WAREHOUSE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _warehouse_arguments(p, "postgresql+psycopg2:// URL of a role that may create roles (without its password)")
+    _warehouse_arguments(
+        p, "postgresql+psycopg2:// URL of a role that may create roles (its password in ~/.pgpass or PGPASSWORD)"
+    )
     p.add_argument("--role", default="dtks_auditor")
     p.add_argument("--login", help="also create this login role, member of --role")
-    p.add_argument("--password-env", help="name of the environment variable holding the login's password")
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("--password-env", help="name of the environment variable holding the login's password")
+    secret.add_argument("--no-password", action="store_true", help="set no password (certificate or peer login)")
+    p.add_argument(
+        "--publisher",
+        action="append",
+        default=[],
+        help="role that creates the warehouse's tables (repeatable; default: the owners of schema dtks)",
+    )
+    p.add_argument(
+        "--revoke-public-connect",
+        action="append",
+        default=[],
+        metavar="DATABASE",
+        help="revoke PUBLIC's CONNECT on this other database of the server (changes it for every role; repeatable)",
+    )
     p.set_defaults(func=cmd_grant_auditor)
 
     p = sub.add_parser("demo", help="synthetic quarter end to end on embedded SQLite")

@@ -213,3 +213,25 @@ def test_quarter_changes_view(engine):
         ("2026Q3", "2026Q2", "REMOVED", "C", "AKTIF", None),
         ("2026Q3", "2026Q2", "STATUS_CHANGED", "B", "AKTIF", "NONAKTIF"),
     ]
+
+
+def test_staging_schema_migration_moves_what_earlier_releases_left(pg_url):
+    """0005: unattached staging and retired tables that releases before the staging schema left in `dtks`
+    (where readers were granted them) move to `dtks_staging`; the next publication drops them."""
+    engine = connect(pg_url)
+    try:
+        upgrade(engine, "0004")
+        with engine.begin() as c:
+            c.execute(text('CREATE TABLE dtks."row_outcome__2026q3__0123456789" (LIKE dtks.row_outcome)'))
+        upgrade(engine)
+        with engine.connect() as c:
+            where = c.execute(
+                text("SELECT schemaname FROM pg_tables WHERE tablename = 'row_outcome__2026q3__0123456789'")
+            ).scalar()
+            assert where == "dtks_staging"
+            assert not c.execute(text("SELECT has_schema_privilege('public', 'dtks_staging', 'USAGE')")).scalar()
+        publish(engine, publication("run-1"))
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'dtks_staging'")).scalar() == 0
+    finally:
+        engine.dispose()

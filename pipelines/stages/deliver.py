@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pipelines.stages.context import pipeline_config, timed
@@ -18,6 +17,7 @@ def deliver(ctx: RunContext, send: Callable | None = None) -> dict[str, Any]:
     `finish` reports; a message that failed makes the stage raise (the task retries; what was sent is not
     sent again), and the publication stands either way. `send` replaces the Airflow SMTP connection."""
     from pipelines.reports.delivery import deliver_reports, not_published_record
+    from pipelines.reports.release import manifest_of, published_dir
     from pipelines.reports.summary import combine
 
     meta = {"run_id": ctx.run_id, "quarter": ctx.quarter, "code_version": ctx.code_version}
@@ -25,13 +25,21 @@ def deliver(ctx: RunContext, send: Callable | None = None) -> dict[str, Any]:
     if not (ctx.root / "published.json").exists():
         record = write_json(out / "delivery.json", not_published_record(meta))
         return {"status": read_json(record)["status"]}
+    # The run's own published directory, resolved once: the e-mails carry this run's reports even if a later
+    # run of the quarter switches `<reports>/<quarter>` meanwhile, and none once a later run replaced them.
+    published = published_dir(ctx.reports_dir, ctx.quarter)
+    shown = (manifest_of(published) or {}).get("run_id") if published else None
+    if shown != ctx.run_id:
+        note = f"the quarter's reports now belong to run {shown}: this run's are no longer published"
+        record = write_json(out / "delivery.json", {**not_published_record(meta), "notes": [note]})
+        return {"status": read_json(record)["status"]}
     kabupaten = kabupaten_reports(ctx)
-    summary_html = run_summary_path(ctx)
+    summary_html = run_summary_path(ctx, published)
     total = combine([r["counts"] for r in kabupaten.values() if "counts" in r])
     record = deliver_reports(
         settings=pipeline_config(ctx).delivery,
         meta=meta,
-        reports_dir=Path(ctx.reports_dir) / ctx.quarter,
+        reports_dir=published,
         kabupaten={k: r for k, r in kabupaten.items() if "counts" in r},
         run_summary=(summary_html, total) if summary_html.exists() else None,
         work_dir=out,

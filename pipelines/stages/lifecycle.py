@@ -28,16 +28,40 @@ log = logging.getLogger(__name__)
 
 
 def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None, error: str | None) -> dict[str, Any]:
-    """Record the attempt (published or not) and write the result file `dtks run` reads."""
+    """Make the quarter's reports agree with the warehouse, record the attempt (published or not) and write
+    the result file `dtks run` reads.
+
+    The warehouse says whether the run published (its `run` row, committed with the swap and the attempt's
+    PUBLISHED row): a later failure - the e-mails, this task - never turns a published run into a failed
+    one; `delivery_status` says what happened to the e-mails. The run's own files decide only when the
+    warehouse cannot be reached."""
     from pipelines.privacy import mask_text
-    from pipelines.warehouse import connect
-    from pipelines.warehouse.publish import record_attempt
+    from pipelines.reports.release import ReportsRelease
+    from pipelines.warehouse import connect, upgrade
+    from pipelines.warehouse.publish import reconcile, record_attempt, was_published
 
     published = (ctx.root / "published.json").exists()
+    engine = url = None
+    try:
+        url = warehouse_url(ctx)
+        engine = connect(url)
+        upgrade(engine)  # a warehouse no run has published to yet has no tables
+        published = was_published(engine, ctx.run_id)
+    except Exception as exc:  # the warehouse may be the reason the run failed
+        log.error("Could not reach the warehouse to finish the run: %s", failure_message(exc))
+        if engine is not None:
+            engine.dispose()
+        engine = None
+    if engine is not None:
+        try:  # a run killed between switching the reports and the warehouse's commit left them disagreeing
+            reconcile(engine, ctx.quarter, ReportsRelease(ctx.reports_dir, ctx.quarter, ctx.run_id))
+        except Exception as exc:
+            log.error("The quarter's reports were not checked against the warehouse: %s", failure_message(exc))
     gate = ctx.root / "validate" / "gate.json"
     gate_rejected = gate.exists() and not read_json(gate)["passed"]
     status = "PUBLISHED" if published else ("GATE_REJECTED" if gate_rejected else "FAILED")
     summaries = stage_summaries(ctx)
+    delivery = delivery_result(ctx, published)
     attempt = {
         "run_id": ctx.run_id,
         "quarter": ctx.quarter,
@@ -47,24 +71,24 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
         "failed_stage": None if published else failed_stage,
         "message": mask_text(error)[:4000] if error and not published else None,
         "code_version": ctx.code_version,
+        "delivery_status": delivery["status"] if delivery else None,
     }
-    url = None
-    try:
-        url = warehouse_url(ctx)
-        engine = connect(url)
-        record_attempt(engine, attempt)
-        engine.dispose()
-    except Exception as exc:  # the warehouse may be the reason the run failed
-        log.error("Could not record the run attempt in the warehouse: %s", failure_message(exc))
+    if engine is not None:
+        try:
+            record_attempt(engine, attempt)
+        except Exception as exc:
+            log.error("Could not record the run attempt in the warehouse: %s", failure_message(exc))
+        finally:
+            engine.dispose()
     result = {
         **{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in attempt.items()},
         "work_dir": str(ctx.root),
         "warehouse": _describe_warehouse(ctx, url),
         "reports_dir": str(Path(ctx.reports_dir) / ctx.quarter),
         "summaries": summaries,
-        "delivery": delivery_result(ctx, published),
+        "delivery": delivery,
     }
-    if result["delivery"] and result["delivery"]["status"] == "FAILED":
+    if delivery and delivery["status"] == "FAILED":
         log.warning("Quarter %s is published, but report e-mails failed: see `delivery` in the result", ctx.quarter)
     try:
         write_json(ctx.root / "result.json", result)

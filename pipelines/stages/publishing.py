@@ -1,16 +1,20 @@
-"""The publish stage: the quarter's tables into the warehouse in one atomic swap, then the staged reports
-into the reports directory."""
+"""The publish stage: the quarter's tables into the warehouse and the staged reports into the reports
+directory, as one unit under the warehouse's lock (`pipelines.warehouse.publish`,
+`pipelines.reports.release`)."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.stages.context import stage_summaries, timed, warehouse_url
 from pipelines.stages.reporting import write_run_summary
 from pipelines.workspace import RunContext, read_frame, read_json, write_json
+
+if TYPE_CHECKING:
+    from pipelines.reports.release import ReportsRelease
 
 log = logging.getLogger(__name__)
 
@@ -54,32 +58,43 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
         "paths": {"landing": ctx.landing, "reports": ctx.reports_dir, "work": str(ctx.root)},
         "landing": read_json(ctx.root / "discover" / "landing.json"),
     }
+    reports, placed = release(ctx)
     engine = connect(warehouse_url(ctx))
     try:
-        written = publish_tables(engine, Publication(ctx.quarter, ctx.run_id, tables, run_record))
+        written = publish_tables(engine, Publication(ctx.quarter, ctx.run_id, tables, run_record), reports)
     finally:
         engine.dispose()
-    delivered = _deliver_reports(ctx)
-    write_json(ctx.root / "published.json", {"run_id": ctx.run_id, "quarter": ctx.quarter, "tables": written})
-    return {"tables": written, "reports": delivered}
+    write_json(
+        ctx.root / "published.json",
+        {"run_id": ctx.run_id, "quarter": ctx.quarter, "tables": written, "reports": str(reports.staged)},
+    )
+    return {"tables": written, "reports": placed}
 
 
-def _deliver_reports(ctx: RunContext) -> list[str]:
-    """Move the staged reports into `<reports>/<quarter>/<kode_kab>/`, replacing the quarter's old ones, and
-    write the run's HTML summary `<reports>/<quarter>/ringkasan_<quarter>.html`."""
-    delivered = []
-    for staged in sorted(p for p in (ctx.root / "reports").glob("*") if p.is_dir()):
-        target = Path(ctx.reports_dir) / ctx.quarter / staged.name
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(staged, tmp, ignore=shutil.ignore_patterns("summary.json"))
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.replace(target)
-        delivered.append(str(target))
-    try:  # a summary page that cannot be drawn must not fail a publication that has happened
-        delivered.append(str(write_run_summary(ctx)))
-    except Exception as exc:
-        from pipelines.privacy import mask_text
+def release(ctx: RunContext) -> tuple[ReportsRelease, list[str]]:
+    """The run's reports for `<reports>/<quarter>` - each kabupaten's staged folder (`<kode_kab>/`: workbook,
+    HTML summary, village feedback files) and the run's HTML summary `ringkasan_<quarter>.html` - and the
+    list of what it placed there, filled in when the publication stages them."""
+    from pipelines.reports.release import ReportsRelease, link_or_copy
 
-        log.error("The run's HTML summary was not written: %s", mask_text(f"{type(exc).__name__}: {exc}"))
-    return delivered
+    placed: list[str] = []
+    published = Path(ctx.reports_dir) / ctx.quarter
+
+    def build(directory: Path) -> None:
+        placed.clear()  # staged once per publication; a retried task builds a fresh list
+        for staged in sorted(p for p in (ctx.root / "reports").glob("*") if p.is_dir()):
+            shutil.copytree(
+                staged,
+                directory / staged.name,
+                ignore=shutil.ignore_patterns("summary.json"),
+                copy_function=link_or_copy,
+            )
+            placed.append(str(published / staged.name))
+        try:  # a summary page that cannot be drawn must not stop the publication
+            placed.append(str(published / write_run_summary(ctx, directory).name))
+        except Exception as exc:
+            from pipelines.privacy import mask_text
+
+            log.error("The run's HTML summary was not written: %s", mask_text(f"{type(exc).__name__}: {exc}"))
+
+    return ReportsRelease(ctx.reports_dir, ctx.quarter, ctx.run_id, build), placed

@@ -221,16 +221,19 @@ def kabupaten_reports(ctx: RunContext) -> dict[str, dict[str, Any]]:
     return {p.parent.name: read_json(p) for p in sorted((ctx.root / "reports").glob("*/summary.json"))}
 
 
-def run_summary_path(ctx: RunContext) -> Path:
-    return Path(ctx.reports_dir) / ctx.quarter / f"ringkasan_{ctx.quarter}.html"
+def run_summary_path(ctx: RunContext, quarter_dir: Path | None = None) -> Path:
+    """The run's HTML summary in `quarter_dir` (default: the reports directory's `<quarter>`)."""
+    return (quarter_dir or Path(ctx.reports_dir) / ctx.quarter) / f"ringkasan_{ctx.quarter}.html"
 
 
-def write_run_summary(ctx: RunContext) -> Path:
+def write_run_summary(ctx: RunContext, quarter_dir: Path | None = None) -> Path:
     from pipelines.reports.html_summary import render_run, write_html
     from pipelines.reports.summary import combine
 
     counts = [r["counts"] for r in kabupaten_reports(ctx).values() if "counts" in r]
-    return write_html(run_summary_path(ctx), render_run(combine([*counts, *_unassigned_counts(ctx)]), run_info(ctx)))
+    return write_html(
+        run_summary_path(ctx, quarter_dir), render_run(combine([*counts, *_unassigned_counts(ctx)]), run_info(ctx))
+    )
 
 
 def _unassigned_counts(ctx: RunContext) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 `connect(url)` gives an engine that maps the tables into schema `dtks` on PostgreSQL, and
 `upgrade(engine)` brings the schema to the newest Alembic revision (run before every publication,
-so a new release migrates the warehouse by itself).
+so a new release migrates the warehouse by itself). On PostgreSQL a second schema, `dtks_staging`, holds
+the tables a publication is loading (see `partitions.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
 from pipelines.contract import WAREHOUSE_SCHEMA
+from pipelines.warehouse.partitions import STAGING_SCHEMA
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -68,7 +70,8 @@ def _migrate(engine: Engine, direction: str, revision: str) -> None:
     schema = WAREHOUSE_SCHEMA if is_postgres(engine) else None
     with engine.begin() as connection:
         if schema:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            for name in (schema, STAGING_SCHEMA):
+                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{name}"'))
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["connection"] = connection

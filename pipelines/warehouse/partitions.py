@@ -1,10 +1,12 @@
 """PostgreSQL partitions: one per published table and quarter.
 
-A publication loads each table's rows for the quarter into a fresh table (no index yet, so the bulk
-load is fast), builds the indexes, then - in the same transaction, at the very end - detaches and drops
-the quarter's old partition and attaches the new one. Readers see the old quarter until the commit and
-the new one after it; a failure or a kill rolls everything back. Index definitions leave out `quarter`:
-a partition holds one quarter.
+A publication loads each table's rows for the quarter into a fresh table in schema `dtks_staging` (no
+index yet, so the bulk load is fast), builds the indexes, then - in one transaction, at the very end -
+detaches the quarter's old partition, moves it out to `dtks_staging`, and moves the new table into `dtks`
+and attaches it. Readers see the old quarter until the commit and the new one after it; a failure or a
+kill rolls everything back. Only what a finished publication attached is in schema `dtks`: readers (the
+auditor role) are never granted `dtks_staging`, so unpublished and retired rows cannot be read. Index
+definitions leave out `quarter`: a partition holds one quarter.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Final
 
 from pipelines.contract import WAREHOUSE_SCHEMA
 
 S = WAREHOUSE_SCHEMA
+STAGING_SCHEMA: Final = "dtks_staging"  # tables being loaded or just retired; no reader is granted it
 
 # table -> (index name suffix, columns). The partitioned parent gets the same indexes, so PostgreSQL
 # adopts the partition's indexes on ATTACH instead of building them again.
@@ -39,8 +43,13 @@ def partition_name(table: str, quarter: str, token: str = "") -> str:
     return base
 
 
-def q(name: str) -> str:
-    return f'"{S}"."{name}"'
+def q(name: str, schema: str = S) -> str:
+    return f'"{schema}"."{name}"'
+
+
+def in_staging(name: str) -> str:
+    """`name` in the staging schema."""
+    return q(name, STAGING_SCHEMA)
 
 
 def create_partitioned_parent(cursor, table: str, like: str) -> None:
@@ -51,10 +60,10 @@ def create_partitioned_parent(cursor, table: str, like: str) -> None:
 
 
 def create_staging(cursor, table: str, quarter: str, name: str) -> None:
-    """An empty, index-free table shaped like `table`, constrained to one quarter so that ATTACH needs
-    no scan to prove it."""
-    cursor.execute(f"CREATE TABLE {q(name)} (LIKE {q(table)} INCLUDING DEFAULTS)")
-    cursor.execute(f'ALTER TABLE {q(name)} ADD CONSTRAINT "{name}_quarter" CHECK (quarter = %s)', (quarter,))
+    """An empty, index-free table shaped like `table` in the staging schema, constrained to one quarter so
+    that ATTACH needs no scan to prove it."""
+    cursor.execute(f"CREATE TABLE {in_staging(name)} (LIKE {q(table)} INCLUDING DEFAULTS)")
+    cursor.execute(f'ALTER TABLE {in_staging(name)} ADD CONSTRAINT "{name}_quarter" CHECK (quarter = %s)', (quarter,))
 
 
 def staging_index_statements(table: str, name: str) -> list[str]:
@@ -63,14 +72,14 @@ def staging_index_statements(table: str, name: str) -> list[str]:
     statements = []
     for suffix, columns in PARTITION_INDEXES[table]:
         index = hashlib.sha1(f"{name}_{suffix}".encode()).hexdigest()[:12]
-        statements.append(f'CREATE INDEX "ix_{index}" ON {q(name)} ({", ".join(columns)})')
+        statements.append(f'CREATE INDEX "ix_{index}" ON {in_staging(name)} ({", ".join(columns)})')
     return statements
 
 
 def index_staging(cursor, table: str, name: str) -> None:
     for statement in staging_index_statements(table, name):
         cursor.execute(statement)
-    cursor.execute(f"ANALYZE {q(name)}")
+    cursor.execute(f"ANALYZE {in_staging(name)}")
 
 
 def attached_partition(cursor, table: str, quarter: str) -> str | None:
@@ -89,35 +98,39 @@ def attached_partition(cursor, table: str, quarter: str) -> str | None:
 
 
 def swap_in(cursor, table: str, quarter: str, staging: str) -> None:
-    """Replace the quarter's partition of `table` by `staging` (call last: it locks the table).
+    """Replace the quarter's partition of `table` by the staging table `staging` (call last: it locks the
+    table).
 
-    The old partition is detached and renamed like a staging table, not dropped: dropping a large table
-    takes a while, and readers of `table` wait for this transaction. Drop it after the commit with
-    `drop_orphan_staging` (the quarter's next publication would, too)."""
+    The old partition is detached and moved to the staging schema under a staging-like name, not dropped:
+    dropping a large table takes a while, and readers of `table` wait for this transaction. Drop it after
+    the commit with `drop_orphan_staging` (the quarter's next publication would, too)."""
     old = attached_partition(cursor, table, quarter)
     if old:
         cursor.execute(f"ALTER TABLE {q(table)} DETACH PARTITION {q(old)}")
         retired = partition_name(table, quarter, f"retired by {staging}")
         cursor.execute(f'ALTER TABLE {q(old)} RENAME TO "{retired}"')
+        cursor.execute(f'ALTER TABLE {q(retired)} SET SCHEMA "{STAGING_SCHEMA}"')
     final = partition_name(table, quarter)
-    cursor.execute(f'ALTER TABLE {q(staging)} RENAME TO "{final}"')
+    cursor.execute(f'ALTER TABLE {in_staging(staging)} RENAME TO "{final}"')
+    cursor.execute(f'ALTER TABLE {in_staging(final)} SET SCHEMA "{S}"')
     cursor.execute(f"ALTER TABLE {q(table)} ATTACH PARTITION {q(final)} FOR VALUES IN (%s)", (quarter,))
 
 
 def drop_orphan_staging(cursor, quarter: str) -> list[str]:
     """Drop the unattached tables of `quarter`: staging tables a run that died left, and partitions a
-    publication retired."""
+    publication retired (in the staging schema; in `dtks` too, where releases before the staging schema
+    left them)."""
     cursor.execute(
         """
-        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname LIKE %s AND NOT c.relispartition
+        SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname IN (%s, %s) AND c.relkind = 'r' AND c.relname LIKE %s AND NOT c.relispartition
         """,
-        (S, f"%\\_\\_{quarter.lower()}\\_\\_%"),
+        (S, STAGING_SCHEMA, f"%\\_\\_{quarter.lower()}\\_\\_%"),
     )
-    orphans = [name for (name,) in cursor.fetchall()]
-    for name in orphans:
-        cursor.execute(f"DROP TABLE IF EXISTS {q(name)}")
-    return orphans
+    orphans = cursor.fetchall()
+    for schema, name in orphans:
+        cursor.execute(f"DROP TABLE IF EXISTS {q(name, schema)}")
+    return [name for _, name in orphans]
 
 
 @contextmanager

@@ -156,6 +156,7 @@ run = Table(
     Column("stage_seconds", Text),  # JSON
     Column("data_docs", Text),
     Column("paths", Text),  # JSON: landing root, reports directory, work directory of the run
+    Column("reports", Text),  # JSON: the published reports' directory, file count and manifest digest
     Column("landing", Text),  # JSON: the landing area's entries that were not expected inputs (discover)
     Index("ix_run_quarter_status", "quarter", "status"),
 )
@@ -165,12 +166,13 @@ run_attempt = Table(
     metadata,
     Column("run_id", String(250), primary_key=True),
     Column("quarter", String(6), nullable=False),
-    Column("status", String(20), nullable=False),  # FAILED, GATE_REJECTED, PUBLISHED
+    Column("status", String(20), nullable=False),  # FAILED, GATE_REJECTED, PUBLISHED (never downgraded)
     Column("started_at", DateTime(timezone=True)),
     Column("finished_at", DateTime(timezone=True)),
     Column("failed_stage", String(60)),
     Column("message", Text),  # masked: never personal data
     Column("code_version", String(80)),
+    Column("delivery_status", String(20)),  # the report e-mails of a published run: SENT, FAILED, ...
 )
 
 # Each failed check of each input row, quarantining or not: what validation said about the row.

@@ -1,16 +1,16 @@
 """The run's account of its landing area: every entry that was not an expected input, and what was done
 with it (`discover/landing.json`: counts per kind and action, the listed entries, the walk's limits).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
