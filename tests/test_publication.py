@@ -18,8 +18,8 @@ from pipelines import stages
 from pipelines.reports import release as release_module
 from pipelines.reports.release import RUNS, ReportsRelease, published_dir, published_run
 from pipelines.warehouse import connect
-from pipelines.warehouse.connection import DEFAULT_CONN_ID
 from pipelines.warehouse import publish as publish_module
+from pipelines.warehouse.connection import DEFAULT_CONN_ID
 from pipelines.warehouse.publish import PublicationConflict, publish, reconcile
 from pipelines.warehouse.publish import published_run as warehouse_run
 from pipelines.workspace import RunContext, write_frame, write_json
@@ -245,6 +245,7 @@ def make_run(tmp_path: Path, url: str, run_id: str, persons: int = 3) -> RunCont
     for name in stages.publishing.PUBLISHED_FILES:
         write_frame(ctx.root / "decide" / f"{name}.parquet", frames.get(name, pd.DataFrame({"source_file": []})))
     write_json(ctx.root / "ingest" / "files.json", [])
+    write_json(ctx.root / "discover" / "landing.json", {"quarter": QUARTER, "unexpected": 0, "listed": []})
     write_json(ctx.root / "link" / "diagnostics.json", {})
     staged = ctx.stage_dir("reports") / KAB
     (staged / "desa").mkdir(parents=True)
