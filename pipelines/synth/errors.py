@@ -151,21 +151,26 @@ def _unit_uniform(rng: np.random.Generator, units: np.ndarray) -> np.ndarray:
 
 
 def _plan_pairs(
-    rng: np.random.Generator, rate: float, free: np.ndarray, ok: dict[str, np.ndarray]
+    rng: np.random.Generator, rates: ErrorRates, free: np.ndarray, ok: dict[str, np.ndarray]
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """`two_errors`: the rows that get an identity error and a birth-date error at once (among the `free`
-    ones), and per kind the rows planned for it; each row's two kinds are drawn among those it qualifies
-    for (`ok`)."""
+    ones), and per kind the rows planned for it. Each row's two kinds are drawn among those it qualifies
+    for (`ok`), in proportion to their own rates: two independent slips, only more of them."""
     n = len(free)
-    first_ok = np.stack([ok[k] for k in IDENTITY_KINDS], axis=1)
-    second_ok = np.stack([ok[k] for k in BIRTH_KINDS], axis=1)
-    pair = _scaled_draw(rng, free & first_ok.any(axis=1) & second_ok.any(axis=1), rate, n)
-    planned = {k: np.zeros(n, dtype=bool) for k in (*IDENTITY_KINDS, *BIRTH_KINDS)}
-    at = np.flatnonzero(pair)
-    for kinds, allowed in ((IDENTITY_KINDS, first_ok), (BIRTH_KINDS, second_ok)):
-        picked = np.argmax(rng.random((len(at), len(kinds))) * allowed[at], axis=1)
-        for i, kind in enumerate(kinds):
-            planned[kind][at[picked == i]] = True
+    keys = {}
+    for group in (IDENTITY_KINDS, BIRTH_KINDS):
+        weight = np.array([getattr(rates, k) for k in group])
+        allowed = np.stack([ok[k] for k in group], axis=1) & (weight > 0)
+        # Weighted sampling without a loop: the largest log(u) / weight wins with probability ~ weight.
+        with np.errstate(divide="ignore"):
+            keys[group] = np.where(allowed, np.log(rng.random((n, len(group)))) / weight, -np.inf)
+    candidates = free & np.isfinite(keys[IDENTITY_KINDS]).any(axis=1) & np.isfinite(keys[BIRTH_KINDS]).any(axis=1)
+    pair = _scaled_draw(rng, candidates, rates.two_errors, n)
+    planned = {}
+    for group, key in keys.items():
+        picked = np.argmax(key, axis=1)
+        for i, kind in enumerate(group):
+            planned[kind] = pair & (picked == i)
     return pair, planned
 
 
@@ -223,7 +228,7 @@ def inject(
 
     pair, planned = _plan_pairs(
         pair_rng,
-        rates.two_errors,
+        rates,
         q_field == "",
         {
             "nik_typo": has_nik,
