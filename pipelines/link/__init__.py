@@ -27,7 +27,7 @@ from pipelines.config import LinkSettings
 from pipelines.decisions import DUPLICATE, EXACT, LINK, NONE, PROBABILISTIC, REVIEW
 from pipelines.held import HELD
 from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock
-from pipelines.link.comparisons import COMPARISONS, compare_pairs
+from pipelines.link.comparisons import COMPARISONS, MISSING, compare_pairs
 from pipelines.link.model import FellegiSunter
 from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
 from pipelines.names import distinct_words_agree
@@ -181,6 +181,18 @@ def _cluster(person_of_row: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[_
     return clusters, joined
 
 
+def _family_nik_owners(S: pd.DataFrame, D: pd.DataFrame, rows: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Per submission row, the Dukcapil person whose NIK it carries when that person is another member of
+    the row's family (the exact pass rejected the pair, and the owner's card is the row's card or its
+    family's): the head's NIK copied to a child says which family, not which member. -1 elsewhere."""
+    out = np.full(len(S), -1, dtype=np.int64)
+    card = D["kk"].to_numpy()[owners]
+    own, family = S["kk"].to_numpy()[rows], S["kk_family"].to_numpy()[rows]
+    same = pd.notna(card) & (((card == own) & pd.notna(own)) | ((card == family) & pd.notna(family)))
+    out[rows[same]] = owners[same]
+    return out
+
+
 def _held(rows: pd.DataFrame, order: pd.Index) -> np.ndarray:
     """Per row (in `order`, row ids), whether validation held it for linkage."""
     if HELD not in rows.columns:
@@ -210,6 +222,7 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     # The family card as Dukcapil knows it, from the family members just linked.
     S["kk_family"] = family_cards(S["kk_key"].to_numpy(), exact_s[accepted], D["kk"].to_numpy()[exact_d[accepted]])
     exact_levels["kk_family"] = compare_pairs(exact_pairs, S, D, only=("kk_family",))["kk_family"].to_numpy()
+    family_nik = _family_nik_owners(S, D, exact_s[~accepted], exact_d[~accepted])
     timings["exact_pass"] = time.perf_counter() - t
 
     # 2. Block the rest against Dukcapil.
@@ -225,6 +238,10 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     candidate_levels = with_name_tf(
         compare_pairs(candidate_pairs, S_rest, D), D["name"].iloc[candidate_pairs.codes[1]], frequencies, tf_floor
     )
+    # Against anyone but its owner, a NIK of another member of the row's family is no evidence either way.
+    owner_of_nik = family_nik[np.flatnonzero(rest_mask)[candidate_pairs.codes[0]]]
+    other = (owner_of_nik >= 0) & (candidate_pairs.codes[1] != owner_of_nik)
+    candidate_levels["nik"] = np.where(other, MISSING, candidate_levels["nik"].to_numpy()).astype(np.int8)
     timings["compare"] = time.perf_counter() - t
 
     # 3. Fit the model: u from random pairs, m by EM over all candidate pairs (exact ones included:
