@@ -424,11 +424,11 @@ def _expected_from_files(rows: pd.DataFrame, dukcapil_niks: set[str]) -> pd.Seri
         | ((rows["status_usulan"] != "") & ~rows["status_usulan"].isin(contract.STATUS_USULAN))
     )
     known = rows["true_nik"] != ""
-    # Readable but implausible on the quarter's last day (2026-09-30): quarantined only when unlinked, and
-    # a perfect linker links every row of a known person.
+    # Readable but implausible on the quarter's last day (2026-09-30): quarantined only when unlinked (a
+    # perfect linker links every row of a known person), and a reason of any row quarantined anyway.
     implausible = (birth != "") & ((birth > "2026-09-30") | (birth < "1906-09-30"))
-    bad = bad | (implausible & ~known)
-    quarantined = incomplete | bad
+    quarantined = incomplete | bad | (implausible & ~known)
+    bad = bad | (implausible & quarantined)
     valid = parse_nik(rows["nik"])["valid"]
     live = ~quarantined
     repeated = rows["person_id"].map(rows.loc[live, "person_id"].value_counts()).fillna(0) > 1

@@ -73,12 +73,12 @@ def expected_findings(rows: pd.DataFrame, dukcapil_niks: pd.Index, reference: dt
         | ((w["hubungan_keluarga"] != "") & ~w["hubungan_keluarga"].str.upper().isin(c.HUBUNGAN_KELUARGA))
         | ((w["status_usulan"] != "") & ~w["status_usulan"].str.upper().isin(c.STATUS_USULAN))
     ).to_numpy()
-    # A readable but implausible birth date quarantines only a row that is not linked: a perfect linker
-    # links every row of a person Dukcapil knows.
+    # A readable but implausible birth date quarantines only a row that is not linked (a perfect linker
+    # links every row of a person Dukcapil knows); a row quarantined anyway lists it among its reasons.
     known = rows["known"].to_numpy(dtype=bool)
     implausible = implausible_kind(birth_iso.where(birth_iso != ""), reference).notna().to_numpy()
-    bad_format |= implausible & ~known
-    quarantined = incomplete | bad_format
+    quarantined = incomplete | bad_format | (implausible & ~known)
+    bad_format |= implausible & quarantined
     linked_on = ~quarantined
 
     nik = w["nik"]
