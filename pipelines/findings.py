@@ -2,6 +2,9 @@
 
 Inputs are the validated rows, their validation reasons, the linkage decisions and the Dukcapil persons;
 the output is the contract's `discrepancy` table (plus `row_id` and `status_padan` for the next step).
+A linked row that validation held for linkage (a readable but implausible value, `pipelines.held`) gets no
+validation finding for it: the finding that compares it with Dukcapil (IDENTITAS_TIDAK_SESUAI, or
+NIK_BERBEDA when linked through another NIK) says why, before its own detail.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pipelines.contract import (
     TIDAK_PADAN,
 )
 from pipelines.decisions import LINK, REVIEW
+from pipelines.held import QUARANTINE_UNLINKED
 from pipelines.names import names_agree, normalise_names
 
 DISCREPANCY_COLUMNS = [
@@ -67,6 +71,13 @@ def _finding(rows: pd.DataFrame, mask, category: str, detail, suggested=None) ->
     else:
         out["suggested_value"] = suggested
     return out[DISCREPANCY_COLUMNS]
+
+
+def _with_note(note: pd.Series, detail: pd.Series) -> pd.Series:
+    """`detail`, led by `note` where there is one (what validation said of a row held for linkage)."""
+    if not note.notna().any():
+        return detail
+    return (note.astype(object) + " " + detail).where(note.notna(), detail)
 
 
 def _messages_per_category(reasons: pd.DataFrame) -> pd.DataFrame:
@@ -118,6 +129,12 @@ def decide_findings(
     `decisions` holds, per non-quarantined row_id, `decision`, `person_index`, `cluster`."""
     found: list[pd.DataFrame] = []
 
+    # Held for linkage and linked: not a validation finding; what validation said leads the finding that
+    # compares the row with Dukcapil (`held_notes`).
+    held = reasons["action"].eq(QUARANTINE_UNLINKED) & reasons["row_id"].isin(rows.loc[~rows["quarantined"], "row_id"])
+    held_notes = reasons[held].groupby("row_id", sort=False)["message"].agg(lambda m: " ".join(dict.fromkeys(m)))
+    reasons = reasons[~held]
+
     # Validation: quarantine categories and NIK_TIDAK_VALID, one finding per (row, category).
     by_category = _messages_per_category(reasons)
     validation = by_category.merge(
@@ -166,7 +183,8 @@ def decide_findings(
         nik_known & nik_differs, "NIK pada usulan milik orang lain di Dukcapil (mis. anggota keluarga)."
     )
     nik_detail = nik_detail.mask(same_as_kk, "Yang diisi sebagai NIK adalah nomor KK.")
-    found.append(_finding(live, nik_differs, NIK_BERBEDA, nik_detail, person_nik))
+    note = live["row_id"].map(held_notes)
+    found.append(_finding(live, nik_differs, NIK_BERBEDA, _with_note(note, nik_detail), person_nik))
 
     kk_differs = linked & (live["no_kk"].fillna("").to_numpy() != person["NO_KK"].fillna("").to_numpy())
     found.append(
@@ -180,10 +198,15 @@ def decide_findings(
     )
 
     # IDENTITAS_TIDAK_SESUAI: the NIK is known and is the linked person's own, or the row is not linked.
+    # Linked to the NIK's owner, the row's birth date is corrected to Dukcapil's: that is the suggestion.
     diff_owner = identity_differences(live, owner)
     any_diff = diff_owner.any(axis=1).to_numpy()
-    identity = nik_known & any_diff & ((linked & ~nik_differs) | ~linked)
-    found.append(_finding(live, identity, IDENTITAS_TIDAK_SESUAI, _identity_detail(live, owner, diff_owner)))
+    own = linked & ~nik_differs
+    identity = nik_known & any_diff & (own | ~linked)
+    birth_fix = own & diff_owner["tanggal_lahir"].to_numpy()
+    suggested_birth = pd.Series(np.where(birth_fix, owner["TGL_LHR"].to_numpy(), None), index=live.index)
+    detail = _with_note(note, _identity_detail(live, owner, diff_owner))
+    found.append(_finding(live, identity, IDENTITAS_TIDAK_SESUAI, detail, suggested_birth))
 
     dead = linked & person["TGL_MATI"].notna().to_numpy()
     found.append(

@@ -129,7 +129,8 @@ def _probability(bits: float) -> float:
 
 def _note(book: LevelBook, name: str, level: int, weight: float, levels: Mapping[str, int]) -> str:
     if level == MISSING:
-        return "data kosong: bukan bukti"
+        # "tak terpakai": a NIK that is the row's KK, or another family member's (docs/linkage.md).
+        return "data kosong atau tak terpakai: bukan bukti"
     for other, other_level in book.implied_by.get(name, ()):
         if levels.get(other) == other_level and weight == 0.0:
             return f"sudah tercakup oleh {COMPARISON_TITLES.get(other, other)}"

@@ -175,6 +175,7 @@ def _check_row(source_file, want, row, reasons, warnings, quarantine) -> None:
         label,
         mine[["category", "field", "message"]].to_dict("records"),
     )
+    assert bool(row["quarantine_if_unlinked"]) == want.get("held_for_linkage", False), label
     assert sorted(set(mine["category"])) == want["categories"], (
         label,
         mine[["category", "field", "message"]].to_dict("records"),

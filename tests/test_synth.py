@@ -42,6 +42,10 @@ BRIEF_KINDS = [
     "unparseable",
     "missing_required",
 ]
+# Added for issue 10 (implausible but readable birth dates; two errors in one row).
+BRIEF_KINDS[BRIEF_KINDS.index("dob_swap") + 1 : BRIEF_KINDS.index("dob_swap") + 1] = ["dob_future", "dob_too_old"]
+BRIEF_KINDS.append("two_errors")
+BIRTH_KINDS = ("placeholder_dob", "dob_swap", "dob_future", "dob_too_old")
 NIK_KINDS = ("nik_typo", "nik_transposition", "nik_missing", "kk_as_nik", "head_nik_to_member")
 
 
@@ -114,13 +118,25 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthSummary]
     return landing, generate(landing, QUARTER, SMALL)
 
 
-@pytest.fixture(scope="module")
-def joined(small: tuple[Path, SynthSummary]) -> pd.DataFrame:
+def join_truth(landing: Path) -> pd.DataFrame:
     """Every submission row with its ground truth and (when known) its Dukcapil record."""
-    landing, _ = small
     rows = all_submissions(landing).merge(ground_truth(landing), on=["source_file", "source_row"], how="outer")
     duk = read_dukcapil(landing, "5203").add_prefix("d_")
     return rows.merge(duk, left_on="true_nik", right_on="d_NIK", how="left").fillna("")
+
+
+@pytest.fixture(scope="module")
+def joined(small: tuple[Path, SynthSummary]) -> pd.DataFrame:
+    return join_truth(small[0])
+
+
+@pytest.fixture(scope="module")
+def implausible(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """A quarter rich in implausible birth years and two-error rows, a fifth of its rows unknown persons."""
+    landing = tmp_path_factory.mktemp("implausible")
+    config = SynthConfig(persons=6_000, seed=13, unknown_share=0.2, xlsx_share=0.5)
+    generate(landing, QUARTER, config.with_rates(dob_future=0.03, dob_too_old=0.03, two_errors=0.05))
+    return join_truth(landing)
 
 
 def has(series: pd.Series, kind: str) -> pd.Series:
@@ -382,7 +398,7 @@ def test_injected_error_rates_roughly_match(tmp_path: Path) -> None:
 def test_every_row_stays_linkable(joined: pd.DataFrame) -> None:
     kinds = joined["injected"].str.split(";")
     assert (kinds.apply(lambda k: len(set(k) & set(NIK_KINDS))) <= 1).all()
-    assert (kinds.apply(lambda k: len(set(k) & {"placeholder_dob", "dob_swap"})) <= 1).all()
+    assert (kinds.apply(lambda k: len(set(k) & set(BIRTH_KINDS))) <= 1).all()
     assert (kinds.apply(lambda k: len(set(k) & {"unparseable", "missing_required"})) <= 1).all()
     assert len(BIT) == len(ERROR_KINDS)
 
@@ -407,9 +423,13 @@ def _expected_from_files(rows: pd.DataFrame, dukcapil_niks: set[str]) -> pd.Seri
         | ((rows["hubungan_keluarga"] != "") & ~rows["hubungan_keluarga"].isin(contract.HUBUNGAN_KELUARGA))
         | ((rows["status_usulan"] != "") & ~rows["status_usulan"].isin(contract.STATUS_USULAN))
     )
-    quarantined = incomplete | bad
-    valid = parse_nik(rows["nik"])["valid"]
     known = rows["true_nik"] != ""
+    # Readable but implausible on the quarter's last day (2026-09-30): quarantined only when unlinked (a
+    # perfect linker links every row of a known person), and a reason of any row quarantined anyway.
+    implausible = (birth != "") & ((birth > "2026-09-30") | (birth < "1906-09-30"))
+    quarantined = incomplete | bad | (implausible & ~known)
+    bad = bad | (implausible & quarantined)
+    valid = parse_nik(rows["nik"])["valid"]
     live = ~quarantined
     repeated = rows["person_id"].map(rows.loc[live, "person_id"].value_counts()).fillna(0) > 1
     agree = names_agree(normalise_names(rows["nama"]), normalise_names(rows["d_NAMA_LGKP"]))
@@ -448,6 +468,71 @@ def test_expected_categories_follow_the_rules_on_the_written_files(joined: pd.Da
     assert mismatch.empty, mismatch[["source_file", "source_row", "injected", "expected_categories"]].head()
     quarantine = joined["expected_categories"].str.contains("DATA_TIDAK_LENGKAP|FORMAT_TIDAK_VALID")
     assert (quarantine == (joined["expected_quarantine"] == "1")).all()
+
+
+def test_implausible_birth_years_are_one_slip_away_and_stay_implausible(implausible: pd.DataFrame) -> None:
+    known = implausible["true_nik"] != ""
+    rows = implausible[known]
+    future = has(rows["injected"], "dob_future")
+    old = has(rows["injected"], "dob_too_old")
+    assert future.sum() > 50 and old.sum() > 50
+    birth = rows["tanggal_lahir"].str.replace(r"^(\d{2})[-/](\d{2})[-/](\d{4})$", r"\3-\2-\1", regex=True)
+    slipped = future | old
+    shift = birth[slipped].str.slice(0, 4).astype(int) - rows.loc[slipped, "d_TGL_LHR"].str.slice(0, 4).astype(int)
+    same_day = birth.str.slice(4) == rows["d_TGL_LHR"].str.slice(4)
+    # Only the year slipped: a digit one up (+1, +10), or the century habit (19xx typed 20xx, and back).
+    assert same_day[future | old].all()
+    assert shift[future].isin([1, 10, 100]).all() and shift[old].eq(-100).all()
+    # Half a year past the quarter's end at least, so a run soon after the quarter still sees the future.
+    assert (birth[future] > "2027-03-31").all() and (birth[old] < "1906-09-30").all()
+    others = implausible[~known]
+    assert (has(others["injected"], "dob_future") | has(others["injected"], "dob_too_old")).sum() > 5
+
+
+def test_two_error_rows_carry_an_identity_and_a_birth_error(implausible: pd.DataFrame) -> None:
+    kinds = implausible["injected"].str.split(";")
+    pairs = kinds[has(implausible["injected"], "two_errors")]
+    identity = {*NIK_KINDS, "name_typo", "name_variant"}
+    assert len(pairs) > 50
+    assert (pairs.apply(lambda k: len(set(k) & set(BIRTH_KINDS))) == 1).all()
+    assert (pairs.apply(lambda k: len(set(k) & identity)) >= 1).all()
+    assert (pairs.apply(lambda k: len(set(k) & set(NIK_KINDS))) <= 1).all()
+    # Every mix occurs: the KK as NIK with a year in the future, an old spelling with one 120 years back, ...
+    seen = {(a, b) for k in pairs for a in set(k) & identity for b in set(k) & set(BIRTH_KINDS)}
+    assert {("kk_as_nik", "dob_future"), ("name_variant", "dob_future"), ("nik_missing", "dob_too_old")} <= seen
+
+
+def test_implausible_dates_quarantine_only_unknown_persons(implausible: pd.DataFrame) -> None:
+    rows = implausible
+    recomputed = _expected_from_files(rows, set(rows["d_NIK"]) - {""})
+    mismatch = rows[recomputed != rows["expected_categories"]]
+    assert mismatch.empty, mismatch[["source_file", "source_row", "injected", "expected_categories"]].head()
+    kinds, cats = rows["injected"], rows["expected_categories"]
+    quarantine_cause = has(kinds, "unparseable") | has(kinds, "missing_required")
+    implausible_rows = (has(kinds, "dob_future") | has(kinds, "dob_too_old")) & ~quarantine_cause
+    known = rows["true_nik"] != ""
+    linked = implausible_rows & known
+    assert (rows.loc[linked, "expected_quarantine"] == "0").all()
+    right_nik = linked & (rows["nik"] == rows["true_nik"])
+    assert right_nik.any() and has(cats[right_nik], "IDENTITAS_TIDAK_SESUAI").all()
+    unlinked = implausible_rows & ~known
+    assert unlinked.any() and has(cats[unlinked], "FORMAT_TIDAK_VALID").all()
+    assert (rows.loc[unlinked, "expected_quarantine"] == "1").all()
+
+
+def test_dates_before_1900_are_text_in_xlsx(tmp_path: Path) -> None:
+    config = SynthConfig(persons=3_000, seed=17, xlsx_share=1.0).with_rates(dob_too_old=0.05)
+    generate(tmp_path, QUARTER, config)
+    cells = []
+    for path in submission_files(tmp_path):
+        wb = load_workbook(path, read_only=True)
+        header = [str(h).strip().lower() for h in next(wb.worksheets[0].iter_rows(values_only=True))]
+        at = header.index("tanggal_lahir")
+        cells += [row[at] for row in wb.worksheets[0].iter_rows(min_row=2, values_only=True)]
+        wb.close()
+    old = [c for c in cells if isinstance(c, str) and re.search(r"18\d\d", c)]
+    assert old and not any(isinstance(c, dt.datetime) and c.year < 1900 for c in cells)
+    assert any(isinstance(c, dt.datetime) for c in cells)
 
 
 def test_expected_categories_spot_checks(joined: pd.DataFrame) -> None:

@@ -9,8 +9,9 @@ import pytest
 from pipelines.clean import JENIS_KELAMIN, clean_date, clean_digits, clean_enum, clean_programs
 from pipelines.config import QualityGate
 from pipelines.contract import SUBMISSION_COLUMNS
+from pipelines.gate import quality_gate
 from pipelines.ingest.intake import ACCEPTED, REJECTED, FileReport
-from pipelines.validate import quality_gate, validate_dukcapil, validate_submissions
+from pipelines.validate import validate_dukcapil, validate_submissions
 from pipelines.validate.suites import expectations_dir
 
 GOOD = {
@@ -70,7 +71,7 @@ def test_suites_are_valid_json_and_complete():
         assert suite["name"] == name
         for e in suite["expectations"]:
             assert {"category", "field", "action", "message"} <= set(e["meta"]), e
-            assert e["meta"]["action"] in ("quarantine", "finding", "exclude", "warning"), e
+            assert e["meta"]["action"] in ("quarantine", "quarantine_unlinked", "finding", "exclude", "warning"), e
             # docs/intake.md lists every rule with its category and message.
             assert f"`{e['type']}`" in intake and e["meta"]["category"] in intake, e["type"]
 
@@ -84,7 +85,7 @@ def validated():
         {"tanggal_lahir": "31-02-1980"},  # not a date: quarantine
         {"nama": None, "jenis_kelamin": "X"},  # two quarantine reasons
         {"kode_desa": "5201012001"},  # a desa of another kabupaten
-        {"tanggal_lahir": "2030-01-01"},  # in the future
+        {"tanggal_lahir": "2030-01-01"},  # in the future: readable, so held for linkage (issue 10)
         {"program": "PKH;PIP"},
         {"tanggal_lahir": "2006-02-30"},  # ISO-shaped but no date
     )
@@ -93,7 +94,15 @@ def validated():
 
 def test_rows_and_reasons(validated):
     rows, reasons = validated.rows, validated.reasons
-    assert rows["quarantined"].tolist() == [False, False, False, True, True, True, True, True, True]
+    assert rows["quarantined"].tolist() == [False, False, False, True, True, True, False, True, True]
+    assert rows["quarantine_if_unlinked"].tolist() == [False] * 6 + [True, False, False]
+    # It goes on to linkage with its reasons: the hold, and (like any linked row) the NIK's birth date.
+    held = reasons[reasons["row_id"] == 6]
+    assert held[["category", "field", "action"]].values.tolist() == [
+        ["BIODATA_TIDAK_SESUAI_NIK", "tanggal_lahir", "finding"],
+        ["FORMAT_TIDAK_VALID", "tanggal_lahir", "quarantine_unlinked"],
+    ]
+    assert validated.summary["held_for_linkage"] == 1
     by_row = reasons.groupby("row_id")["category"].apply(sorted).to_dict()
     assert 0 not in by_row
     assert by_row[1] == ["NIK_TIDAK_VALID"] and by_row[2] == ["NIK_TIDAK_VALID"]
@@ -186,14 +195,15 @@ def test_nik_biodata_finding_names_the_fields_and_skips_quarantined_rows():
     raw = frame(
         {"tanggal_lahir": "16/08/1980"},  # NIK says 15-08-80
         {"jenis_kelamin": "P"},  # NIK says male
-        {"tanggal_lahir": "15/08/1880"},  # the century is not encoded, but 1880 is implausible: quarantine only
+        {"tanggal_lahir": "15/08/1880"},  # the century is not encoded; 1880 is implausible: held for linkage
     )
     result = validate_submissions(raw, FILES, run_name="r", today=dt.date(2026, 11, 23))
     biodata = result.reasons[result.reasons["category"] == "BIODATA_TIDAK_SESUAI_NIK"].set_index("row_id")
     assert sorted(biodata.index) == [0, 1]
     assert biodata.loc[0, "field"] == "tanggal_lahir" and "15-08-..80" in biodata.loc[0, "message"]
     assert biodata.loc[1, "field"] == "jenis_kelamin" and "laki-laki" in biodata.loc[1, "message"]
-    assert result.rows["quarantined"].tolist() == [False, False, True]
+    assert result.rows["quarantined"].tolist() == [False, False, False]
+    assert result.rows["quarantine_if_unlinked"].tolist() == [False, False, True]
 
 
 def test_arrow_backed_input_validates_like_object_input():

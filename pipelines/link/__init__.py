@@ -8,7 +8,8 @@
    whose m comes from EM over the candidate pairs. The best candidate of each row is linked above the
    link threshold, sent to a clerk between the review and link thresholds, and dropped below.
 3. Rows still unlinked are compared with all rows (`blocking.DEDUPE_RULES`); confident pairs join the
-   rows into one person. A cluster never holds two Dukcapil persons.
+   rows into one person. A cluster never holds two Dukcapil persons. A row held for linkage (an
+   implausible birth date) is one person with other rows only through its Dukcapil person.
 Every decision keeps its comparison levels and weights (`candidates`, `row_edges`) for the auditor.
 """
 
@@ -24,8 +25,9 @@ import pandas as pd
 
 from pipelines.config import LinkSettings
 from pipelines.decisions import DUPLICATE, EXACT, LINK, NONE, PROBABILISTIC, REVIEW
+from pipelines.held import HELD
 from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock
-from pipelines.link.comparisons import COMPARISONS, compare_pairs
+from pipelines.link.comparisons import COMPARISONS, MISSING, compare_pairs
 from pipelines.link.model import FellegiSunter
 from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
 from pipelines.names import distinct_words_agree
@@ -168,6 +170,37 @@ def _roots(parent: np.ndarray) -> np.ndarray:
         roots = nxt
 
 
+def _cluster(person_of_row: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[_Clusters, np.ndarray]:
+    """Union-find over the rows: those linked to one Dukcapil person start as one cluster (rooted at the
+    first of them), then the pairs (a, b) join in order, each unless it would make two persons one.
+    Returns the clusters and, per pair, whether it joined."""
+    clusters = _Clusters(len(person_of_row), person_of_row)
+    linked_pos = np.flatnonzero(person_of_row >= 0)
+    clusters.parent[linked_pos] = pd.Series(linked_pos).groupby(person_of_row[linked_pos]).transform("min").to_numpy()
+    joined = np.array([clusters.union(int(i), int(j)) for i, j in zip(a, b, strict=True)], dtype=bool)
+    return clusters, joined
+
+
+def _family_nik_owners(S: pd.DataFrame, D: pd.DataFrame, rows: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Per submission row, the Dukcapil person whose NIK it carries when that person is another member of
+    the row's family (the exact pass rejected the pair, and the owner's card is the row's card or its
+    family's): the head's NIK copied to a child says which family, not which member. -1 elsewhere."""
+    out = np.full(len(S), -1, dtype=np.int64)
+    card = D["kk"].to_numpy()[owners]
+    own, family = S["kk"].to_numpy()[rows], S["kk_family"].to_numpy()[rows]
+    same = pd.notna(card) & (((card == own) & pd.notna(own)) | ((card == family) & pd.notna(family)))
+    out[rows[same]] = owners[same]
+    return out
+
+
+def _held(rows: pd.DataFrame, order: pd.Index) -> np.ndarray:
+    """Per row (in `order`, row ids), whether validation held it for linkage."""
+    if HELD not in rows.columns:
+        return np.zeros(len(order), dtype=bool)
+    held = rows.set_index("row_id")[HELD].fillna(False).astype(bool)
+    return held.reindex(order, fill_value=False).to_numpy(dtype=bool)
+
+
 def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSettings) -> LinkResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -189,6 +222,7 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     # The family card as Dukcapil knows it, from the family members just linked.
     S["kk_family"] = family_cards(S["kk_key"].to_numpy(), exact_s[accepted], D["kk"].to_numpy()[exact_d[accepted]])
     exact_levels["kk_family"] = compare_pairs(exact_pairs, S, D, only=("kk_family",))["kk_family"].to_numpy()
+    family_nik = _family_nik_owners(S, D, exact_s[~accepted], exact_d[~accepted])
     timings["exact_pass"] = time.perf_counter() - t
 
     # 2. Block the rest against Dukcapil.
@@ -204,6 +238,10 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     candidate_levels = with_name_tf(
         compare_pairs(candidate_pairs, S_rest, D), D["name"].iloc[candidate_pairs.codes[1]], frequencies, tf_floor
     )
+    # Against anyone but its owner, a NIK of another member of the row's family is no evidence either way.
+    owner_of_nik = family_nik[np.flatnonzero(rest_mask)[candidate_pairs.codes[0]]]
+    other = (owner_of_nik >= 0) & (candidate_pairs.codes[1] != owner_of_nik)
+    candidate_levels["nik"] = np.where(other, MISSING, candidate_levels["nik"].to_numpy()).astype(np.int8)
     timings["compare"] = time.perf_counter() - t
 
     # 3. Fit the model: u from random pairs, m by EM over all candidate pairs (exact ones included:
@@ -261,10 +299,6 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     edges = _with_weights(model, edges, edge_levels, prior=model.dedupe_prior)
 
     person_of_row = np.where(linked, decided["person_index"].to_numpy(), -1)
-    clusters = _Clusters(n_s, person_of_row)
-    # Rows linked to one Dukcapil person start as one cluster, rooted at the first of them.
-    linked_pos = np.flatnonzero(linked)
-    clusters.parent[linked_pos] = pd.Series(linked_pos).groupby(person_of_row[linked_pos]).transform("min").to_numpy()
     confident = np.flatnonzero(edges["match_probability"].to_numpy() >= settings.link_threshold)
     # Twins agree on everything but the words of their names that tell them apart: merging them would
     # drop a child from the registry, so those words must agree too.
@@ -272,12 +306,23 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     twins = [not distinct_words_agree(names[a_idx[i]], names[b_idx[i]]) for i in confident]
     confident = confident[~np.array(twins, dtype=bool)]
     order = confident[np.argsort(-edges["match_weight"].to_numpy()[confident], kind="stable")]
-    accepted_edges = np.zeros(len(edges), dtype=bool)
-    for i in order:
-        accepted_edges[i] = clusters.union(int(a_idx[i]), int(b_idx[i]))
-    edges["accepted"] = accepted_edges
+    clusters, accepted_edges = _cluster(person_of_row, a_idx[order], b_idx[order])
     roots = _roots(clusters.parent)
     cluster_person = clusters.person[roots]
+    # A row held for linkage (an implausible birth date: `pipelines.held`) that ends without a Dukcapil
+    # person is quarantined: it must not hold other rows together, so they are clustered again without it.
+    held = _held(rows, S.index)
+    alone = held & (cluster_person < 0) & (np.bincount(roots, minlength=n_s)[roots] > 1)
+    if alone.any():
+        keep = ~(alone[a_idx[order]] | alone[b_idx[order]])
+        clusters, kept_accepted = _cluster(person_of_row, a_idx[order][keep], b_idx[order][keep])
+        accepted_edges = np.zeros(len(order), dtype=bool)
+        accepted_edges[keep] = kept_accepted
+        roots = _roots(clusters.parent)
+        cluster_person = clusters.person[roots]
+    joined = np.zeros(len(edges), dtype=bool)
+    joined[order] = accepted_edges
+    edges["accepted"] = joined
     timings["dedupe"] = time.perf_counter() - t
 
     # A row joined to a linked person's cluster through a confident duplicate edge is that person too.

@@ -45,6 +45,10 @@ LINK_RULES: tuple[BlockingRule, ...] = (
     rule("swapped_dob+kec", "dob_swapped", "kec", right=("dob", "kec")),
     rule("name+year+kec", "name", "year", "kec"),
     rule("first+year+mother", "first", "year", "mother"),
+    # A birth year typed wrong (into the future, a century back) with no usable NIK or KK: the whole name,
+    # or the mother's name and the sex, with the month and day of birth, over every extract.
+    rule("name+birthday", "name", "birthday"),
+    rule("mother+birthday+sex", "mother", "birthday", "sex"),
     rule("nik_head12", "nik_head12"),
     rule("nik_tail10", "nik_tail10"),
 )

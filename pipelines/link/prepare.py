@@ -4,9 +4,11 @@ Features: `nik`, `kk`, `kk_family` (the family's card as Dukcapil knows it: a Du
 submission row's from its linked family members, filled in by `link_submissions`), `name` (normalised),
 `first`/`last` name tokens, `initial` (the name's first letter, for blocking), `dob` (ISO), `year`,
 `dob_swapped` (day and month exchanged, for operators who type the American way), `placeholder` (1 January
-/ 1 July: the date an operator writes when the real one is unknown), `sex`, `desa`, `kec`, `mother`; and
-for joins, `nik_key`/`kk_key` (the numbers as int64) and `nik_head12`/`nik_tail10` (NIK fragments, so a
-mistyped serial or region code still meets its owner).
+/ 1 July: the date an operator writes when the real one is unknown), `birthday` (month and day: the
+birth date without its year, for a year typed wrong), `sex`, `desa`, `kec`, `mother`; and for joins,
+`nik_key`/`kk_key` (the numbers as int64) and `nik_head12`/`nik_tail10` (NIK fragments, so a mistyped
+serial or region code still meets its owner). A submission row's NIK that is its own KK number (the card
+typed in the NIK column) says nothing of the person: it counts as missing.
 
 Every other text feature is a pandas Categorical: each column is factorised once and every derived value
 (the normal form of a name, its first word, the swapped date, the kecamatan) is computed once per
@@ -39,6 +41,7 @@ FEATURES = [
     "year",
     "dob_swapped",
     "placeholder",
+    "birthday",
     "sex",
     "desa",
     "kec",
@@ -108,14 +111,24 @@ def _names(values: pd.Series) -> tuple[pd.Categorical, pd.Categorical, pd.Catego
     return _derive(codes, normal), _derive(codes, first), _derive(codes, last), _derive(codes, initial)
 
 
-def _dates(values: pd.Series) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical, np.ndarray]:
-    """ISO date, year, day-month swap (only where the day could be a month) and the placeholder flag."""
+def _dates(
+    values: pd.Series,
+) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical, pd.Categorical, np.ndarray]:
+    """ISO date, year, day-month swap (only where the day could be a month), month and day, and the
+    placeholder flag (whose month and day say nothing: no `birthday` for it)."""
     codes, uniques = _factorize(values)
     iso = [u if isinstance(u, str) and _ISO_DATE.fullmatch(u) else None for u in uniques]
     year = [d[:4] if d else None for d in iso]
     swapped = [f"{d[:4]}-{d[8:10]}-{d[5:7]}" if d and int(d[8:10]) <= 12 and d[8:10] != d[5:7] else None for d in iso]
     placeholder = np.array([bool(d) and d[8:10] == "01" and d[5:7] in ("01", "07") for d in iso] + [False])
-    return _derive(codes, iso), _derive(codes, year), _derive(codes, swapped), placeholder[codes]
+    birthday = [d[5:] if d and not p else None for d, p in zip(iso, placeholder, strict=False)]
+    return (
+        _derive(codes, iso),
+        _derive(codes, year),
+        _derive(codes, swapped),
+        _derive(codes, birthday),
+        placeholder[codes],
+    )
 
 
 def _plain(values: pd.Series) -> pd.Categorical:
@@ -126,8 +139,12 @@ def _plain(values: pd.Series) -> pd.Categorical:
 def _frame(nik, kk, names, dob, sex, desa, mother, index, *, family_is_own_card: bool) -> pd.DataFrame:
     nik_text, nik_key, head, tail = _identifier(nik)
     kk_text, kk_key, _, _ = _identifier(kk)
+    if not family_is_own_card:  # a submission row: its KK typed as its NIK is no NIK
+        card = (nik_key >= 0) & (nik_key == kk_key)
+        nik_text = np.where(card, None, nik_text)
+        nik_key, head, tail = (np.where(card, -1, k) for k in (nik_key, head, tail))
     name, first, last, initial = _names(names)
-    iso, year, swapped, placeholder = _dates(dob)
+    iso, year, swapped, birthday, placeholder = _dates(dob)
     desa_codes, desa_uniques = _factorize(desa)
     mother_c, *_ = _names(mother)
     return pd.DataFrame(
@@ -143,6 +160,7 @@ def _frame(nik, kk, names, dob, sex, desa, mother, index, *, family_is_own_card:
             "year": year,
             "dob_swapped": swapped,
             "placeholder": placeholder,
+            "birthday": birthday,
             "sex": _plain(sex),
             "desa": _derive(desa_codes, [str(u) for u in desa_uniques]),
             "kec": _derive(desa_codes, [str(u)[:6] for u in desa_uniques]),

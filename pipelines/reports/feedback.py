@@ -239,18 +239,23 @@ def write_desa_feedback(
 
 # --- what the pipeline passes in ------------------------------------------------------------------------
 
-_IDENTITY_FIELD = re.compile(r"(?:^|; )(" + "|".join(g.IDENTITY_FIELDS) + r") \(usulan:")
+_IDENTITY_FIELD = re.compile(r"(?:^|; |\. )(" + "|".join(g.IDENTITY_FIELDS) + r") \(usulan:")
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def desa_reason(category: str, detail: Any) -> str | None:
     """What the desa file says about one finding: its `detail` where that only describes the desa's own row
     (`guidance.DESA_DETAIL_CATEGORIES`); for IDENTITAS_TIDAK_SESUAI only the fields that differ, never the
-    Dukcapil values (the NIK may be someone else's); nothing for other categories."""
+    Dukcapil values (the NIK may be someone else's), after what validation said of the row when it leads
+    the detail (an implausible birth date: `pipelines.findings`; it comes before any value); nothing for
+    other categories."""
     text = (x.as_text(detail) or "").strip()
     if category == c.IDENTITAS_TIDAK_SESUAI:
+        first = _IDENTITY_FIELD.search(text)
+        note = text[: first.start(1)].strip() + " " if first and first.start(1) else ""
         fields = [g.IDENTITY_FIELDS[f] for f in dict.fromkeys(_IDENTITY_FIELD.findall(text))]
-        return g.IDENTITY_REASON.format(fields=", ".join(fields)) if fields else g.IDENTITY_REASON.split(":")[0] + "."
+        reason = g.IDENTITY_REASON.format(fields=", ".join(fields)) if fields else g.IDENTITY_REASON.split(":")[0] + "."
+        return note + reason
     if category in g.DESA_DETAIL_CATEGORIES and text:
         return text
     return None

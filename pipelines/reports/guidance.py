@@ -124,7 +124,11 @@ GUIDANCE: Final[dict[str, Guidance]] = {
             meaning=(
                 "NIK terdapat di Dukcapil, tetapi nama, tanggal lahir, atau jenis kelamin pada usulan "
                 "berbeda melebihi batas toleransi, atau NIK tersebut milik orang lain. Kolom 'Keterangan' "
-                "menyebutkan data yang berbeda."
+                "menyebutkan data yang berbeda. Bila baris dipadankan dengan pemilik NIK dan tanggal "
+                "lahirnya berbeda, tanggal lahir menurut Dukcapil tercantum pada kolom 'Nilai yang "
+                "disarankan' dan sudah dipakai dalam DTKS hasil pemutakhiran. Tanggal lahir yang tidak "
+                "masuk akal (di masa depan atau lebih dari 120 tahun lalu) pada baris yang dapat "
+                "dipadankan juga dilaporkan di sini, tidak dikarantina."
             ),
             actions=(
                 "Cocokkan data pada usulan dengan KTP-el atau Kartu Keluarga warga.",
@@ -250,8 +254,10 @@ GUIDANCE: Final[dict[str, Guidance]] = {
             short="Format tidak valid",
             meaning=(
                 "Isian tidak dapat dibaca: tanggal tidak sah atau formatnya tidak dikenal, nilai di luar "
-                "pilihan yang berlaku, kode desa bukan 10 angka, atau nomor KK bukan 16 angka. Baris ini "
-                "dikarantina: tidak dipadankan dan tidak diterbitkan."
+                "pilihan yang berlaku, kode desa bukan 10 angka, atau nomor KK bukan 16 angka; atau "
+                "tanggal lahir tidak masuk akal (di masa depan atau lebih dari 120 tahun lalu) dan baris "
+                "tidak dapat dipadankan dengan Dukcapil untuk memperbaikinya. Baris ini dikarantina: "
+                "tidak dipadankan dan tidak diterbitkan."
             ),
             actions=(
                 (

@@ -10,12 +10,13 @@ import pandas as pd
 
 from pipelines import contract
 from pipelines.stages.context import pipeline_config, timed
-from pipelines.workspace import RunContext, read_frame, write_frame
+from pipelines.workspace import RunContext, read_frame, write_frame, write_json
 
 
 @timed("decide")
 def decide(ctx: RunContext) -> dict[str, Any]:
     from pipelines.findings import decide_findings
+    from pipelines.held import settle_held_rows
     from pipelines.outcomes import decide_outcomes, quarantine_records
 
     config = pipeline_config(ctx)
@@ -23,6 +24,11 @@ def decide(ctx: RunContext) -> dict[str, Any]:
     reasons = read_frame(ctx.root / "validate" / "reasons.parquet")
     persons = read_frame(ctx.root / "validate" / "persons.parquet")
     decisions = read_frame(ctx.root / "link" / "decisions.parquet")
+    # Rows held for linkage (an implausible birth date) that were not linked are quarantined now.
+    held_total = int(rows["quarantine_if_unlinked"].sum()) if "quarantine_if_unlinked" in rows else 0
+    rows, reasons, held_quarantined = settle_held_rows(rows, reasons, decisions)
+    if len(held_quarantined):
+        _gate_after_linkage(ctx, rows, config)
     discrepancy, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
     row_outcome, snapshot = decide_outcomes(rows, decisions, per_row, persons, config.person_key_secret)
 
@@ -54,7 +60,24 @@ def decide(ctx: RunContext) -> dict[str, Any]:
         "status_dtks": snapshot["status_dtks"].value_counts().to_dict(),
         "findings": discrepancy["category"].value_counts().reindex(contract.CATEGORIES, fill_value=0).to_dict(),
         "quarantine_records": len(quarantine),
+        "held_for_linkage": {"rows": held_total, "quarantined": len(held_quarantined)},
     }
+
+
+def _gate_after_linkage(ctx: RunContext, rows: pd.DataFrame, config) -> None:
+    """The quality gate's shares again, with the held rows that were not linked quarantined; failing, it
+    replaces the gate's result (the run is recorded GATE_REJECTED) and stops the run."""
+    from pipelines.gate import quality_gate
+    from pipelines.stages.inputs import QualityGateFailed, file_reports
+
+    gate = quality_gate(rows, file_reports(ctx), config.quality_gate, after_linkage=True)
+    if gate["passed"]:
+        return
+    write_json(ctx.root / "validate" / "gate.json", gate)
+    raise QualityGateFailed(
+        "Quality gate failed, the quarter is not published (the previous publication stays): "
+        + " ".join(gate["problems"])
+    )
 
 
 def _dukcapil_quarantine(excluded: pd.DataFrame) -> pd.DataFrame:

@@ -95,7 +95,7 @@ def ingest(ctx: RunContext) -> dict[str, Any]:
     return {"submission_rows": len(submissions), "dukcapil_rows": len(persons), "file_statuses": statuses}
 
 
-def _file_reports(ctx: RunContext):
+def file_reports(ctx: RunContext):
     from pipelines.ingest.intake import FileReport
 
     return [FileReport(**r) for r in read_json(ctx.root / "ingest" / "files.json")]
@@ -103,7 +103,8 @@ def _file_reports(ctx: RunContext):
 
 @timed("validate")
 def validate(ctx: RunContext) -> dict[str, Any]:
-    from pipelines.validate import quality_gate, validate_dukcapil, validate_submissions
+    from pipelines.gate import quality_gate
+    from pipelines.validate import validate_dukcapil, validate_submissions
     from pipelines.validate.suites import GxSession
 
     config = pipeline_config(ctx)
@@ -115,7 +116,7 @@ def validate(ctx: RunContext) -> dict[str, Any]:
     session = GxSession(ctx.run_id, docs_dir)
     # Read as Arrow-backed columns: validation works on Arrow arrays, so no Python string per value is made.
     raw = pd.read_parquet(ctx.root / "ingest" / "submissions.parquet", dtype_backend="pyarrow")
-    files = _file_reports(ctx)
+    files = file_reports(ctx)
     today = dt.date.today()
     sub = validate_submissions(
         raw,

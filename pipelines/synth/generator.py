@@ -131,7 +131,14 @@ def _one_kabupaten(
     )
     desa = np.array(sorted(regions.desa_of_kabupaten(kode_kab)), dtype=object)
     rows, _, unknown = submissions.build_rows(stream(seed, "submissions", kode_kab), pop, config, ref, desa, n_persons)
-    errors.inject(stream(seed, "errors", kode_kab), rows, config.rates, _is_lombok(kode_kab))
+    errors.inject(
+        stream(seed, "errors", kode_kab),
+        rows,
+        config.rates,
+        _is_lombok(kode_kab),
+        ref.astype(object),
+        stream(seed, "two_errors", kode_kab),
+    )
     villages = np.array(sorted(set(rows["kode_desa"])), dtype=object)
     styles = layout.draw_styles(stream(seed, "styles", kode_kab), kode_kab, villages, config.xlsx_share)
     rows = layout.render(stream(seed, "layout", kode_kab), rows, styles, quarter)
@@ -156,12 +163,12 @@ def _one_kabupaten(
     return _KabResult(rows, styles, counts, p["nik"].to_numpy(), paths, pending)
 
 
-def _ground_truth(results: dict[str, _KabResult], dukcapil_niks: pd.Index) -> pd.DataFrame:
+def _ground_truth(results: dict[str, _KabResult], dukcapil_niks: pd.Index, ref: np.datetime64) -> pd.DataFrame:
     """rows.csv content (plus the injected bit mask in `_mask`), kabupaten after kabupaten."""
     truths = []
     for kab, result in results.items():
         rows = result.rows
-        expected = truth.expected_findings(rows, dukcapil_niks)
+        expected = truth.expected_findings(rows, dukcapil_niks, ref.astype(object))
         result.counts["quarantined_rows"] = int(expected["expected_quarantine"].sum())
         truths.append(
             pd.DataFrame(
@@ -224,7 +231,7 @@ def generate(landing: Path, quarter: str, config: SynthConfig, *, overwrite: boo
             submission_paths += result.paths
             futures += result.pending
         dukcapil_niks = pd.Index(np.concatenate([r.niks for r in results.values()]))
-        gt = _ground_truth(results, dukcapil_niks)  # meanwhile the pool writes XLSX files
+        gt = _ground_truth(results, dukcapil_niks, ref)  # meanwhile the pool writes XLSX files
         for future in futures:
             future.result()  # re-raises a worker's error
     gt = gt.sort_values(["source_file", "source_row"], kind="mergesort")

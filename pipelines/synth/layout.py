@@ -156,10 +156,13 @@ def render(rng: np.random.Generator, rows: pd.DataFrame, styles: list[FileStyle]
         values = rows[column]
         rows[column] = np.where(title_case, values.str.title(), values).astype(object)
     _quarantine_values(rng, rows, fmt)
+    # Excel has no date cells before 1 March 1900 (its day numbers start in 1900, with a phantom 29
+    # February): an operator typing 1885-05-05 gets text.
     rows["date_cell"] = (
         date_cells
         & ~rows["q_field"].str.startswith("tanggal_lahir").to_numpy()
         & ~(rows["q_field"].to_numpy() == "missing:tanggal_lahir")
+        & (rows["birth"].to_numpy().astype(str) >= "1900-03-01")
     )
 
     # Row order: families as collected; a duplicate lands anywhere in its file.

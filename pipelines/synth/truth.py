@@ -8,6 +8,7 @@ a known person to that person and no other row.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 from pipelines import contract as c
 from pipelines.names import names_agree, normalise_names
 from pipelines.nik import birth_date_agrees, parse_nik
+from pipelines.plausible import implausible_kind
 
 _REQUIRED_BUT_NIK = tuple(col for col in c.SUBMISSION_REQUIRED if col != "nik")
 _SEX = {"L": "L", "LAKI-LAKI": "L", "1": "L", "P": "P", "PEREMPUAN": "P", "2": "P"}
@@ -50,10 +52,12 @@ def _digits(values: pd.Series, width: int) -> np.ndarray:
     return (values.str.len() == width).to_numpy() & values.str.isdigit().to_numpy()
 
 
-def expected_findings(rows: pd.DataFrame, dukcapil_niks: pd.Index) -> pd.DataFrame:
+def expected_findings(rows: pd.DataFrame, dukcapil_niks: pd.Index, reference: dt.date) -> pd.DataFrame:
     """`expected_quarantine` (0/1) and `expected_categories` (`;`-joined, sorted) for each row.
 
-    `dukcapil_niks` holds every NIK of the quarter's Dukcapil extracts.
+    `dukcapil_niks` holds every NIK of the quarter's Dukcapil extracts; `reference` is the day birth dates
+    are judged on (the quarter's last day: the generator keeps implausible dates implausible for a run
+    within half a year of it, and plausible ones plausible).
     """
     w = {col: rows[col].fillna("").astype(str).str.strip() for col in c.SUBMISSION_REQUIRED}
     incomplete = np.zeros(len(rows), dtype=bool)
@@ -69,7 +73,12 @@ def expected_findings(rows: pd.DataFrame, dukcapil_niks: pd.Index) -> pd.DataFra
         | ((w["hubungan_keluarga"] != "") & ~w["hubungan_keluarga"].str.upper().isin(c.HUBUNGAN_KELUARGA))
         | ((w["status_usulan"] != "") & ~w["status_usulan"].str.upper().isin(c.STATUS_USULAN))
     ).to_numpy()
-    quarantined = incomplete | bad_format
+    # A readable but implausible birth date quarantines only a row that is not linked (a perfect linker
+    # links every row of a person Dukcapil knows); a row quarantined anyway lists it among its reasons.
+    known = rows["known"].to_numpy(dtype=bool)
+    implausible = implausible_kind(birth_iso.where(birth_iso != ""), reference).notna().to_numpy()
+    quarantined = incomplete | bad_format | (implausible & ~known)
+    bad_format |= implausible & quarantined
     linked_on = ~quarantined
 
     nik = w["nik"]
@@ -81,7 +90,6 @@ def expected_findings(rows: pd.DataFrame, dukcapil_niks: pd.Index) -> pd.DataFra
     sex_differs = sex.notna() & (sex != parsed["sex"])
     biodata_differs = nik_valid & (date_differs | sex_differs).to_numpy(dtype=bool)
     nik_known = nik.isin(dukcapil_niks).to_numpy()
-    known = rows["known"].to_numpy(dtype=bool)
     t_nik = rows["t_nik"].astype(str)
     right_nik = (nik == t_nik).to_numpy()
     agree = names_agree(normalise_names(w["nama"]), normalise_names(rows["t_name"].astype(str))).to_numpy()

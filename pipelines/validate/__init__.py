@@ -1,5 +1,7 @@
 """Validate: canonicalise, run the Great Expectations suites, and split rows into those that go on to
-linkage and those that are quarantined, each failure with its reason.
+linkage and those that are quarantined, each failure with its reason. A row whose only problem is a
+readable but implausible value goes on to linkage, held (`pipelines.held`): it is quarantined after
+linkage if it is not linked.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from pipelines.clean import (
     to_objects,
 )
 from pipelines.contract import BIODATA_TIDAK_SESUAI_NIK
-from pipelines.ingest.intake import ACCEPTED, EMPTY, REJECTED, FileReport
+from pipelines.gate import quality_gate as quality_gate  # its home before pipelines/gate.py
+from pipelines.held import HELD, QUARANTINE, QUARANTINE_UNLINKED, findings_of_quarantined_dropped
+from pipelines.ingest.intake import REJECTED, FileReport
+from pipelines.plausible import birth_date_bounds
 from pipelines.validate.expectations import biodata_disagreement
 from pipelines.validate.suites import ROW_ID, GxSession, SuiteRun, run_suite
 
@@ -65,7 +70,9 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class SubmissionValidation:
-    rows: pd.DataFrame  # row_id, source_file, source_row, file_kode_desa, canonical columns, quarantined
+    # row_id, source_file, source_row, file_kode_desa, canonical columns, quarantined, and HELD (the row
+    # goes on to linkage, and is quarantined if it is not linked)
+    rows: pd.DataFrame
     reasons: pd.DataFrame  # REASON_COLUMNS: every failed check of every row (quarantine and finding)
     summary: dict[str, Any]
     # REASON_COLUMNS of the `warning` checks (a kecamatan code gone after a pemekaran, a KK's structure):
@@ -88,7 +95,7 @@ def _file_rejections(raw: pd.DataFrame, files: list[FileReport]) -> pd.DataFrame
             "expectation": "file:rejected",
             "category": hit["source_file"].map({s: f.rejection_category for s, f in rejected.items()}).to_numpy(),
             "field": None,
-            "action": "quarantine",
+            "action": QUARANTINE,
             "message": hit["source_file"].map(messages).to_numpy(),
         }
     )
@@ -184,10 +191,8 @@ def validate_submissions(
     checked["_formula"] = pd.Series(formulas, index=index, dtype="category")
     clean = pd.DataFrame({c: to_objects(a) for c, a in canonical.items()}, index=raw.index)
     clean["_formula"] = formulas
-    parameters = {
-        "min_birth_date": today.replace(year=today.year - 120).isoformat(),
-        "max_birth_date": today.isoformat(),
-    }
+    earliest, latest = birth_date_bounds(today)
+    parameters = {"min_birth_date": earliest, "max_birth_date": latest}
     run: SuiteRun = run_suite(
         checked,
         "dtks_submission",
@@ -205,10 +210,10 @@ def validate_submissions(
     _nik_messages(reasons, clean)
     _formula_messages(reasons, clean)
     reasons = pd.concat([reasons[REASON_COLUMNS], _file_rejections(meta, files)], ignore_index=True)
-    quarantined_ids = set(reasons.loc[reasons["action"] == "quarantine", ROW_ID])
+    quarantined_ids = set(reasons.loc[reasons["action"] == QUARANTINE, ROW_ID])
+    held_ids = set(reasons.loc[reasons["action"] == QUARANTINE_UNLINKED, ROW_ID]) - quarantined_ids
     # The NIK/biodata comparison is a finding on rows that go on to linkage only (docs/findings.md).
-    reasons = reasons[~(reasons["category"].eq(BIODATA_TIDAK_SESUAI_NIK) & reasons[ROW_ID].isin(quarantined_ids))]
-    reasons = reasons.reset_index(drop=True)
+    reasons = findings_of_quarantined_dropped(reasons, quarantined_ids)
     _biodata_messages(reasons, clean)
     reasons = reasons.sort_values([ROW_ID, "category", "field"], na_position="first", kind="stable").reset_index(
         drop=True
@@ -222,9 +227,11 @@ def validate_submissions(
         axis=1,
     )
     rows["quarantined"] = rows[ROW_ID].isin(quarantined_ids)
+    rows[HELD] = rows[ROW_ID].isin(held_ids)
     summary = {
         "rows": len(rows),
         "quarantined": int(rows["quarantined"].sum()),
+        "held_for_linkage": len(held_ids),
         "findings": int((reasons["action"] == "finding").sum()),
         "warnings": warnings,
         "repairs": dict(sorted(repairs.items())),
@@ -265,69 +272,3 @@ def validate_dukcapil(
     warnings = failures[failures["action"] == "warning"].groupby("expectation").size().astype(int).to_dict()
     summary = {"rows": len(clean), "excluded": len(excluded), "warnings": warnings, "gx": run.summary}
     return DukcapilValidation(persons, excluded.reset_index(drop=True), summary)
-
-
-def quality_gate(
-    rows: pd.DataFrame, files: list[FileReport], gate, dukcapil_persons: dict[str, int] | None = None
-) -> dict[str, Any]:
-    """Shares of quarantined rows per file and for the quarter, against the configured limits.
-
-    A rejected or unreadable file is reported as a whole (run record, "Berkas Bermasalah") and counts
-    neither against its own share nor the quarter's: the other villages' files still go through. Its
-    weight is judged on its own: more than `max_rejected_file_share` of the quarter's files unusable
-    stops the quarter too (a template change, a broken export).
-    """
-    submissions = [f for f in files if f.kind == "submission"]
-    accepted = {f.source_file for f in submissions if f.status == ACCEPTED}
-    unusable = sorted(f.source_file for f in submissions if f.status not in (ACCEPTED, EMPTY))
-    judged_rows = rows[rows["source_file"].isin(accepted)]
-    per_file = judged_rows.groupby("source_file")["quarantined"].agg(["size", "sum"])
-    per_file["share"] = per_file["sum"] / per_file["size"]
-    judged = per_file[per_file["size"] >= gate.min_rows_for_file_share]
-    bad_files = judged[judged["share"] > gate.max_file_quarantine_share].sort_values("share", ascending=False)
-    quarter_share = float(judged_rows["quarantined"].mean()) if len(judged_rows) else 0.0
-    unusable_share = len(unusable) / len(submissions) if submissions else 0.0
-
-    problems = []
-    if len(bad_files):
-        listed = ", ".join(f"{s} ({r.share:.1%} of {int(r['size'])} rows)" for s, r in bad_files.head(50).iterrows())
-        more = f" and {len(bad_files) - 50} more" if len(bad_files) > 50 else ""
-        problems.append(
-            f"{len(bad_files)} file(s) have more than {gate.max_file_quarantine_share:.0%} of their rows "
-            f"quarantined: {listed}{more}."
-        )
-    if quarter_share > gate.max_quarter_quarantine_share:
-        problems.append(
-            f"{quarter_share:.1%} of the quarter's rows in accepted files are quarantined "
-            f"({int(judged_rows['quarantined'].sum())} of {len(judged_rows)}; limit "
-            f"{gate.max_quarter_quarantine_share:.0%})."
-        )
-    if dukcapil_persons is not None:
-        # Linking a kabupaten's rows against nobody would report every NIK as unknown: stop instead.
-        with_rows = sorted({f.kode_kab for f in submissions if f.source_file in accepted and f.data_rows})
-        missing = [k for k in with_rows if not dukcapil_persons.get(k)]
-        if missing:
-            problems.append(
-                f"No usable Dukcapil persons for kabupaten/kota {', '.join(missing)} (extract missing, empty or "
-                "all rows set aside): their submissions cannot be linked."
-            )
-    if unusable_share > gate.max_rejected_file_share:
-        problems.append(
-            f"{len(unusable)} of {len(submissions)} submission files ({unusable_share:.0%}) were rejected or "
-            f"unreadable (limit {gate.max_rejected_file_share:.0%}): {', '.join(unusable[:50])}."
-        )
-    return {
-        "passed": not problems,
-        "problems": problems,
-        "quarter_quarantine_share": round(quarter_share, 6),
-        "files_over_limit": bad_files.index.tolist(),
-        "file_shares_over_limit": {s: round(float(r.share), 6) for s, r in bad_files.iterrows()},
-        "files_not_accepted": unusable,
-        "rejected_file_share": round(unusable_share, 6),
-        "limits": {
-            "max_file_quarantine_share": gate.max_file_quarantine_share,
-            "max_quarter_quarantine_share": gate.max_quarter_quarantine_share,
-            "max_rejected_file_share": gate.max_rejected_file_share,
-            "min_rows_for_file_share": gate.min_rows_for_file_share,
-        },
-    }

@@ -11,7 +11,9 @@ expected.json:
 - `file`: the file report: `status`, problem `codes` it must carry, `data_rows`, `rejection_category`.
 - `rows`: one entry per data row (conservation: exactly these rows, each once): `quarantined`, the
   `categories` of its reasons (warnings aside), `fields` its reasons must name, `messages` (substrings)
-  its reasons must hold, `warnings` (expectation labels), and `canonical` values after repair.
+  its reasons must hold, `warnings` (expectation labels), and `canonical` values after repair;
+  `held_for_linkage` when a readable but implausible value holds the row for linkage (quarantined after
+  linkage only if it is not linked).
 """
 
 from __future__ import annotations
@@ -138,6 +140,10 @@ def ok(n: int, **extra: Any) -> dict[str, Any]:
 
 def bad(n: int, categories: list[str], **extra: Any) -> dict[str, Any]:
     return {"row": n, "quarantined": True, "categories": sorted(categories), **extra}
+
+
+def held(n: int, categories: list[str], **extra: Any) -> dict[str, Any]:
+    return {"row": n, "quarantined": False, "held_for_linkage": True, "categories": sorted(categories), **extra}
 
 
 class Corpus:
@@ -946,13 +952,24 @@ def rows_and_values(c: Corpus) -> None:
     c.add(
         "dates_format_and_plausibility",
         "1: dates in the accepted formats and plausible",
-        "A birth date in the future, one 136 years ago, a US-style month/day date, 30 February: quarantined; "
-        "DD/MM/YYYY is accepted and canonicalised.",
+        "A birth date in the future and one 136 years ago are readable: held for linkage (issue 10: quarantined "
+        "after linkage only if not linked), their NIKs' birth dates disagree; a US-style month/day date, "
+        "30 February: quarantined; DD/MM/YYYY is accepted and canonicalised.",
         {f"{d}.csv": csv_bytes(rows)},
         {"status": "ACCEPTED", "data_rows": 5},
         [
-            bad(1, ["FORMAT_TIDAK_VALID"], fields=["tanggal_lahir"], messages=["tidak masuk akal"]),
-            bad(2, ["FORMAT_TIDAK_VALID"], fields=["tanggal_lahir"], messages=["tidak masuk akal"]),
+            held(
+                1,
+                ["FORMAT_TIDAK_VALID", "BIODATA_TIDAK_SESUAI_NIK"],
+                fields=["tanggal_lahir"],
+                messages=["tidak masuk akal"],
+            ),
+            held(
+                2,
+                ["FORMAT_TIDAK_VALID", "BIODATA_TIDAK_SESUAI_NIK"],
+                fields=["tanggal_lahir"],
+                messages=["tidak masuk akal"],
+            ),
             bad(3, ["FORMAT_TIDAK_VALID"], fields=["tanggal_lahir"]),
             bad(4, ["FORMAT_TIDAK_VALID"], fields=["tanggal_lahir"]),
             ok(5, canonical={"tanggal_lahir": r["tanggal_lahir"]}),
