@@ -17,12 +17,10 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL, make_url
 
 from pipelines.airflow_runner import run_quarter
 from pipelines.synth import SynthConfig, generate
 from pipelines.warehouse import connect
-from tests.conftest import ADMIN_URL, _admin_engine
 
 QUARTER = "2026Q3"
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
@@ -33,47 +31,6 @@ def landing(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("landing")
     generate(root, QUARTER, SynthConfig(kab_codes=("5203",), persons=1_500, seed=31))
     return root
-
-
-@pytest.fixture
-def secret_warehouse():
-    """A database of its own, owned by a login role of its own whose password is distinctive (with every
-    character a URL must escape); both dropped afterwards."""
-    from sqlalchemy.exc import OperationalError
-
-    admin = _admin_engine()
-    try:
-        with admin.connect() as c:
-            c.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL}: {exc.orig}")
-        pytest.skip(f"PostgreSQL is not reachable at {ADMIN_URL}")
-    suffix = uuid.uuid4().hex[:12]
-    token = f"Rhs{uuid.uuid4().hex[:16]}"
-    password = f"{token}@:/?#%&= +ü"
-    role, database = f"dtks_test_role_{suffix}", f"dtks_test_{suffix}"
-    with admin.connect() as c:
-        # The password as a literal is unavoidable in CREATE ROLE; the server's log is not under test.
-        c.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'"))
-        c.execute(text(f'CREATE DATABASE "{database}" OWNER {role}'))
-    admin_url = make_url(ADMIN_URL)
-    url = URL.create(
-        "postgresql+psycopg2",
-        username=role,
-        password=password,
-        host=admin_url.host,
-        port=admin_url.port,
-        database=database,
-        query={"sslmode": "disable", "application_name": "dtks e2e"},
-    )
-    try:
-        yield {"url": url, "password": password, "token": token, "database": database}
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            c.execute(text(f"DROP ROLE IF EXISTS {role}"))
-        admin.dispose()
 
 
 class CommandLines:
