@@ -287,15 +287,16 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
 
 
 def _flag_villages_with_several_files(reports: list[FileReport]) -> None:
-    """Two files for one village (a CSV and an XLSX, say) are both read; the duplicates they share are
-    found by linkage (GANDA), and both files carry a note."""
+    """Two accepted files for one village (a CSV and an XLSX, say) are both used; the duplicates they share
+    are found by linkage (GANDA), and both files carry a note. A rejected copy (one in the wrong folder, say)
+    is no second submission: its rows are all quarantined, and its own report says why."""
     by_desa: dict[str, list[FileReport]] = {}
     for report in reports:
-        if report.kode_desa and report.status != UNREADABLE:
+        if report.kode_desa and report.status == ACCEPTED:
             by_desa.setdefault(report.kode_desa, []).append(report)
     for desa, group in by_desa.items():
         if len(group) > 1:
-            names = ", ".join(Path(r.source_file).name for r in group)
+            names = ", ".join(r.source_file for r in group)
             for report in group:
                 report.add(
                     "desa_lebih_dari_satu_berkas",
