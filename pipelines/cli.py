@@ -6,6 +6,7 @@ dtks evaluate  --landing DIR --quarter Q [--warehouse URL | --warehouse-conn ID]
 dtks trace     --quarter Q (--nik NIK | --source-file F --source-row R) [--warehouse URL | --warehouse-conn ID]
 dtks grant-auditor [--warehouse URL | --warehouse-conn ID] [--login NAME --password-env VAR]
 dtks demo      [--persons N] [--dir DIR]
+dtks config    [show | doc | schema] [--config FILE]
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.airflow_metadata import MetadataError
     from pipelines.airflow_runner import RunFailed, run_quarter
+    from pipelines.config import SettingsError, load_config
     from pipelines.contract import quarter_is_valid
     from pipelines.warehouse.connection import DEFAULT_CONN_ID, WarehouseConnectionError
 
@@ -130,6 +132,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not (Path(args.landing) / args.quarter).is_dir():
         raise SystemExit(f"No landing folder {Path(args.landing) / args.quarter}")
     config = json.loads(Path(args.config).read_text()) if args.config else None
+    try:  # the run checks them too; bad settings are said now rather than after Airflow has started
+        load_config(config)
+    except SettingsError as exc:
+        print(f"dtks run: {exc}", file=sys.stderr)
+        return 2
     _warn_if_password(args.warehouse)
     start = time.perf_counter()
     try:
@@ -205,17 +212,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_KEY_NOTE = (
+    "Note: the demo pseudonymises NIKs with the public demo key (DTKS_PERSON_KEY_SECRET is not set), which "
+    "anyone can use to reverse its person keys: fine for this synthetic data, refused by `dtks run` and the "
+    "Airflow DAG. Set DTKS_PERSON_KEY_SECRET to a long random value before running real data."
+)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Synthetic Lombok Timur quarter -> Airflow run -> SQLite warehouse -> workbook -> evaluation."""
     import os
 
     from pipelines.airflow_runner import run_quarter
+    from pipelines.config import DEMO_KEY_ENV, PERSON_KEY_ENV
     from pipelines.evaluate import evaluate_quarter, format_report
     from pipelines.synth import SynthConfig, generate
     from pipelines.warehouse import connect
 
     base = Path(args.dir).resolve()
     os.environ["DTKS_HOME"] = str(base)
+    if not os.environ.get(PERSON_KEY_ENV, "").strip():
+        os.environ[DEMO_KEY_ENV] = "1"  # the demo alone may run on the public key (its runs inherit this)
+        print(DEMO_KEY_NOTE)
     landing, quarter = base / "landing", args.quarter
     warehouse = f"sqlite:///{base / 'warehouse.sqlite'}"
     start = time.perf_counter()
@@ -237,6 +255,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(format_report(evaluation))
     (base / "evaluation.json").write_text(json.dumps(evaluation, indent=2))
     print(f"Demo finished in {time.perf_counter() - start:.0f} s. Files under {base}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """The effective settings (defaults < DTKS_CONFIG < --config), checked; the settings table; the schema."""
+    from pipelines.config import PipelineConfig, SettingsError, load_config
+    from pipelines.settings_doc import markdown_table, show
+
+    if args.what == "doc":
+        print(markdown_table())
+        return 0
+    if args.what == "schema":
+        print(json.dumps(PipelineConfig.model_json_schema(), indent=2))
+        return 0
+    try:
+        overrides = json.loads(Path(args.config).read_text(encoding="utf-8")) if args.config else None
+        config = load_config(overrides)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"dtks config: {args.config}: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"dtks config: {exc}", file=sys.stderr)
+        return 2
+    print(show(config))
     return 0
 
 
@@ -480,6 +522,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260701)
     p.add_argument("--regenerate", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("config", help="the effective run settings, checked (or the settings table, the schema)")
+    p.add_argument("what", nargs="?", choices=("show", "doc", "schema"), default="show")
+    p.add_argument("--config", help="JSON file with setting overrides, as `dtks run --config` takes")
+    p.set_defaults(func=cmd_config)
     return parser
 
 

@@ -157,7 +157,7 @@ class LandingSurvey:
             "by_action": dict(sorted(self.by_action.items())),
             "listed": [e.to_dict() for e in self.listed],
             "not_listed": self.unexpected - len(self.listed),
-            "limits": asdict(self.limits),
+            "limits": self.limits.model_dump(),
         }
 
 

@@ -13,6 +13,21 @@ from pathlib import Path
 import pytest
 
 ADMIN_URL = os.environ.get("DTKS_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+# The tests' person-key secret: every run needs one (only `dtks demo` runs on the public demo key). Set in
+# the environment, as a deployment does, so runs through Airflow (subprocesses) get it as well.
+TEST_PERSON_KEY_SECRET = "tests-only-person-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def person_key_secret() -> Iterator[str]:
+    """Every test runs with the tests' own person-key secret and without the demo's opt-in; a test of the
+    refusal takes the secret away with `monkeypatch.delenv`."""
+    from pipelines.config import DEMO_KEY_ENV, PERSON_KEY_ENV
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PERSON_KEY_ENV, TEST_PERSON_KEY_SECRET)
+        patch.delenv(DEMO_KEY_ENV, raising=False)
+        yield TEST_PERSON_KEY_SECRET
 
 
 def _admin_engine():

@@ -770,8 +770,13 @@ def test_delivery_settings_are_checked():
     settings = DeliverySettings(recipients={5203: "a@lotim.go.id; b@lotim.go.id", "52.01": ["c@lobar.go.id"]})
     assert settings.recipients == {"5203": ("a@lotim.go.id", "b@lotim.go.id"), "5201": ("c@lobar.go.id",)}
     assert settings.smtp_conn_id == "smtp_default" and settings.enabled and not settings.attach_desa_feedback
-    for bad in ({"recipients": {"52": ["a@b"]}}, {"cc": ["bukan-alamat"]}, {"max_attachment_mb": 0}):
-        with pytest.raises(ValueError, match="delivery"):
-            DeliverySettings(**bad)
+    bad = {
+        "delivery.recipients": {"recipients": {"52": ["a@b"]}},
+        "delivery.cc": {"cc": ["bukan-alamat"]},
+        "delivery.max_attachment_mb": {"max_attachment_mb": 0},
+    }
+    for path, setting in bad.items():
+        with pytest.raises(ValueError, match=path):
+            load_config({"delivery": setting})
     merged = load_config({"delivery": {"recipients": {"5203": ["a@lotim.go.id"]}, "cc": "p@ntb.go.id"}}).delivery
     assert merged.recipients["5203"] == ("a@lotim.go.id",) and merged.cc == ("p@ntb.go.id",)

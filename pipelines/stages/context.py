@@ -3,7 +3,6 @@ the code version, and the timing and summary each stage leaves in its directory.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pipelines
 from pipelines import contract
-from pipelines.config import PipelineConfig, load_config
+from pipelines.config import PipelineConfig, load_config, settings_dict
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 from pipelines.workspace import RunContext, read_json, write_json
 
@@ -96,11 +95,9 @@ def warehouse_url(ctx: RunContext) -> URL:
 
 
 def config_dict(config: PipelineConfig) -> dict[str, Any]:
-    """The effective settings, for XCom and the run record; the person-key secret never leaves the process
-    (each stage reads it from the environment again)."""
-    data = dataclasses.asdict(config)
-    data.pop("person_key_secret")
-    return data
+    """The effective settings, for XCom and the run record: secrets are never dumped (each stage that needs
+    the person-key secret reads it from the environment again)."""
+    return settings_dict(config)
 
 
 def pipeline_config(ctx: RunContext) -> PipelineConfig:

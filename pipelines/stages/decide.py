@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines import contract
+from pipelines.config import person_key_secret
 from pipelines.stages.context import pipeline_config, timed
 from pipelines.workspace import RunContext, read_frame, write_frame, write_json
 
@@ -20,6 +21,7 @@ def decide(ctx: RunContext) -> dict[str, Any]:
     from pipelines.outcomes import decide_outcomes, quarantine_records
 
     config = pipeline_config(ctx)
+    secret = person_key_secret(config)  # before any work: a worker without the key stops here
     rows = read_frame(ctx.root / "validate" / "rows.parquet")
     reasons = read_frame(ctx.root / "validate" / "reasons.parquet")
     persons = read_frame(ctx.root / "validate" / "persons.parquet")
@@ -30,7 +32,7 @@ def decide(ctx: RunContext) -> dict[str, Any]:
     if len(held_quarantined):
         _gate_after_linkage(ctx, rows, config)
     discrepancy, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
-    row_outcome, snapshot = decide_outcomes(rows, decisions, per_row, persons, config.person_key_secret)
+    row_outcome, snapshot = decide_outcomes(rows, decisions, per_row, persons, secret)
 
     raw = read_frame(ctx.root / "ingest" / "submissions.parquet").reset_index(drop=True)
     raw["row_id"] = range(len(raw))

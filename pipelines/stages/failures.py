@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pipelines.config import SettingsError
 from pipelines.privacy import mask_text
 from pipelines.warehouse.connection import WarehouseConnectionError, redact
 
@@ -152,7 +153,7 @@ def _fallback_kind(exc: BaseException) -> str:
 def failure_message(exc: BaseException, lead: str = "") -> str:
     """`Type: message` on one line (the run's own errors without the type: their text says it all),
     masked and without credentials, for records, result lines and task logs."""
-    own = isinstance(exc, WarehouseUnreachable | FolderNotWritable | WarehouseConnectionError)
+    own = isinstance(exc, WarehouseUnreachable | FolderNotWritable | WarehouseConnectionError | SettingsError)
     text = f"{lead}{exc}" if own else f"{lead}{type(exc).__name__}: {exc}"
     return redact(mask_text(" ".join(text.split())))[:MAX_MESSAGE]
 

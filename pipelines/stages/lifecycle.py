@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.stages.context import make_context, stage_summaries, warehouse_url
+from pipelines.config import person_key_secret
+from pipelines.stages.context import make_context, pipeline_config, stage_summaries, warehouse_url
 from pipelines.stages.decide import decide
 from pipelines.stages.deliver import deliver, delivery_result
 from pipelines.stages.failures import Failure, classify, failure_message
@@ -133,6 +134,7 @@ def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | N
     }
     stage = "start"
     try:
+        person_key_secret(pipeline_config(ctx))  # a run on the public demo key stops before any work
         check_writable(ctx.root)
         write_json(ctx.root / "run.json", run)
         check_writable(Path(ctx.reports_dir))
