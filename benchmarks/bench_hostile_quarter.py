@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -54,7 +55,8 @@ def drop(name: str) -> None:
 
 def dtks_run(landing: Path, url: str, home: Path) -> dict:
     """`dtks run` under GNU time: its result lines, wall time and peak RSS (MiB)."""
-    env = {**os.environ, "DTKS_HOME": str(home)}
+    # Synthetic data: a throw-away person-key secret (a run refuses to start without one).
+    env = {"DTKS_PERSON_KEY_SECRET": secrets.token_hex(16), **os.environ, "DTKS_HOME": str(home)}
     command = ["/usr/bin/time", "-v", str(ROOT / ".venv" / "bin" / "dtks"), "run", "--landing", str(landing)]
     command += ["--quarter", QUARTER, "--warehouse", url, "--reports", str(home / "reports")]
     started = time.perf_counter()

@@ -369,6 +369,18 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> PipelineConfig:
     return config.model_copy(update={"person_key_secret": SecretStr(secret)}) if secret else config
 
 
+SOURCE_STORED = "the run's stored settings"
+
+
+def stored_config(stored: Mapping[str, Any]) -> PipelineConfig:
+    """The settings a run resolved at its start (`settings_dict`, kept in its context), as each later stage
+    reloads them: the `DTKS_CONFIG` file is not read again (it may have changed since), the secret is."""
+    _refuse_secrets(stored, SOURCE_STORED)
+    config = _validate(stored, SOURCE_STORED)
+    secret = _person_key_from_environment()
+    return config.model_copy(update={"person_key_secret": SecretStr(secret)}) if secret else config
+
+
 def _person_key_from_environment() -> str | None:
     value = os.environ.get(PERSON_KEY_ENV, "").strip() or _airflow_variable(PERSON_KEY_VARIABLE)
     return value.strip() if value and value.strip() else None

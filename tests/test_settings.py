@@ -305,3 +305,18 @@ def test_dtks_config_shows_checks_and_lists(tmp_path, capsys, monkeypatch):
     assert "link.link_threshold: Input should be a valid number, got str" in capsys.readouterr().err
     assert main(["config", "doc"]) == 0 and capsys.readouterr().out.strip() == markdown_table()
     assert main(["config", "schema"]) == 0 and json.loads(capsys.readouterr().out)["additionalProperties"] is False
+
+
+def test_each_stage_reloads_the_settings_the_run_started_with(settings_file, tmp_path, monkeypatch):
+    from pipelines.stages import make_context, pipeline_config
+
+    settings_file("link:\n  link_threshold: 0.95\n")
+    conf = {"quarter": "2026Q3", "landing": str(tmp_path), "work": str(tmp_path / "work")}
+    monkeypatch.setenv("DTKS_HOME", str(tmp_path / "home"))
+    ctx = make_context(conf | {"config": {"link": {"review_threshold": 0.7}}}, "manual__stored")
+    settings_file("link: [edited while the run goes on\n")
+    config = pipeline_config(ctx)
+    assert (config.link.link_threshold, config.link.review_threshold) == (0.95, 0.7)
+    assert config.person_key_secret.get_secret_value() == person_key_secret(config)  # from the environment
+    with pytest.raises(SettingsError, match=r"Settings from the run's stored settings are not valid"):
+        pipeline_config(type(ctx)(**{**ctx.to_dict(), "config": {"link": {"seed": "x"}}}))

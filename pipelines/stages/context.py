@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pipelines
 from pipelines import contract
-from pipelines.config import PipelineConfig, load_config, settings_dict
+from pipelines.config import PipelineConfig, load_config, settings_dict, stored_config
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 from pipelines.workspace import RunContext, read_json, write_json
 
@@ -101,7 +101,8 @@ def config_dict(config: PipelineConfig) -> dict[str, Any]:
 
 
 def pipeline_config(ctx: RunContext) -> PipelineConfig:
-    return load_config(ctx.config)
+    """The run's settings as resolved at its start (a settings file changed since does not apply)."""
+    return stored_config(ctx.config)
 
 
 def timed(stage: str) -> Callable:
