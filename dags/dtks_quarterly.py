@@ -18,13 +18,13 @@ the run itself fails its task at once (no retry), unless it is transient (anothe
 quarter, a lock or serialization conflict, a busy SQLite file, an e-mail server down): see
 `pipelines/stages/failures.py`.
 
-The logic lives in `pipelines.stages`; each task here only calls one stage.
+The logic lives in `pipelines.stages`; the tasks and their order are generated from the stage registry
+(`pipelines/registry.py`), each task calling one stage.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -32,10 +32,11 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from pipelines import registry
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 
 FAILURE_KEY = "failure"  # XCom key of a task's classified, masked failure; `finish` reads it
-TASKS_THAT_FAIL = ("start", "ingest", "validate", "quality_gate", "link", "decide", "report", "publish", "deliver")
+TASKS_THAT_FAIL = registry.task_ids()
 
 
 def _fail(stage: str, exc: Exception) -> NoReturn:
@@ -59,11 +60,11 @@ def _run(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
         summary = stages.run_stage(stage, run, *args)
     except Exception as exc:
         _fail(stages.stage_label(stage, *args), exc)
-    _lineage(stage, run, summary)
+    _lineage(stage, run, summary, *args)
     return summary
 
 
-def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any]) -> None:
+def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any], kab: str | None = None) -> None:
     """Give the running task its datasets and counts, which the OpenLineage provider puts in the task's
     COMPLETE event (the provider asks operators for `get_openlineage_facets_on_complete`)."""
     import logging
@@ -75,7 +76,7 @@ def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any]) -> None:
         from pipelines import lineage
         from pipelines.workspace import RunContext
 
-        facts = lineage.datasets_for(stage, RunContext.from_dict(run["context"]), summary)
+        facts = lineage.datasets_for(stage, RunContext.from_dict(run["context"]), summary, kab)
         result = OperatorLineage(
             inputs=[Dataset(namespace=n, name=m) for n, m in facts["inputs"]],
             outputs=[Dataset(namespace=n, name=m) for n, m in facts["outputs"]],
@@ -128,43 +129,10 @@ def dtks_quarterly() -> None:
         _lineage("discover", run, stages.stage_summary(run, "discover"))
         return run
 
-    @task(multiple_outputs=False)
-    def ingest(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("ingest", run)
-
-    @task(multiple_outputs=False)
-    def validate(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("validate", run)
-
-    @task(retries=0, multiple_outputs=False)
-    def quality_gate(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("quality_gate", run)
-
-    @task(multiple_outputs=False)
-    def link(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("link", run)
-
-    @task(multiple_outputs=False)
-    def decide(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("decide", run)
-
     @task
     def kabupaten(run: dict[str, Any]) -> list[str]:
-        """The kabupaten/kota with submissions: one report task each."""
+        """The kabupaten/kota with submissions: one task each for the stages mapped over them."""
         return run["kabupaten"]
-
-    @task(map_index_template="{{ kode_kab }}", multiple_outputs=False)
-    def report(run: dict[str, Any], kode_kab: str) -> dict[str, Any]:
-        return _run("reports", run, kode_kab)
-
-    @task(retries=3, retry_delay=timedelta(seconds=30), retry_exponential_backoff=2.0, multiple_outputs=False)
-    def publish(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("publish", run)
-
-    @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=2.0, multiple_outputs=False)
-    def deliver(run: dict[str, Any]) -> dict[str, Any]:
-        """E-mail the published reports through the Airflow SMTP connection; a retry sends only what failed."""
-        return _run("deliver", run)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, retries=2, multiple_outputs=False)
     def finish(run: dict[str, Any] | None) -> dict[str, Any]:
@@ -183,13 +151,46 @@ def dtks_quarterly() -> None:
         return {"status": result["status"], "run_id": result["run_id"]}
 
     run = start()
-    reports = report.partial(run=run).expand(kode_kab=kabupaten(run))
-    in_order = [ingest(run), validate(run), quality_gate(run), link(run), decide(run)]
-    for upstream, downstream in itertools.pairwise(in_order):
-        upstream >> downstream
-    published, finished = publish(run), finish(run)
-    in_order[-1] >> reports >> published >> deliver(run) >> finished
-    published >> finished  # finish records the attempt whatever happened to the e-mails
+    kab_codes = kabupaten(run)
+    tasks: dict[str, Any] = {}
+    previous = run
+    for stage in registry.STAGES[1:]:  # discover runs in `start`; each stage after the one before it
+        call = _stage_task(stage)
+        mapped = stage.over == registry.KABUPATEN
+        tasks[stage.name] = call.partial(run=run).expand(kode_kab=kab_codes) if mapped else call(run)
+        previous >> tasks[stage.name]
+        previous = tasks[stage.name]
+    finished = finish(run)
+    previous >> finished
+    tasks["publish"] >> finished  # finish records the attempt whatever happened to the e-mails
+
+
+def _stage_task(stage: registry.Stage):
+    """The TaskFlow task of one registered stage: its id, retries and (for a stage mapped over the
+    kabupaten/kota) the map index shown as the kode_kab."""
+    options: dict[str, Any] = {
+        "task_id": stage.task,
+        "retries": stage.retries,
+        "retry_delay": timedelta(seconds=stage.retry_delay_s),
+        "multiple_outputs": False,
+        "doc_md": stage.doc or None,
+    }
+    if stage.retry_backoff:
+        options["retry_exponential_backoff"] = stage.retry_backoff
+    if stage.over == registry.KABUPATEN:
+        options["map_index_template"] = "{{ kode_kab }}"
+
+        @task(**options)
+        def per_kabupaten(run: dict[str, Any], kode_kab: str) -> dict[str, Any]:
+            return _run(stage.name, run, kode_kab)
+
+        return per_kabupaten
+
+    @task(**options)
+    def per_quarter(run: dict[str, Any]) -> dict[str, Any]:
+        return _run(stage.name, run)
+
+    return per_quarter
 
 
 dtks_quarterly()

@@ -372,18 +372,18 @@ def test_failure_reaches_the_record_from_xcom_when_the_work_folder_has_none(conf
 
 
 def test_a_stage_retried_successfully_leaves_no_failure(conf, monkeypatch):
-    from pipelines.stages import lifecycle
+    from pipelines.stages import inputs
 
     run = start_run(conf, "manual__retry")
     calls = iter([PublicationConflict("busy"), None])
 
-    def flaky(_ctx):
+    def flaky(_ctx, *_partition):
         exc = next(calls)
         if exc:
             raise exc
         return {"ok": True}
 
-    monkeypatch.setattr(lifecycle, "ingest", flaky)
+    monkeypatch.setattr(inputs, "ingest", flaky)
     with pytest.raises(PublicationConflict):
         run_stage("ingest", run)
     errors = Path(run["context"]["work_dir"]) / "2026Q3" / "manual__retry" / "errors"

@@ -401,7 +401,7 @@ def test_the_gate_is_judged_again_after_linkage(tmp_path):
     result, _ = run_quarter(tmp_path, write_landing(tmp_path, rows), strict)
     assert result["status"] == "GATE_REJECTED" and result["failed_stage"] == "decide"
     assert "After linkage" in result["message"] and f"{FILE} (20.0% of 5 rows)" in result["message"]
-    gate = json.loads((Path(result["work_dir"]) / "validate" / "gate.json").read_text())
+    gate = json.loads((Path(result["work_dir"]) / "decide" / "gate.json").read_text())
     assert gate["judged"] == "after_linkage" and not gate["passed"]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pipelines
-from pipelines import contract
+from pipelines import contract, registry
 from pipelines.config import PipelineConfig, load_config
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 from pipelines.workspace import RunContext, read_json, write_json
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 log = logging.getLogger(__name__)
-
-
-STAGES = ("discover", "ingest", "validate", "link", "decide", "reports", "publish")
 
 
 def home() -> Path:
@@ -107,17 +104,29 @@ def pipeline_config(ctx: RunContext) -> PipelineConfig:
     return load_config(ctx.config)
 
 
-def timed(stage: str) -> Callable:
-    """Records the stage's wall time and summary in `<run>/<stage>/summary.json`."""
+def summary_path(ctx: RunContext, stage: registry.Stage, kab: str | None = None) -> Path:
+    return ctx.root / stage.summary.format(stage=stage.name, kab=kab if kab is not None else "*")
+
+
+def staged(name: str) -> Callable:
+    """Make a function a stage of the registry: it gets its `StageIO` (the artefacts it declared) instead of
+    the run's context; its wall time and summary go to its summary file, what it read and wrote to
+    `<run>/io/<label>.json`. Called with the run's context, like every stage."""
+    declared = registry.stage(name)
 
     def wrap(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
         def run(ctx: RunContext, *args, **kwargs) -> dict[str, Any]:
+            from pipelines.stages.io import StageIO, stage_label
+
+            kab = args[0] if declared.over == registry.KABUPATEN else None
+            io = StageIO(ctx, declared, kab)
             start = time.perf_counter()
-            summary = fn(ctx, *args, **kwargs)
+            summary = fn(io, *args, **kwargs)
             summary["seconds"] = round(time.perf_counter() - start, 3)
-            write_json(ctx.stage_dir(stage) / "summary.json", summary)
-            log.info("Stage %s done in %.1f s", stage, summary["seconds"])
+            write_json(summary_path(ctx, declared, kab), summary)
+            io.save(stage_label(name, *(() if kab is None else (kab,))))
+            log.info("Stage %s done in %.1f s", stage_label(name, *(() if kab is None else (kab,))), summary["seconds"])
             return summary
 
         return run
@@ -126,11 +135,16 @@ def timed(stage: str) -> Callable:
 
 
 def stage_summaries(ctx: RunContext) -> dict[str, Any]:
+    """Every finished stage's summary, in run order; a kabupaten's under `<stage>/<kode_kab>`."""
     out = {}
-    for stage in STAGES:
-        path = ctx.root / stage / "summary.json"
-        if path.exists():
-            out[stage] = read_json(path)
-    for path in sorted((ctx.root / "reports").glob("*/summary.json")):
-        out[f"reports/{path.parent.name}"] = read_json(path)
+    for stage in registry.STAGES:
+        if stage.over == registry.QUARTER:
+            path = summary_path(ctx, stage)
+            if path.exists():
+                out[stage.name] = read_json(path)
+            continue
+        pattern = stage.summary.format(stage=stage.name, kab="{kab}")
+        at = Path(pattern).parts.index("{kab}")
+        for path in sorted(ctx.root.glob(pattern.format(kab="*"))):
+            out[f"{stage.name}/{path.relative_to(ctx.root).parts[at]}"] = read_json(path)
     return out

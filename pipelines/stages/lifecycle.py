@@ -5,20 +5,18 @@ stage in one process for tests and benchmarks; production runs go through the Ai
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines import registry
 from pipelines.stages.context import make_context, stage_summaries, warehouse_url
-from pipelines.stages.decide import decide
-from pipelines.stages.deliver import deliver, delivery_result
+from pipelines.stages.deliver import delivery_result
 from pipelines.stages.failures import Failure, classify, failure_message
-from pipelines.stages.inputs import check_quality_gate, discover, ingest, validate
-from pipelines.stages.linkage import link
+from pipelines.stages.io import resolve, stage_label
 from pipelines.stages.preflight import check_warehouse, check_writable
-from pipelines.stages.publishing import publish
-from pipelines.stages.reporting import reports
 from pipelines.workspace import RunContext, read_json, write_json
 
 if TYPE_CHECKING:
@@ -57,8 +55,7 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
             reconcile(engine, ctx.quarter, ReportsRelease(ctx.reports_dir, ctx.quarter, ctx.run_id))
         except Exception as exc:
             log.error("The quarter's reports were not checked against the warehouse: %s", failure_message(exc))
-    gate = ctx.root / "validate" / "gate.json"
-    gate_rejected = gate.exists() and not read_json(gate)["passed"]
+    gate_rejected = _gate_rejected(ctx)
     status = "PUBLISHED" if published else ("GATE_REJECTED" if gate_rejected else "FAILED")
     summaries = stage_summaries(ctx)
     delivery = delivery_result(ctx, published)
@@ -105,7 +102,19 @@ def _describe_warehouse(ctx: RunContext, url: URL | None) -> str:
     return f"{where} (connection {ctx.warehouse_conn_id})"
 
 
-ORDER = ("discover", "ingest", "validate", "quality_gate", "link", "decide", "reports", "publish")
+def _gate_rejected(ctx: RunContext) -> bool:
+    """The quality gate stopped the run: before linkage (validate's result) or after (decide's)."""
+    for name in ("decide.gate", "validate.gate"):
+        for path in resolve(ctx, name):
+            if path.exists() and not read_json(path)["passed"]:
+                return True
+    return False
+
+
+def stage_function(stage: str) -> Callable[..., dict[str, Any]]:
+    """The function a registered stage runs (imported when it runs: the DAG file stays light)."""
+    module, _, attribute = registry.stage(stage).function.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def previous_quarter(day: dt.date) -> str:
@@ -138,7 +147,7 @@ def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | N
         check_writable(Path(ctx.reports_dir))
         check_warehouse(ctx)
         stage = "discover"
-        summary = discover(ctx)
+        summary = stage_function("discover")(ctx)
     except Exception as exc:
         _record_error(ctx, stage, exc)
         raise
@@ -162,27 +171,14 @@ def _record_error(ctx: RunContext, stage: str, exc: BaseException) -> Failure:
     return failure
 
 
-def stage_label(stage: str, *args: Any) -> str:
-    """The name a stage's failure is recorded under: `reports_5203` for one kabupaten's reports."""
-    return stage if not args else f"{stage}_{args[0]}"
-
-
 def run_stage(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
     """Run one stage of a started run; a failure is recorded (masked) for `finish_run` before it propagates."""
     ctx = RunContext.from_dict(run["context"])
-    functions = {
-        "ingest": ingest,
-        "validate": validate,
-        "quality_gate": check_quality_gate,
-        "link": link,
-        "decide": decide,
-        "reports": reports,
-        "publish": lambda c: publish(c, run.get("started_at")),
-        "deliver": deliver,
-    }
-    label = stage_label(stage, *args)
+    if stage == "publish":  # the run record says when the run started
+        args = (run.get("started_at"),)
+    label = stage_label(stage, *(() if stage == "publish" else args))
     try:
-        summary = functions[stage](ctx, *args)
+        summary = stage_function(stage)(ctx, *args)
     except Exception as exc:
         _record_error(ctx, label, exc)
         raise
@@ -260,12 +256,16 @@ def run_all(conf: dict[str, Any], run_id: str) -> dict[str, Any]:
         log.error("Run %s did not start: %s", run_id, failure_message(exc))
         return finish_unstarted(conf, run_id)
     try:
-        for stage in ("ingest", "validate", "quality_gate", "link", "decide"):
-            run_stage(stage, run)
-        for kab in run["kabupaten"]:
-            run_stage("reports", run, kab)
-        run_stage("publish", run)
-        run_stage("deliver", run)
+        for stage in registry.STAGES[1:]:  # discover ran in start
+            for partition in partitions(run, stage):
+                run_stage(stage.name, run, *partition)
     except Exception:
         log.exception("Run %s failed", run_id)
     return finish_run(run)
+
+
+def partitions(run: dict[str, Any], stage: registry.Stage) -> list[tuple[str, ...]]:
+    """The arguments of each of a stage's runs: one per kabupaten/kota, or one for the quarter."""
+    if stage.over == registry.KABUPATEN:
+        return [(kab,) for kab in run["kabupaten"]]
+    return [()]
