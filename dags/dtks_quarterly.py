@@ -29,8 +29,8 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, get_current_context, task, task_group
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from pipelines import registry
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
@@ -44,6 +44,8 @@ def _fail(stage: str, exc: Exception) -> NoReturn:
     (transient) or fail the task at once."""
     from pipelines import stages
 
+    if isinstance(exc, stages.KabupatenHeldBack):  # policy publish_others: the others go on
+        raise AirflowSkipException(str(exc)) from exc
     failure = stages.classify(stage, exc)
     with contextlib.suppress(Exception):  # the work folder has the record too
         get_current_context()["ti"].xcom_push(key=FAILURE_KEY, value=failure.as_dict())
@@ -56,6 +58,8 @@ def _run(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
     """Call one pipeline stage; a failure of the run fails at once, a transient one is retried."""
     from pipelines import stages
 
+    if stages.is_held_back(run, stage, *args):
+        raise AirflowSkipException(f"Kabupaten/kota {args[0]} is held back by its quality gate.")
     try:
         summary = stages.run_stage(stage, run, *args)
     except Exception as exc:
@@ -130,8 +134,13 @@ def dtks_quarterly() -> None:
         return run
 
     @task
+    def partitions(run: dict[str, Any]) -> list[str]:
+        """Every kabupaten/kota with an input: the work is split by kode_kab."""
+        return run["partitions"]
+
+    @task
     def kabupaten(run: dict[str, Any]) -> list[str]:
-        """The kabupaten/kota with submissions: one task each for the stages mapped over them."""
+        """The kabupaten/kota with submissions: one Dinsos report each."""
         return run["kabupaten"]
 
     @task(trigger_rule=TriggerRule.ALL_DONE, retries=2, multiple_outputs=False)
@@ -151,23 +160,59 @@ def dtks_quarterly() -> None:
         return {"status": result["status"], "run_id": result["run_id"]}
 
     run = start()
-    kab_codes = kabupaten(run)
+    mapped_over = {registry.PARTITIONS: partitions(run), registry.WITH_SUBMISSIONS: kabupaten(run)}
     tasks: dict[str, Any] = {}
     previous = run
-    for stage in registry.STAGES[1:]:  # discover runs in `start`; each stage after the one before it
-        call = _stage_task(stage)
-        mapped = stage.over == registry.KABUPATEN
-        tasks[stage.name] = call.partial(run=run).expand(kode_kab=kab_codes) if mapped else call(run)
-        previous >> tasks[stage.name]
-        previous = tasks[stage.name]
+    after_mapped = False  # past a kabupaten's stages, a held-back (skipped) kabupaten stops no other
+    for stages in _in_groups(registry.STAGES[1:]):  # discover runs in `start`; each after the one before
+        if stages[0].over == registry.QUARTER:
+            this = _stage_task(stages[0], after_mapped)(run)
+        else:
+            this = _mapped(stages, run, mapped_over[stages[0].each], after_mapped)
+            after_mapped = True
+        previous >> this
+        tasks.update(dict.fromkeys((s.name for s in stages), this))
+        previous = this
     finished = finish(run)
     previous >> finished
     tasks["publish"] >> finished  # finish records the attempt whatever happened to the e-mails
 
 
-def _stage_task(stage: registry.Stage):
+def _in_groups(stages: tuple[registry.Stage, ...]) -> list[list[registry.Stage]]:
+    """Consecutive stages mapped over the same kabupaten/kota run as one mapped task group: a kabupaten's
+    validation waits for its own ingest only, and its failure stops no other kabupaten's tasks."""
+    groups: list[list[registry.Stage]] = []
+    for stage in stages:
+        key = (stage.over, stage.each)
+        if stage.over != registry.QUARTER and groups and (groups[-1][0].over, groups[-1][0].each) == key:
+            groups[-1].append(stage)
+        else:
+            groups.append([stage])
+    return groups
+
+
+def _mapped(stages: list[registry.Stage], run: Any, kab_codes: Any, after_mapped: bool) -> Any:
+    """The stages of one kabupaten/kota, chained, once per kode_kab."""
+    if len(stages) == 1:
+        return _stage_task(stages[0], after_mapped).partial(run=run).expand(kode_kab=kab_codes)
+
+    @task_group(group_id=f"per_kabupaten_{stages[0].name}", prefix_group_id=False)
+    def per_kabupaten(kode_kab: str) -> Any:
+        last = None
+        for stage in stages:
+            this = _stage_task(stage, after_mapped and last is None)(run, kode_kab)
+            if last is not None:
+                last >> this
+            last = this
+        return last
+
+    return per_kabupaten.expand(kode_kab=kab_codes)
+
+
+def _stage_task(stage: registry.Stage, after_mapped: bool = False):
     """The TaskFlow task of one registered stage: its id, retries and (for a stage mapped over the
-    kabupaten/kota) the map index shown as the kode_kab."""
+    kabupaten/kota) the map index shown as the kode_kab. A task after mapped ones runs when none failed
+    and one succeeded: a kabupaten held back by its gate (skipped) does not stop the others."""
     options: dict[str, Any] = {
         "task_id": stage.task,
         "retries": stage.retries,
@@ -175,6 +220,8 @@ def _stage_task(stage: registry.Stage):
         "multiple_outputs": False,
         "doc_md": stage.doc or None,
     }
+    if after_mapped:
+        options["trigger_rule"] = TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS
     if stage.retry_backoff:
         options["retry_exponential_backoff"] = stage.retry_backoff
     if stage.over == registry.KABUPATEN:
@@ -182,6 +229,7 @@ def _stage_task(stage: registry.Stage):
 
         @task(**options)
         def per_kabupaten(run: dict[str, Any], kode_kab: str) -> dict[str, Any]:
+            get_current_context()["kode_kab"] = kode_kab  # type: ignore[index] # the map index's label
             return _run(stage.name, run, kode_kab)
 
         return per_kabupaten

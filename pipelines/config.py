@@ -17,6 +17,8 @@ import yaml
 
 from pipelines.contract import INELIGIBLE_OCCUPATIONS
 
+GATE_POLICIES = ("publish_others", "stop_quarter")
+
 
 @dataclass(frozen=True)
 class QualityGate:
@@ -29,6 +31,16 @@ class QualityGate:
     # Rejected and unreadable files count against neither share above; more than this share of the
     # quarter's submission files being unusable stops publication on its own.
     max_rejected_file_share: float = 0.5
+    # The shares are judged per kabupaten/kota. One that fails: `publish_others` (the others publish and it is
+    # held back, named in the run record, the HTML summary and `dtks run`'s exit status 3) or `stop_quarter`
+    # (nothing publishes). docs/intake.md, "The quality gate per kabupaten/kota", says why the default.
+    policy: str = "publish_others"
+
+    def __post_init__(self) -> None:
+        if self.policy not in GATE_POLICIES:
+            raise ValueError(
+                f"Setting quality_gate.policy must be one of {', '.join(GATE_POLICIES)}, got {self.policy!r}."
+            )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 QUARTER: Final = "quarter"  # one task for the quarter
-KABUPATEN: Final = "kabupaten"  # one task per kabupaten/kota with submissions (map index = kode_kab)
+KABUPATEN: Final = "kabupaten"  # one task per kabupaten/kota (map index = kode_kab), see `Stage.each`
+
+# The lists a kabupaten stage is mapped over (keys of the started run, from discover): every kabupaten/kota
+# with an input file (its submissions, or only its Dukcapil extract: persons who moved there still count),
+# or those with submissions (one Dinsos workbook each).
+PARTITIONS: Final = "partitions"
+WITH_SUBMISSIONS: Final = "kabupaten"
 
 MappedOver = Literal["quarter", "kabupaten"]
 # frame: a Parquet table; json: a JSON document; dir: a folder the stage fills; landing: the quarter's input
@@ -33,6 +39,10 @@ class Artefact:
     kind: Kind
     pattern: str = ""
 
+    @property
+    def per_kabupaten(self) -> bool:
+        return "{kab}" in self.pattern
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -42,16 +52,23 @@ class Stage:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     over: MappedOver = QUARTER
+    each: str = PARTITIONS  # for a kabupaten stage: which list of the run it is mapped over
     task_id: str = ""  # the Airflow task; default the stage's name
     retries: int = 1
     retry_delay_s: int = 20
     retry_backoff: float | None = None
     doc: str = ""
-    summary: str = "{stage}/summary.json"  # the stage's summary (time, counts), per partition
+    summary: str = ""  # the stage's summary (time, counts); default `<stage>/summary.json`, per kabupaten under kab/
 
     @property
     def task(self) -> str:
         return self.task_id or self.name
+
+    @property
+    def summary_pattern(self) -> str:
+        if self.summary:
+            return self.summary
+        return f"kab/{{kab}}/{self.name}/summary.json" if self.over == KABUPATEN else f"{self.name}/summary.json"
 
 
 def _artefacts(*items: Artefact) -> dict[str, Artefact]:
@@ -63,30 +80,33 @@ ARTEFACTS: Final[dict[str, Artefact]] = _artefacts(
     Artefact("landing.files", "landing"),  # the input files discover listed, read by ingest
     Artefact("discover.files", "json", "discover/files.json"),
     Artefact("discover.landing", "json", "discover/landing.json"),
-    Artefact("ingest.submissions", "frame", "ingest/submissions.parquet"),
-    Artefact("ingest.dukcapil", "frame", "ingest/dukcapil.parquet"),
-    Artefact("ingest.files", "json", "ingest/files.json"),
-    Artefact("validate.rows", "frame", "validate/rows.parquet"),
-    Artefact("validate.reasons", "frame", "validate/reasons.parquet"),
-    Artefact("validate.warnings", "frame", "validate/warnings.parquet"),
-    Artefact("validate.persons", "frame", "validate/persons.parquet"),
-    Artefact("validate.persons_excluded", "frame", "validate/persons_excluded.parquet"),
-    Artefact("validate.gx_submission", "json", "validate/gx_dtks_submission.json"),
-    Artefact("validate.gx_dukcapil", "json", "validate/gx_dukcapil_extract.json"),
-    Artefact("validate.data_docs", "dir", "validate/data_docs"),
-    Artefact("validate.gate", "json", "validate/gate.json"),
-    Artefact("link.decisions", "frame", "link/decisions.parquet"),
-    Artefact("link.candidates", "frame", "link/candidates.parquet"),
-    Artefact("link.row_edges", "frame", "link/row_edges.parquet"),
-    Artefact("link.diagnostics", "json", "link/diagnostics.json"),
-    Artefact("decide.gate", "json", "decide/gate.json"),
-    Artefact("decide.row_outcome", "frame", "decide/row_outcome.parquet"),
-    Artefact("decide.dtks_snapshot", "frame", "decide/dtks_snapshot.parquet"),
-    Artefact("decide.discrepancy", "frame", "decide/discrepancy.parquet"),
-    Artefact("decide.quarantine", "frame", "decide/quarantine.parquet"),
-    Artefact("decide.link_candidate", "frame", "decide/link_candidate.parquet"),
-    Artefact("decide.duplicate_edge", "frame", "decide/duplicate_edge.parquet"),
-    Artefact("decide.validation_result", "frame", "decide/validation_result.parquet"),
+    Artefact("ingest.submissions", "frame", "kab/{kab}/ingest/submissions.parquet"),
+    Artefact("ingest.dukcapil", "frame", "kab/{kab}/ingest/dukcapil.parquet"),
+    Artefact("ingest.files", "json", "kab/{kab}/ingest/files.json"),
+    Artefact("validate.rows", "frame", "kab/{kab}/validate/rows.parquet"),
+    Artefact("validate.reasons", "frame", "kab/{kab}/validate/reasons.parquet"),
+    Artefact("validate.warnings", "frame", "kab/{kab}/validate/warnings.parquet"),
+    Artefact("validate.persons", "frame", "kab/{kab}/validate/persons.parquet"),
+    Artefact("validate.persons_excluded", "frame", "kab/{kab}/validate/persons_excluded.parquet"),
+    Artefact("validate.gx_submission", "json", "kab/{kab}/validate/gx_dtks_submission.json"),
+    Artefact("validate.gx_dukcapil", "json", "kab/{kab}/validate/gx_dukcapil_extract.json"),
+    Artefact("validate.data_docs", "dir", "kab/{kab}/validate/data_docs"),
+    Artefact("validate.gate", "json", "kab/{kab}/validate/gate.json"),
+    Artefact("link.decisions", "frame", "kab/{kab}/link/decisions.parquet"),
+    Artefact("link.candidates", "frame", "kab/{kab}/link/candidates.parquet"),
+    Artefact("link.row_edges", "frame", "kab/{kab}/link/row_edges.parquet"),
+    Artefact("link.diagnostics", "json", "kab/{kab}/link/diagnostics.json"),
+    # What a kabupaten contributes to each hash bucket of the province step, and the bucket's facts.
+    Artefact("province_offer.pieces", "frame", "kab/{kab}/province_offer/{bucket}.parquet"),
+    Artefact("province.facts", "frame", "province/{bucket}.parquet"),
+    Artefact("decide.gate", "json", "kab/{kab}/decide/gate.json"),
+    Artefact("decide.row_outcome", "frame", "kab/{kab}/decide/row_outcome.parquet"),
+    Artefact("decide.dtks_snapshot", "frame", "kab/{kab}/decide/dtks_snapshot.parquet"),
+    Artefact("decide.discrepancy", "frame", "kab/{kab}/decide/discrepancy.parquet"),
+    Artefact("decide.quarantine", "frame", "kab/{kab}/decide/quarantine.parquet"),
+    Artefact("decide.link_candidate", "frame", "kab/{kab}/decide/link_candidate.parquet"),
+    Artefact("decide.duplicate_edge", "frame", "kab/{kab}/decide/duplicate_edge.parquet"),
+    Artefact("decide.validation_result", "frame", "kab/{kab}/decide/validation_result.parquet"),
     Artefact("reports.staged", "dir", "reports/{kab}"),
     Artefact("publish.record", "json", "published.json"),
     Artefact("publish.reports", "reports"),
@@ -122,6 +142,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         "Pembacaan berkas",
         inputs=("discover.files", "landing.files"),
         outputs=("ingest.submissions", "ingest.dukcapil", "ingest.files"),
+        over=KABUPATEN,
     ),
     Stage(
         "validate",
@@ -139,6 +160,7 @@ STAGES: Final[tuple[Stage, ...]] = (
             "validate.data_docs",
             "validate.gate",
         ),
+        over=KABUPATEN,
     ),
     Stage(
         "quality_gate",
@@ -146,6 +168,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         "Gerbang mutu",
         inputs=("validate.gate",),
         outputs=(),
+        over=KABUPATEN,
         retries=0,
     ),
     Stage(
@@ -154,12 +177,30 @@ STAGES: Final[tuple[Stage, ...]] = (
         "Pemadanan dengan Dukcapil dan antarbaris",
         inputs=("validate.rows", "validate.persons"),
         outputs=("link.decisions", "link.candidates", "link.row_edges", "link.diagnostics"),
+        over=KABUPATEN,
+    ),
+    Stage(
+        "province_offer",
+        "pipelines.stages.province:offer",
+        "Penyiapan pemadanan antarkabupaten",
+        inputs=("validate.rows", "validate.persons", "link.decisions"),
+        outputs=("province_offer.pieces",),
+        over=KABUPATEN,
+    ),
+    Stage(
+        "province",
+        "pipelines.stages.province:resolve",
+        "Pemadanan antarkabupaten",
+        inputs=("province_offer.pieces",),
+        outputs=("province.facts",),
+        doc="Cross-kabupaten facts, one hash bucket at a time: no task holds the whole province.",
     ),
     Stage(
         "decide",
         "pipelines.stages.decide:decide",
         "Penentuan temuan dan hasil",
         inputs=(
+            "province.facts",
             "ingest.submissions",
             "ingest.files",
             "validate.rows",
@@ -172,6 +213,7 @@ STAGES: Final[tuple[Stage, ...]] = (
             "link.row_edges",
         ),
         outputs=("decide.gate", *(f"decide.{t}" for t in PUBLISHED_TABLES)),
+        over=KABUPATEN,
     ),
     Stage(
         "reports",
@@ -188,8 +230,9 @@ STAGES: Final[tuple[Stage, ...]] = (
         ),
         outputs=("reports.staged",),
         over=KABUPATEN,
+        each=WITH_SUBMISSIONS,
         task_id="report",
-        summary="reports/{kab}/summary.json",
+        summary="reports/{kab}/summary.json",  # beside the staged reports, not copied with them
     ),
     Stage(
         "publish",
@@ -199,6 +242,8 @@ STAGES: Final[tuple[Stage, ...]] = (
             "discover.landing",
             "ingest.files",
             "validate.persons_excluded",
+            "validate.gate",
+            "decide.gate",
             "link.diagnostics",
             *(f"decide.{t}" for t in PUBLISHED_TABLES),
             "reports.staged",  # every kabupaten's: a quarter's stage reads all partitions

@@ -29,12 +29,30 @@ def test_no_import_errors(dagbag):
 def test_shape(dagbag):
     dag = dagbag.dags["dtks_quarterly"]
     assert dag.tags and dag.max_active_runs == 1 and not dag.catchup
-    order = ["start", "ingest", "validate", "quality_gate", "link", "decide", "report", "publish", "finish"]
+    order = [
+        "start",
+        "ingest",
+        "validate",
+        "quality_gate",
+        "link",
+        "province_offer",
+        "province",
+        "decide",
+        "report",
+        "publish",
+        "finish",
+    ]
     for upstream, downstream in itertools.pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
     assert dag.get_task("finish").trigger_rule == "all_done"
     assert dag.get_task("quality_gate").retries == 0
     assert dag.get_task("publish").retries >= 2
+    # Per kabupaten/kota: one mapped task group from ingest to the province offer, then decide and report.
+    group = dag.get_task("ingest").task_group
+    assert group.group_id == "per_kabupaten_ingest"
+    assert {t.task_id for t in group} == {"ingest", "validate", "quality_gate", "link", "province_offer"}
+    for task_id in ("decide", "report"):
+        assert dag.get_task(task_id).map_index_template == "{{ kode_kab }}"
 
 
 def test_dag_file_parses_fast_without_heavy_imports():

@@ -20,6 +20,9 @@ def small_run(tmp_path_factory) -> dict:
 
     tmp = tmp_path_factory.mktemp("registry")
     generate(tmp / "landing", QUARTER, SynthConfig(kab_codes=("5203", "5201"), persons=1_500, seed=7))
+    # A kabupaten with a Dukcapil extract and no submissions: its persons still count (people who moved).
+    extracts = tmp / "landing" / QUARTER / "dukcapil"
+    (extracts / "5202.csv").write_bytes((extracts / "5201.csv").read_bytes())
     name, value = environment_variable(f"sqlite:///{tmp / 'warehouse.sqlite'}")
     conf = {"quarter": QUARTER, "landing": str(tmp / "landing"), "work": str(tmp / "work"), "reports": str(tmp / "r")}
     with mock.patch.dict("os.environ", {name: value}):
@@ -49,9 +52,11 @@ def test_lineage_datasets_are_exactly_the_files_each_stage_opened(small_run):
     summaries = stage_summaries(ctx)
     records = [read_json(p) for p in sorted((ctx.root / IO_DIR).glob("*.json"))]
     seen = {(r["stage"], r["kab"]) for r in records}
-    kabupaten = sorted(small_run["summaries"]["discover"]["kabupaten"])
-    assert kabupaten == ["5201", "5203"]
-    expected = {(s.name, k) for s in registry.STAGES for k in (kabupaten if s.over == registry.KABUPATEN else [None])}
+    discovered = small_run["summaries"]["discover"]
+    assert discovered["kabupaten"] == ["5201", "5203"] and discovered["partitions"] == ["5201", "5202", "5203"]
+    expected = {
+        (s.name, k) for s in registry.STAGES for k in (discovered[s.each] if s.over == registry.KABUPATEN else [None])
+    }
     assert seen == expected
     for record in records:
         key = record["stage"] if record["kab"] is None else f"{record['stage']}/{record['kab']}"
@@ -59,7 +64,7 @@ def test_lineage_datasets_are_exactly_the_files_each_stage_opened(small_run):
             facts = lineage.datasets_for(record["stage"], ctx, summaries.get(key, {}), record["kab"])
         assert sorted(name for _, name in facts["inputs"]) == record["read"], record["stage"]
         assert sorted(name for _, name in facts["outputs"]) == record["written"], record["stage"]
-        assert record["read"] or record["stage"] == "discover"
+        assert record["read"] or record["stage"] == "province"  # the placeholder offers nothing
 
 
 def test_a_stage_cannot_open_an_artefact_it_did_not_declare(tmp_path):

@@ -16,12 +16,21 @@ from pipelines.stages.context import code_version, home, make_context, pipeline_
 from pipelines.stages.decide import decide
 from pipelines.stages.deliver import deliver
 from pipelines.stages.failures import Failure, classify
-from pipelines.stages.inputs import QualityGateFailed, check_quality_gate, discover, ingest, validate
+from pipelines.stages.inputs import (
+    KabupatenHeldBack,
+    QualityGateFailed,
+    check_quality_gate,
+    discover,
+    ingest,
+    validate,
+)
 from pipelines.stages.io import StageIO, stage_label
 from pipelines.stages.lifecycle import (
     finish,
     finish_run,
     finish_unstarted,
+    held_back,
+    is_held_back,
     previous_quarter,
     run_all,
     run_stage,
@@ -35,6 +44,7 @@ from pipelines.stages.reporting import reports
 
 __all__ = [
     "Failure",
+    "KabupatenHeldBack",
     "QualityGateFailed",
     "StageIO",
     "check_quality_gate",
@@ -46,8 +56,10 @@ __all__ = [
     "finish",
     "finish_run",
     "finish_unstarted",
+    "held_back",
     "home",
     "ingest",
+    "is_held_back",
     "link",
     "make_context",
     "pipeline_config",

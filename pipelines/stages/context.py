@@ -105,7 +105,7 @@ def pipeline_config(ctx: RunContext) -> PipelineConfig:
 
 
 def summary_path(ctx: RunContext, stage: registry.Stage, kab: str | None = None) -> Path:
-    return ctx.root / stage.summary.format(stage=stage.name, kab=kab if kab is not None else "*")
+    return ctx.root / stage.summary_pattern.format(stage=stage.name, kab=kab if kab is not None else "*")
 
 
 def staged(name: str) -> Callable:
@@ -135,16 +135,49 @@ def staged(name: str) -> Callable:
 
 
 def stage_summaries(ctx: RunContext) -> dict[str, Any]:
-    """Every finished stage's summary, in run order; a kabupaten's under `<stage>/<kode_kab>`."""
-    out = {}
+    """Every finished stage's summary, in run order. A stage mapped over the kabupaten/kota gives the
+    quarter's view (`combine_summaries`) with each kabupaten's own under `per_kabupaten`."""
+    out: dict[str, Any] = {}
     for stage in registry.STAGES:
         if stage.over == registry.QUARTER:
             path = summary_path(ctx, stage)
             if path.exists():
                 out[stage.name] = read_json(path)
             continue
-        pattern = stage.summary.format(stage=stage.name, kab="{kab}")
+        pattern = stage.summary_pattern.format(stage=stage.name, kab="{kab}")
         at = Path(pattern).parts.index("{kab}")
-        for path in sorted(ctx.root.glob(pattern.format(kab="*"))):
-            out[f"{stage.name}/{path.relative_to(ctx.root).parts[at]}"] = read_json(path)
+        each = {
+            path.relative_to(ctx.root).parts[at]: read_json(path)
+            for path in sorted(ctx.root.glob(pattern.format(kab="*")))
+        }
+        if each:
+            out[stage.name] = {**combine_summaries(list(each.values())), "per_kabupaten": each}
     return out
+
+
+def combine_summaries(summaries: list[Any]) -> Any:
+    """The quarter's view of per-kabupaten summaries: counts and seconds added up, a share the largest (the
+    worst kabupaten's), flags true only when true for every kabupaten, lists joined, other values kept
+    when all agree."""
+    first = summaries[0]
+    if len(summaries) == 1:
+        return first
+    if isinstance(first, dict):
+        keys = list(dict.fromkeys(k for s in summaries if isinstance(s, dict) for k in s))
+        out = {}
+        for key in keys:
+            values = [s[key] for s in summaries if isinstance(s, dict) and key in s]
+            if "share" in key and all(isinstance(v, int | float) for v in values):
+                out[key] = max(values)
+            else:
+                out[key] = combine_summaries(values)
+        return out
+    if isinstance(first, bool):
+        return all(bool(v) for v in summaries)
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in summaries)
+    if isinstance(first, int | float) and numbers:
+        total = sum(summaries)
+        return round(total, 6) if isinstance(total, float) else total
+    if isinstance(first, list):
+        return [item for s in summaries if isinstance(s, list) for item in s]
+    return first if all(v == first for v in summaries) else None

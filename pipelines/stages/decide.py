@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 @staged("decide")
-def decide(io: StageIO, *partition: str) -> dict[str, Any]:
+def decide(io: StageIO, kode_kab: str) -> dict[str, Any]:
+    from pipelines import province
     from pipelines.findings import decide_findings
     from pipelines.held import settle_held_rows
     from pipelines.outcomes import decide_outcomes, quarantine_records
@@ -26,10 +27,13 @@ def decide(io: StageIO, *partition: str) -> dict[str, Any]:
     reasons = io.read_frame("validate.reasons")
     persons = io.read_frame("validate.persons")
     decisions = io.read_frame("link.decisions")
+    # What the province step found across kabupaten/kota (a person linked in another one's extract, a
+    # person submitted in two) amends this kabupaten's decisions before its findings.
+    decisions = province.apply(kode_kab, decisions, io.read_frame("province.facts"))
     # Rows held for linkage (an implausible birth date) that were not linked are quarantined now.
     held_total = int(rows["quarantine_if_unlinked"].sum()) if "quarantine_if_unlinked" in rows else 0
     rows, reasons, held_quarantined = settle_held_rows(rows, reasons, decisions)
-    _gate_after_linkage(io, rows, config, judge_again=len(held_quarantined) > 0)
+    _gate_after_linkage(io, kode_kab, rows, config, judge_again=len(held_quarantined) > 0)
     discrepancy, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
     row_outcome, snapshot = decide_outcomes(rows, decisions, per_row, persons, config.person_key_secret)
 
@@ -64,12 +68,12 @@ def decide(io: StageIO, *partition: str) -> dict[str, Any]:
     }
 
 
-def _gate_after_linkage(io: StageIO, rows: pd.DataFrame, config, *, judge_again: bool) -> None:
+def _gate_after_linkage(io: StageIO, kode_kab: str, rows: pd.DataFrame, config, *, judge_again: bool) -> None:
     """The quality gate's result after linkage (`decide/gate.json`): validation's, or, when held rows that
     were not linked are quarantined, the shares judged again; failing, the run is recorded GATE_REJECTED and
     stops."""
     from pipelines.gate import quality_gate
-    from pipelines.stages.inputs import QualityGateFailed, file_reports
+    from pipelines.stages.inputs import file_reports, gate_failure
 
     files = file_reports(io)
     gate = io.read_json("validate.gate")
@@ -79,10 +83,7 @@ def _gate_after_linkage(io: StageIO, rows: pd.DataFrame, config, *, judge_again:
     io.write_json("decide.gate", gate)
     if gate["passed"]:
         return
-    raise QualityGateFailed(
-        "Quality gate failed, the quarter is not published (the previous publication stays): "
-        + " ".join(gate["problems"])
-    )
+    raise gate_failure(config.quality_gate.policy, kode_kab, gate)
 
 
 def _dukcapil_quarantine(excluded: pd.DataFrame) -> pd.DataFrame:

@@ -24,6 +24,34 @@ class QualityGateFailed(RuntimeError):
     """Too many rows quarantined: the quarter is not published (the previous publication stays)."""
 
 
+class KabupatenHeldBack(QualityGateFailed):
+    """Gate policy `publish_others`: this kabupaten/kota failed its gate and is held back from the
+    publication; the others go on (its remaining stages are skipped)."""
+
+
+def failed_gates(*gates_by_kab: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """The kabupaten/kota whose quality gate failed (before linkage or after it), with the problems."""
+    held: dict[str, list[str]] = {}
+    for gates in gates_by_kab:
+        for kab, gate in gates.items():
+            if not gate["passed"]:
+                held.setdefault(kab, gate["problems"])
+    return dict(sorted(held.items()))
+
+
+def gate_failure(policy: str, kode_kab: str, gate: dict[str, Any]) -> QualityGateFailed:
+    """What a failed gate of one kabupaten/kota raises under the run's gate policy."""
+    problems = " ".join(gate["problems"])
+    if policy == "publish_others":
+        return KabupatenHeldBack(
+            f"Quality gate failed for kabupaten/kota {kode_kab}: held back, the others publish. {problems}"
+        )
+    return QualityGateFailed(
+        f"Quality gate failed for kabupaten/kota {kode_kab}, the quarter is not published (the previous "
+        f"publication stays): {problems}"
+    )
+
+
 @staged("discover")
 def discover(io: StageIO) -> dict[str, Any]:
     from pipelines import regions
@@ -41,6 +69,9 @@ def discover(io: StageIO) -> dict[str, Any]:
     # ingest and reported in the run's summary and record, with no workbook of their own.
     kabupaten = sorted(k for k in folders if regions.is_kabupaten(k))
     return {
+        # The work is partitioned by kode_kab: every kabupaten/kota with an input (its villages' files, or
+        # only its Dukcapil extract), and each other folder's rejected files on their own.
+        "partitions": sorted({f.kode_kab for f in files if f.kode_kab}),
         "submission_files": sum(f.kind == "submission" for f in files),
         "dukcapil_files": sum(f.kind == "dukcapil" for f in files),
         "kabupaten": kabupaten,
@@ -74,7 +105,7 @@ def _log_landing(survey: LandingSurvey, most: int = 20) -> None:
 
 
 @staged("ingest")
-def ingest(io: StageIO, *partition: str) -> dict[str, Any]:
+def ingest(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines.discover import InputFile
     from pipelines.ingest.intake import ingest_dukcapil, ingest_submissions
 
@@ -97,13 +128,14 @@ def file_reports(io: StageIO) -> list[FileReport]:
 
 
 @staged("validate")
-def validate(io: StageIO, *partition: str) -> dict[str, Any]:
+def validate(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines.gate import quality_gate
     from pipelines.validate import validate_dukcapil, validate_submissions
     from pipelines.validate.suites import GxSession
 
     ctx = io.ctx
     config = pipeline_config(ctx)
+    gate_limits = _gate_limits(config.quality_gate, kode_kab)
     # Both suites run in one GX session named after the Airflow run, which renders the run's Data Docs
     # (counts only: no row ids, no values) into the run's work directory.
     docs_dir = io.output_path("validate.data_docs")
@@ -134,18 +166,27 @@ def validate(io: StageIO, *partition: str) -> dict[str, Any]:
     io.write_frame("validate.persons", duk.persons)
     io.write_frame("validate.persons_excluded", duk.excluded)
     persons_per_kab = duk.persons["source_file"].str.rsplit("/", n=1).str[-1].str.removesuffix(".csv").value_counts()
-    gate = quality_gate(sub.rows, files, config.quality_gate, persons_per_kab.to_dict())
+    gate = quality_gate(sub.rows, files, gate_limits, persons_per_kab.to_dict())
     io.write_json("validate.gate", gate)
     data_docs = session.build_data_docs()
     return {"submissions": sub.summary, "dukcapil": duk.summary, "gate": gate, "data_docs": data_docs}
 
 
+def _gate_limits(limits, kode_kab: str | None):
+    """The gate's limits for one partition. A folder that is no kabupaten/kota holds only files rejected at
+    ingest (reported in the run's summary): their share of rejected files is not a reason to stop."""
+    from dataclasses import replace
+
+    from pipelines import regions
+
+    if kode_kab is None or regions.is_kabupaten(kode_kab):
+        return limits
+    return replace(limits, max_rejected_file_share=1.0)
+
+
 @staged("quality_gate")
-def check_quality_gate(io: StageIO, *partition: str) -> dict[str, Any]:
+def check_quality_gate(io: StageIO, kode_kab: str) -> dict[str, Any]:
     gate = io.read_json("validate.gate")
     if not gate["passed"]:
-        raise QualityGateFailed(
-            "Quality gate failed, the quarter is not published (the previous publication stays): "
-            + " ".join(gate["problems"])
-        )
+        raise gate_failure(pipeline_config(io.ctx).quality_gate.policy, kode_kab, gate)
     return gate

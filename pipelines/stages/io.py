@@ -30,16 +30,16 @@ def dataset_name(path: Path | str) -> str:
     return os.path.abspath(path)
 
 
-def _partitions(ctx: RunContext, artefact: Artefact, kab: str | None) -> list[Path]:
-    if "{kab}" not in artefact.pattern:
-        return [ctx.root / artefact.pattern]
-    if kab is not None:
-        return [ctx.root / artefact.pattern.format(kab=kab)]
-    # A quarter's stage reading a kabupaten's artefact: every partition the run has.
-    return sorted(ctx.root.glob(artefact.pattern.format(kab="*")))
+def _matching(ctx: RunContext, artefact: Artefact, kab: str | None, bucket: str | None) -> list[Path]:
+    """The artefact's files for a kabupaten and bucket; a part not given (a quarter's stage reading a
+    kabupaten's artefact, the province step reading every bucket) matches every one there is."""
+    pattern = artefact.pattern.format(kab="*" if kab is None else kab, bucket="*" if bucket is None else bucket)
+    if "*" not in pattern:
+        return [ctx.root / pattern]
+    return sorted(ctx.root.glob(pattern))
 
 
-def resolve(ctx: RunContext, name: str, kab: str | None = None) -> list[Path]:
+def resolve(ctx: RunContext, name: str, kab: str | None = None, bucket: str | None = None) -> list[Path]:
     """The files (or folders) artefact `name` stands for in one partition of a run."""
     artefact = registry.ARTEFACTS[name]
     if artefact.kind == "warehouse":
@@ -51,7 +51,17 @@ def resolve(ctx: RunContext, name: str, kab: str | None = None) -> list[Path]:
     if name == "landing.files":
         files = read_json(resolve(ctx, "discover.files")[0])
         return [Path(f["path"]) for f in files if kab is None or f["kode_kab"] == kab]
-    return _partitions(ctx, artefact, kab)
+    return _matching(ctx, artefact, kab, bucket)
+
+
+def partition_of(ctx: RunContext, path: Path, name: str) -> str:
+    """The kode_kab (or bucket) a file of a partitioned artefact belongs to: `kab/5203/...` -> `5203`."""
+    pattern = Path(registry.ARTEFACTS[name].pattern)
+    parts = path.relative_to(ctx.root).parts
+    for i, part in enumerate(pattern.parts):
+        if "{kab}" in part or "{bucket}" in part:
+            return Path(parts[i]).stem if "{bucket}" in part else parts[i]
+    return ""
 
 
 class StageIO:
@@ -71,10 +81,10 @@ class StageIO:
             side = "output" if output else "input"
             raise KeyError(f"Stage {self.stage.name} does not declare {name} as an {side} (pipelines/registry.py)")
 
-    def _one(self, name: str) -> Path:
-        paths = resolve(self.ctx, name, self.kab)
-        if len(paths) != 1:
-            raise ValueError(f"Artefact {name} is {len(paths)} files here; ask for paths_in()")
+    def _one(self, name: str, bucket: str | None = None) -> Path:
+        paths = resolve(self.ctx, name, self.kab, bucket)
+        if len(paths) != 1 or "*" in str(paths[0]):
+            raise ValueError(f"Artefact {name} is {len(paths)} files here: read them with input_paths")
         return paths[0]
 
     def input_path(self, name: str) -> Path:
@@ -84,10 +94,12 @@ class StageIO:
         self.reads.add(dataset_name(path))
         return path
 
-    def output_path(self, name: str) -> Path:
+    def output_path(self, name: str, bucket: str | None = None) -> Path:
         """The path of an output that a library writes itself (a folder, a GX result); counted as written."""
         self._declared(name, output=True)
-        path = self._one(name)
+        artefact = registry.ARTEFACTS[name]
+        pattern = artefact.pattern.format(kab=self.kab, bucket=bucket)
+        path = self.ctx.root / pattern if artefact.pattern else self._one(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.writes.add(dataset_name(path))
         return path
@@ -101,16 +113,35 @@ class StageIO:
 
     # -- typed access ----------------------------------------------------------------------------------
     def read_frame(self, name: str, columns: list[str] | None = None, filters: Any = None, **kwargs) -> pd.DataFrame:
-        path = self.input_path(name)
-        if kwargs:
-            return pd.read_parquet(path, columns=columns, filters=filters, **kwargs)
-        return read_frame(path, columns=columns, filters=filters)
+        """One file, or every partition's (a quarter's stage reading a kabupaten's artefact), concatenated."""
+        paths = self.input_paths(name)
+        frames = [
+            pd.read_parquet(p, columns=columns, filters=filters, **kwargs)
+            if kwargs
+            else read_frame(p, columns=columns, filters=filters)
+            for p in paths
+        ]
+        if len(frames) == 1:
+            return frames[0]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
-    def write_frame(self, name: str, frame: pd.DataFrame) -> Path:
-        return write_frame(self.output_path(name), frame)
+    def read_frames(self, name: str, columns: list[str] | None = None) -> dict[str, pd.DataFrame]:
+        """Every file of a partitioned input, by its kode_kab or bucket."""
+        return {partition_of(self.ctx, p, name): read_frame(p, columns=columns) for p in self.input_paths(name)}
+
+    def write_frame(self, name: str, frame: pd.DataFrame, bucket: str | None = None) -> Path:
+        return write_frame(self.output_path(name, bucket), frame)
 
     def read_json(self, name: str) -> Any:
         return read_json(self.input_path(name))
+
+    def read_json_each(self, name: str) -> dict[str, Any]:
+        """Every partition's document of an input, by kode_kab."""
+        return {partition_of(self.ctx, p, name): read_json(p) for p in self.input_paths(name)}
+
+    def read_records(self, name: str) -> list[Any]:
+        """A list-valued input (file reports), every partition's concatenated."""
+        return [item for doc in self.read_json_each(name).values() for item in doc]
 
     def write_json(self, name: str, data: Any) -> Path:
         return write_json(self.output_path(name), data)

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines import registry
-from pipelines.stages.context import make_context, stage_summaries, warehouse_url
+from pipelines.stages.context import make_context, pipeline_config, stage_summaries, warehouse_url
 from pipelines.stages.deliver import delivery_result
 from pipelines.stages.failures import Failure, classify, failure_message
-from pipelines.stages.io import resolve, stage_label
+from pipelines.stages.inputs import KabupatenHeldBack, failed_gates
+from pipelines.stages.io import partition_of, resolve, stage_label
 from pipelines.stages.preflight import check_warehouse, check_writable
 from pipelines.workspace import RunContext, read_json, write_json
 
@@ -25,7 +26,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None, error: str | None) -> dict[str, Any]:
+def finish(
+    ctx: RunContext,
+    *,
+    started_at: str | None,
+    failed_stage: str | None,
+    error: str | None,
+    failure_kind: str | None = None,
+) -> dict[str, Any]:
     """Make the quarter's reports agree with the warehouse, record the attempt (published or not) and write
     the result file `dtks run` reads.
 
@@ -55,8 +63,10 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
             reconcile(engine, ctx.quarter, ReportsRelease(ctx.reports_dir, ctx.quarter, ctx.run_id))
         except Exception as exc:
             log.error("The quarter's reports were not checked against the warehouse: %s", failure_message(exc))
-    gate_rejected = _gate_rejected(ctx)
+    # Stopped by a quality gate, not by some other failure after a kabupaten was held back.
+    gate_rejected = _gate_rejected(ctx) and failure_kind in (None, "quality_gate")
     status = "PUBLISHED" if published else ("GATE_REJECTED" if gate_rejected else "FAILED")
+    held = held_back(ctx) if _gate_rejected(ctx) else {}
     summaries = stage_summaries(ctx)
     delivery = delivery_result(ctx, published)
     attempt = {
@@ -69,6 +79,9 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
         "message": mask_text(error)[:4000] if error and not published else None,
         "code_version": ctx.code_version,
         "delivery_status": delivery["status"] if delivery else None,
+        # The kabupaten/kota whose gate failed: held back from a publication (`publish_others`), or the
+        # reason nothing was published.
+        "held_back": sorted(held) or None,
     }
     if engine is not None:
         try:
@@ -100,6 +113,29 @@ def _describe_warehouse(ctx: RunContext, url: URL | None) -> str:
 
     where = describe(url) if url is not None else "not resolved"
     return f"{where} (connection {ctx.warehouse_conn_id})"
+
+
+GATES = ("validate.gate", "decide.gate")  # the quality gate before linkage, and after it
+
+
+def held_back(ctx: RunContext, gates: Iterable[str] = GATES) -> dict[str, list[str]]:
+    """The kabupaten/kota whose quality gate failed (before linkage, or after it), with the gate's
+    problems. Under the policy `publish_others` they are held back and the others publish."""
+    return failed_gates(*({partition_of(ctx, p, name): read_json(p) for p in resolve(ctx, name)} for name in gates))
+
+
+def is_held_back(run: dict[str, Any], stage: str, *args: Any) -> bool:
+    """Under `publish_others`, a kabupaten's stage does not run once a gate before it failed for that
+    kabupaten (the `quality_gate` task itself says so, by raising `KabupatenHeldBack`)."""
+    declared = registry.stage(stage)
+    if declared.over != registry.KABUPATEN or stage == "quality_gate":
+        return False
+    ctx = RunContext.from_dict(run["context"])
+    if pipeline_config(ctx).quality_gate.policy != "publish_others":
+        return False
+    order = [s.name for s in registry.STAGES]
+    before = [g for g in GATES if order.index(registry.producer(g)) < order.index(stage)]
+    return args[0] in held_back(ctx, before)
 
 
 def _gate_rejected(ctx: RunContext) -> bool:
@@ -151,7 +187,7 @@ def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | N
     except Exception as exc:
         _record_error(ctx, stage, exc)
         raise
-    return {**run, "kabupaten": summary["kabupaten"]}
+    return {**run, "kabupaten": summary["kabupaten"], "partitions": summary["partitions"]}
 
 
 def stage_summary(run: dict[str, Any], stage: str) -> dict[str, Any]:
@@ -208,6 +244,7 @@ def finish_run(run: dict[str, Any], failures: Iterable[dict[str, Any]] = ()) -> 
         started_at=run.get("started_at"),
         failed_stage=last["stage"] if last else None,
         error=last["error"] if last else None,
+        failure_kind=last.get("kind") if last else None,
     )
     if run.get("result_file"):
         write_json(Path(run["result_file"]), result)
@@ -258,7 +295,12 @@ def run_all(conf: dict[str, Any], run_id: str) -> dict[str, Any]:
     try:
         for stage in registry.STAGES[1:]:  # discover ran in start
             for partition in partitions(run, stage):
-                run_stage(stage.name, run, *partition)
+                if is_held_back(run, stage.name, *partition):
+                    continue
+                try:
+                    run_stage(stage.name, run, *partition)
+                except KabupatenHeldBack as exc:  # the others go on (gate policy `publish_others`)
+                    log.warning("%s", failure_message(exc))
     except Exception:
         log.exception("Run %s failed", run_id)
     return finish_run(run)
@@ -267,5 +309,5 @@ def run_all(conf: dict[str, Any], run_id: str) -> dict[str, Any]:
 def partitions(run: dict[str, Any], stage: registry.Stage) -> list[tuple[str, ...]]:
     """The arguments of each of a stage's runs: one per kabupaten/kota, or one for the quarter."""
     if stage.over == registry.KABUPATEN:
-        return [(kab,) for kab in run["kabupaten"]]
+        return [(kab,) for kab in run[stage.each]]
     return [()]

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 @staged("link")
-def link(io: StageIO, *partition: str) -> dict[str, Any]:
+def link(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines.link import link_submissions
 
     config = pipeline_config(io.ctx)

@@ -24,15 +24,24 @@ PUBLISHED_FILES = PUBLISHED_TABLES
 
 @staged("publish")
 def publish(io: StageIO, started_at: str | None = None) -> dict[str, Any]:
+    from pipelines.stages.inputs import QualityGateFailed, failed_gates
     from pipelines.warehouse import connect
     from pipelines.warehouse.publish import Publication
     from pipelines.warehouse.publish import publish as publish_tables
 
     ctx = io.ctx
-    tables = {name: io.read_frame(f"decide.{name}") for name in PUBLISHED_TABLES}
     summaries = stage_summaries(ctx)
-    files = io.read_json("ingest.files")
-    linkage = io.read_json("link.diagnostics")
+    # Held back by their gate (policy publish_others): named in the run record; their rows are not published.
+    held = failed_gates(io.read_json_each("validate.gate"), io.read_json_each("decide.gate"))
+    kabupaten = summaries.get("discover", {}).get("kabupaten") or []
+    if kabupaten and set(kabupaten) <= set(held):
+        raise QualityGateFailed(
+            "Quality gate failed for every kabupaten/kota with submissions, the quarter is not published (the "
+            "previous publication stays): " + " ".join(f"{kab}: {' '.join(p)}" for kab, p in held.items())
+        )
+    tables = {name: io.read_frame(f"decide.{name}") for name in PUBLISHED_TABLES}
+    files = io.read_records("ingest.files")
+    linkage = _linkage(io.read_json_each("link.diagnostics"))
     run_record = {
         "started_at": started_at,
         "code_version": ctx.code_version,
@@ -49,6 +58,7 @@ def publish(io: StageIO, started_at: str | None = None) -> dict[str, Any]:
         "data_docs": summaries.get("validate", {}).get("data_docs"),
         "paths": {"landing": ctx.landing, "reports": ctx.reports_dir, "work": str(ctx.root)},
         "landing": io.read_json("discover.landing"),
+        "held_back": held,
     }
     reports, placed = release(io)
     engine = connect(warehouse_url(ctx))
@@ -60,7 +70,14 @@ def publish(io: StageIO, started_at: str | None = None) -> dict[str, Any]:
         "publish.record",
         {"run_id": ctx.run_id, "quarter": ctx.quarter, "tables": written, "reports": str(reports.staged)},
     )
-    return {"tables": written, "reports": placed}
+    return {"tables": written, "reports": placed, "held_back": sorted(held)}
+
+
+def _linkage(per_kabupaten: dict[str, Any]) -> dict[str, Any]:
+    """The run record's linkage: each kabupaten's model and counts (linked within the kabupaten); a
+    quarter of one kabupaten keeps them at the top, as before the fan-out, for `dtks trace`."""
+    single = next(iter(per_kabupaten.values())) if len(per_kabupaten) == 1 else {}
+    return {**single, "per_kabupaten": per_kabupaten}
 
 
 def release(io: StageIO) -> tuple[ReportsRelease, list[str]]:

@@ -71,7 +71,7 @@ def reports(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines.reports.summary import count_kabupaten
 
     ctx = io.ctx
-    files = [r for r in io.read_json("ingest.files") if r["kind"] == "submission" and r["kode_kab"] == kode_kab]
+    files = [r for r in io.read_records("ingest.files") if r["kind"] == "submission" and r["kode_kab"] == kode_kab]
     misplaced = _misplaced_files(ctx, files, kode_kab)
     tables = _kabupaten_tables(io, kode_kab, misplaced)
     file_problems = pd.DataFrame(
@@ -129,8 +129,12 @@ def run_info(io: StageIO, kode_kab: str | None = None):
 
     ctx = io.ctx
     summaries = stage_summaries(ctx)
+    if kode_kab is not None:  # the kabupaten's own times and gate; the quarter's stages as they are
+        summaries = {
+            k: v["per_kabupaten"].get(kode_kab, {}) if "per_kabupaten" in v else v for k, v in summaries.items()
+        }
     run = read_json(ctx.root / "run.json") if (ctx.root / "run.json").exists() else {}  # start's record
-    files = io.read_json("ingest.files")
+    files = io.read_records("ingest.files")
     dukcapil = [f for f in files if f["kind"] == "dukcapil" and kode_kab in (None, f["kode_kab"])]
     excluded = io.read_frame("validate.persons_excluded", columns=["source_file"])
     sources = {f["source_file"] for f in dukcapil}
@@ -148,7 +152,14 @@ def run_info(io: StageIO, kode_kab: str | None = None):
         dukcapil_excluded=int(excluded["source_file"].isin(sources).sum()),
         gate=summaries.get("validate", {}).get("gate"),
         landing=landing_account(io, kode_kab),
+        held_back=_held_back(io) if kode_kab is None else {},
     )
+
+
+def _held_back(io: StageIO) -> dict[str, list[str]]:
+    from pipelines.stages.inputs import failed_gates
+
+    return failed_gates(io.read_json_each("validate.gate"), io.read_json_each("decide.gate"))
 
 
 def landing_account(io: StageIO, kode_kab: str | None = None) -> dict[str, Any] | None:
@@ -210,7 +221,7 @@ def _write_feedback(
 
 
 def kabupaten_reports(ctx: RunContext) -> dict[str, dict[str, Any]]:
-    return {k.partition("/")[2]: v for k, v in stage_summaries(ctx).items() if k.startswith("reports/")}
+    return stage_summaries(ctx).get("reports", {}).get("per_kabupaten", {})
 
 
 def run_summary_path(ctx: RunContext, quarter_dir: Path | None = None) -> Path:
@@ -235,7 +246,9 @@ def _unassigned_counts(io: StageIO) -> list[dict[str, Any]]:
     from pipelines.reports.summary import count_kabupaten
 
     files = [
-        f for f in io.read_json("ingest.files") if f["kind"] == "submission" and not regions.is_kabupaten(f["kode_kab"])
+        f
+        for f in io.read_records("ingest.files")
+        if f["kind"] == "submission" and not regions.is_kabupaten(f["kode_kab"])
     ]
     if not files:
         return []
