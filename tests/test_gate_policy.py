@@ -84,5 +84,5 @@ def test_the_policy_is_a_checked_setting():
     from pipelines.config import load_config
 
     assert load_config({}).quality_gate.policy == "publish_others"
-    with pytest.raises(ValueError, match="quality_gate.policy"):
+    with pytest.raises(ValueError, match=r"quality_gate\.policy"):
         load_config({"quality_gate": {"policy": "publish_all"}})

@@ -243,6 +243,7 @@ def make_run(tmp_path: Path, url: str, run_id: str, persons: int = 3) -> RunCont
         code_version="test",
     )
     frames = publication(run_id, persons=persons).tables
+
     def place(artefact: str) -> Path:  # where the registry puts the kabupaten's artefact
         return ctx.root / ARTEFACTS[artefact].pattern.format(kab=KAB)
 
