@@ -33,15 +33,12 @@ Kind = Literal["frame", "json", "dir", "landing", "reports", "warehouse"]
 @dataclass(frozen=True)
 class Artefact:
     """A file (or folder) of the run, named `<producing stage>.<name>`. `pattern` is relative to the run's
-    work directory; `{kab}` is filled with the partition's kode_kab."""
+    work directory; `{kab}` is filled with the partition's kode_kab, `{bucket}` with a province hash bucket.
+    A stage that reads an artefact of a finer partition than its own reads every partition there is."""
 
     name: str
     kind: Kind
     pattern: str = ""
-
-    @property
-    def per_kabupaten(self) -> bool:
-        return "{kab}" in self.pattern
 
 
 @dataclass(frozen=True)
