@@ -69,8 +69,9 @@ def prepare_inputs(landing: Path, quarter: str, work: Path) -> dict[str, Any]:
     os.environ[name] = value
     os.environ.setdefault("DTKS_PERSON_KEY_SECRET", secrets.token_hex(16))  # synthetic data: a throw-away key
     run = start_run({"quarter": quarter, "landing": str(landing), "work": str(work / "run")}, "bench_link")
+    (kab,) = run["partitions"]  # the benchmark quarter is one kabupaten
     for stage in ("ingest", "validate"):
-        run_stage(stage, run)
+        run_stage(stage, run, kab)
     validated = next((work / "run").rglob("validate"))
     rows = pd.read_parquet(validated / "rows.parquet")
     rows = rows[~rows["quarantined"]].reset_index(drop=True)

@@ -18,24 +18,25 @@ the run itself fails its task at once (no retry), unless it is transient (anothe
 quarter, a lock or serialization conflict, a busy SQLite file, an e-mail server down): see
 `pipelines/stages/failures.py`.
 
-The logic lives in `pipelines.stages`; each task here only calls one stage.
+The logic lives in `pipelines.stages`; the tasks and their order are generated from the stage registry
+(`pipelines/registry.py`), each task calling one stage.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 from datetime import timedelta
 from typing import Any, NoReturn
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import CronTriggerTimetable, Param, TriggerRule, dag, get_current_context, task, task_group
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from pipelines import registry
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 
 FAILURE_KEY = "failure"  # XCom key of a task's classified, masked failure; `finish` reads it
-TASKS_THAT_FAIL = ("start", "ingest", "validate", "quality_gate", "link", "decide", "report", "publish", "deliver")
+TASKS_THAT_FAIL = registry.task_ids()
 
 
 def _fail(stage: str, exc: Exception) -> NoReturn:
@@ -43,6 +44,8 @@ def _fail(stage: str, exc: Exception) -> NoReturn:
     (transient) or fail the task at once."""
     from pipelines import stages
 
+    if isinstance(exc, stages.KabupatenHeldBack):  # policy publish_others: the others go on
+        raise AirflowSkipException(str(exc)) from exc
     failure = stages.classify(stage, exc)
     with contextlib.suppress(Exception):  # the work folder has the record too
         get_current_context()["ti"].xcom_push(key=FAILURE_KEY, value=failure.as_dict())
@@ -55,15 +58,17 @@ def _run(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
     """Call one pipeline stage; a failure of the run fails at once, a transient one is retried."""
     from pipelines import stages
 
+    if stages.is_held_back(run, stage, *args):
+        raise AirflowSkipException(f"Kabupaten/kota {args[0]} is held back by its quality gate.")
     try:
         summary = stages.run_stage(stage, run, *args)
     except Exception as exc:
         _fail(stages.stage_label(stage, *args), exc)
-    _lineage(stage, run, summary)
+    _lineage(stage, run, summary, *args)
     return summary
 
 
-def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any]) -> None:
+def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any], kab: str | None = None) -> None:
     """Give the running task its datasets and counts, which the OpenLineage provider puts in the task's
     COMPLETE event (the provider asks operators for `get_openlineage_facets_on_complete`)."""
     import logging
@@ -75,7 +80,7 @@ def _lineage(stage: str, run: dict[str, Any], summary: dict[str, Any]) -> None:
         from pipelines import lineage
         from pipelines.workspace import RunContext
 
-        facts = lineage.datasets_for(stage, RunContext.from_dict(run["context"]), summary)
+        facts = lineage.datasets_for(stage, RunContext.from_dict(run["context"]), summary, kab)
         result = OperatorLineage(
             inputs=[Dataset(namespace=n, name=m) for n, m in facts["inputs"]],
             outputs=[Dataset(namespace=n, name=m) for n, m in facts["outputs"]],
@@ -128,43 +133,15 @@ def dtks_quarterly() -> None:
         _lineage("discover", run, stages.stage_summary(run, "discover"))
         return run
 
-    @task(multiple_outputs=False)
-    def ingest(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("ingest", run)
-
-    @task(multiple_outputs=False)
-    def validate(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("validate", run)
-
-    @task(retries=0, multiple_outputs=False)
-    def quality_gate(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("quality_gate", run)
-
-    @task(multiple_outputs=False)
-    def link(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("link", run)
-
-    @task(multiple_outputs=False)
-    def decide(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("decide", run)
+    @task
+    def partitions(run: dict[str, Any]) -> list[str]:
+        """Every kabupaten/kota with an input: the work is split by kode_kab."""
+        return run["partitions"]
 
     @task
     def kabupaten(run: dict[str, Any]) -> list[str]:
-        """The kabupaten/kota with submissions: one report task each."""
+        """The kabupaten/kota with submissions: one Dinsos report each."""
         return run["kabupaten"]
-
-    @task(map_index_template="{{ kode_kab }}", multiple_outputs=False)
-    def report(run: dict[str, Any], kode_kab: str) -> dict[str, Any]:
-        return _run("reports", run, kode_kab)
-
-    @task(retries=3, retry_delay=timedelta(seconds=30), retry_exponential_backoff=2.0, multiple_outputs=False)
-    def publish(run: dict[str, Any]) -> dict[str, Any]:
-        return _run("publish", run)
-
-    @task(retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=2.0, multiple_outputs=False)
-    def deliver(run: dict[str, Any]) -> dict[str, Any]:
-        """E-mail the published reports through the Airflow SMTP connection; a retry sends only what failed."""
-        return _run("deliver", run)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, retries=2, multiple_outputs=False)
     def finish(run: dict[str, Any] | None) -> dict[str, Any]:
@@ -183,13 +160,85 @@ def dtks_quarterly() -> None:
         return {"status": result["status"], "run_id": result["run_id"]}
 
     run = start()
-    reports = report.partial(run=run).expand(kode_kab=kabupaten(run))
-    in_order = [ingest(run), validate(run), quality_gate(run), link(run), decide(run)]
-    for upstream, downstream in itertools.pairwise(in_order):
-        upstream >> downstream
-    published, finished = publish(run), finish(run)
-    in_order[-1] >> reports >> published >> deliver(run) >> finished
-    published >> finished  # finish records the attempt whatever happened to the e-mails
+    mapped_over = {registry.PARTITIONS: partitions(run), registry.WITH_SUBMISSIONS: kabupaten(run)}
+    tasks: dict[str, Any] = {}
+    previous = run
+    after_mapped = False  # past a kabupaten's stages, a held-back (skipped) kabupaten stops no other
+    for stages in _in_groups(registry.STAGES[1:]):  # discover runs in `start`; each after the one before
+        if stages[0].over == registry.QUARTER:
+            this = _stage_task(stages[0], after_mapped)(run)
+        else:
+            this = _mapped(stages, run, mapped_over[stages[0].each], after_mapped)
+            after_mapped = True
+        previous >> this
+        tasks.update(dict.fromkeys((s.name for s in stages), this))
+        previous = this
+    finished = finish(run)
+    previous >> finished
+    tasks["publish"] >> finished  # finish records the attempt whatever happened to the e-mails
+
+
+def _in_groups(stages: tuple[registry.Stage, ...]) -> list[list[registry.Stage]]:
+    """Consecutive stages mapped over the same kabupaten/kota run as one mapped task group: a kabupaten's
+    validation waits for its own ingest only, and its failure stops no other kabupaten's tasks."""
+    groups: list[list[registry.Stage]] = []
+    for stage in stages:
+        key = (stage.over, stage.each)
+        if stage.over != registry.QUARTER and groups and (groups[-1][0].over, groups[-1][0].each) == key:
+            groups[-1].append(stage)
+        else:
+            groups.append([stage])
+    return groups
+
+
+def _mapped(stages: list[registry.Stage], run: Any, kab_codes: Any, after_mapped: bool) -> Any:
+    """The stages of one kabupaten/kota, chained, once per kode_kab."""
+    if len(stages) == 1:
+        return _stage_task(stages[0], after_mapped).partial(run=run).expand(kode_kab=kab_codes)
+
+    @task_group(group_id=f"per_kabupaten_{stages[0].name}", prefix_group_id=False)
+    def per_kabupaten(kode_kab: str) -> Any:
+        last = None
+        for stage in stages:
+            this = _stage_task(stage, after_mapped and last is None)(run, kode_kab)
+            if last is not None:
+                last >> this
+            last = this
+        return last
+
+    return per_kabupaten.expand(kode_kab=kab_codes)
+
+
+def _stage_task(stage: registry.Stage, after_mapped: bool = False):
+    """The TaskFlow task of one registered stage: its id, retries and (for a stage mapped over the
+    kabupaten/kota) the map index shown as the kode_kab. A task after mapped ones runs when none failed
+    and one succeeded: a kabupaten held back by its gate (skipped) does not stop the others."""
+    options: dict[str, Any] = {
+        "task_id": stage.task,
+        "retries": stage.retries,
+        "retry_delay": timedelta(seconds=stage.retry_delay_s),
+        "multiple_outputs": False,
+        "doc_md": stage.doc or None,
+    }
+    if after_mapped:
+        options["trigger_rule"] = TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS
+    if stage.retry_backoff:
+        options["retry_exponential_backoff"] = stage.retry_backoff
+    if stage.over == registry.KABUPATEN:
+        options["map_index_template"] = "{{ kode_kab }}"
+
+        @task(**options)
+        def per_kabupaten(run: dict[str, Any], kode_kab: str) -> dict[str, Any]:
+            get_current_context()["kode_kab"] = kode_kab  # type: ignore[index] # the map index's label
+            return _run(stage.name, run, kode_kab)
+
+        return per_kabupaten
+
+    @task(**options)
+    def per_quarter(run: dict[str, Any]) -> dict[str, Any]:
+        return _run(stage.name, run)
+
+    return per_quarter
 
 
 dtks_quarterly()

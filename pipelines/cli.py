@@ -154,7 +154,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
     print(format_run(result))
-    return 0 if result["status"] == "PUBLISHED" else 1
+    return exit_status(result)
+
+
+# `dtks run`'s exit status: published whole; not published; could not run; published with kabupaten/kota
+# held back by their quality gate (policy publish_others).
+PUBLISHED_WHOLE, NOT_PUBLISHED, COULD_NOT_RUN, PUBLISHED_HELD_BACK = 0, 1, 2, 3
+
+
+def exit_status(result: dict[str, Any]) -> int:
+    if result["status"] != "PUBLISHED":
+        return NOT_PUBLISHED
+    return PUBLISHED_HELD_BACK if result.get("held_back") else PUBLISHED_WHOLE
 
 
 def format_run(result: dict[str, Any]) -> str:
@@ -165,6 +176,11 @@ def format_run(result: dict[str, Any]) -> str:
         + (
             f" (failed in {result.get('failed_stage')}: {result.get('message')})"
             if result["status"] != "PUBLISHED"
+            else ""
+        )
+        + (
+            f"; kabupaten/kota HELD BACK by their quality gate, not published: {', '.join(result['held_back'])}"
+            if result.get("held_back")
             else ""
         ),
         f"  wall time {result.get('wall_seconds', '?')} s; stages: "

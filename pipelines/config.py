@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -34,6 +34,7 @@ PERSON_KEY_VARIABLE = "dtks_person_key_secret"
 # Set by `dtks demo` only: lets a run use the public demo key.
 DEMO_KEY_ENV = "DTKS_DEMO_PERSON_KEY"
 MIN_PERSON_KEY_CHARS = 16
+GatePolicy = Literal["publish_others", "stop_quarter"]
 
 
 class SettingsError(ValueError):
@@ -61,6 +62,12 @@ class QualityGate(_Settings):
     # Rejected and unreadable files count against neither share above; more than this share of the
     # quarter's submission files being unusable stops publication on its own.
     max_rejected_file_share: Share = Field(0.5, description="Largest share of submission files rejected or unreadable")
+    # The shares are judged per kabupaten/kota. One that fails: `publish_others` (the others publish and it is
+    # held back, named in the run record, the HTML summary and `dtks run`'s exit status 3) or `stop_quarter`
+    # (nothing publishes). docs/intake.md, "The quality gate per kabupaten/kota", says why the default.
+    policy: GatePolicy = Field(
+        "publish_others", description="A kabupaten/kota failing the gate: the others publish, or nothing does"
+    )
 
 
 class LandingLimits(_Settings):

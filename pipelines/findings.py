@@ -246,7 +246,7 @@ def decide_findings(
         _finding(live, unknown, NIK_TIDAK_DITEMUKAN, "NIK tidak terdaftar di Dukcapil dan tidak ditemukan kecocokan.")
     )
     candidate_nik = pd.Series(np.where(review & has_person, person["NIK"].to_numpy(), None), index=live.index)
-    probability = live["match_probability"].fillna(0).map(lambda p: f"{p:.2f}")
+    probability = live["match_probability"].fillna(0).map(lambda p: f"{p:.2f}").astype(str)
     found.append(
         _finding(
             live,

@@ -1,13 +1,13 @@
 """OpenLineage for every task: which datasets a stage read and wrote, and how many rows, never what.
 
-`datasets_for` says, from a stage's summary, which files and warehouse tables it read and wrote, named
-by the OpenLineage naming conventions (files: namespace `file`, the absolute path; PostgreSQL: namespace
-`postgres://host:port`, `database.schema.table`; the embedded SQLite warehouse: namespace
-`sqlite://<file>`, `main.<table>`), and the stage's counts. The DAG attaches them to the running task so
-the OpenLineage provider puts them in the task's COMPLETE event, the counts as run facet `dtks_counts`.
-The warehouse is resolved from its Airflow connection inside the publish task; only its host, port and
-database enter the names.
-Dataset names are paths and table names, counts are numbers: no value of any row enters an event.
+`datasets_for` says, from the stage's declaration in `pipelines.registry` and its summary, which files and
+warehouse tables it read and wrote, named by the OpenLineage naming conventions (files: namespace `file`,
+the absolute path; PostgreSQL: namespace `postgres://host:port`, `database.schema.table`; the embedded
+SQLite warehouse: namespace `sqlite://<file>`, `main.<table>`), and the stage's counts. The DAG attaches
+them to the running task so the OpenLineage provider puts them in the task's COMPLETE event, the counts as
+run facet `dtks_counts`. The warehouse is resolved from its Airflow connection inside the publish task; only
+its host, port and database enter the names. Dataset names are paths and table names, counts are numbers: no
+value of any row enters an event.
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 
-from pipelines.workspace import RunContext, read_json
+from pipelines import registry
+from pipelines.workspace import RunContext
 
 Dataset = tuple[str, str]  # (namespace, name)
 
 
 def _file(path: Path | str) -> Dataset:
-    return ("file", str(Path(path).resolve()))
+    from pipelines.stages.io import dataset_name
+
+    return ("file", dataset_name(path))
 
 
 def table_dataset(warehouse_url: str | URL, table: str) -> Dataset:
@@ -54,40 +57,33 @@ def _numbers(data: Any, prefix: str = "", depth: int = 0) -> dict[str, float]:
     return out
 
 
-def datasets_for(stage: str, ctx: RunContext, summary: dict[str, Any]) -> dict[str, Any]:
-    """Inputs and outputs ((namespace, name) pairs) and counts of one stage of a run."""
-    root = ctx.root
-    landing = Path(ctx.landing)
-    inputs: list[Dataset] = []
-    outputs: list[Dataset] = []
-    if stage == "discover":
-        inputs = [_file(landing / ctx.quarter)]
-        outputs = [_file(root / "discover" / "files.json")]
-    elif stage == "ingest":
-        files = read_json(root / "discover" / "files.json")
-        inputs = [_file(landing / f["source_file"]) for f in files]
-        outputs = [_file(root / "ingest" / n) for n in ("submissions.parquet", "dukcapil.parquet", "files.json")]
-    elif stage in ("validate", "quality_gate"):
-        inputs = [_file(root / "ingest" / n) for n in ("submissions.parquet", "dukcapil.parquet")]
-        outputs = [_file(root / "validate" / n) for n in ("rows.parquet", "reasons.parquet", "persons.parquet")]
-    elif stage == "link":
-        inputs = [_file(root / "validate" / n) for n in ("rows.parquet", "persons.parquet")]
-        outputs = [_file(root / "link" / n) for n in ("decisions.parquet", "candidates.parquet", "row_edges.parquet")]
-    elif stage == "decide":
-        inputs = [_file(root / "link" / "decisions.parquet"), _file(root / "validate" / "rows.parquet")]
-        outputs = [_file(root / "decide")]
-    elif stage == "reports":
-        inputs = [_file(root / "decide")]
-        outputs = [_file(root / "reports" / str(summary.get("kode_kab", "")))]
-    elif stage == "deliver":
-        inputs = [_file(Path(ctx.reports_dir) / ctx.quarter)]
-    elif stage == "publish":
-        inputs = [_file(root / "decide")]
-        from pipelines.warehouse.connection import resolve
+def datasets_for(stage: str, ctx: RunContext, summary: dict[str, Any], kab: str | None = None) -> dict[str, Any]:
+    """Inputs and outputs ((namespace, name) pairs) and counts of one stage of a run (of one kabupaten/kota,
+    for a stage mapped over them), generated from the stage's declaration in `pipelines.registry`: the same
+    resolution its `StageIO` opens the files by."""
+    from pipelines.stages.io import resolve
 
-        warehouse = resolve(ctx.warehouse_conn_id)  # in the publish task, like the publication itself
-        outputs = [table_dataset(warehouse, t) for t in [*sorted(summary.get("tables", {})), "run"]]
-    return {"inputs": inputs, "outputs": outputs, "counts": _numbers(summary)}
+    declared = registry.stage(stage)
+    if declared.over == registry.KABUPATEN and kab is None:
+        kab = summary.get("kode_kab")
+
+    def datasets(names: tuple[str, ...]) -> list[Dataset]:
+        out: list[Dataset] = []
+        for name in names:
+            if registry.ARTEFACTS[name].kind == "warehouse":
+                out.extend(_tables(ctx, summary))
+            else:
+                out.extend(_file(p) for p in resolve(ctx, name, kab))
+        return out
+
+    return {"inputs": datasets(declared.inputs), "outputs": datasets(declared.outputs), "counts": _numbers(summary)}
+
+
+def _tables(ctx: RunContext, summary: dict[str, Any]) -> list[Dataset]:
+    from pipelines.warehouse.connection import resolve
+
+    warehouse = resolve(ctx.warehouse_conn_id)  # in the publish task, like the publication itself
+    return [table_dataset(warehouse, t) for t in [*sorted(summary.get("tables", {})), "run"]]
 
 
 @functools.cache

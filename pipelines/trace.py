@@ -312,9 +312,7 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
     if mask:
         result = mask_trace(result)
     r = result.run
-    model = (r.get("linkage") or {}).get("model") or {}
-    # The comparisons as the run's own model described them: no linkage code needs importing.
-    book = LevelBook.from_model(model)
+    linkage = r.get("linkage") or {}
     out = [
         f"Quarter {result.quarter}, published by run {r['run_id']} ({r.get('code_version')}), "
         f"published at {r.get('published_at')}",
@@ -322,6 +320,10 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
     for row in result.rows:
         o = row.outcome
         f = row.input_file
+        # The model of the row's kabupaten/kota (each links within its own partition), as the run described
+        # it: no linkage code needs importing.
+        model = (linkage.get("per_kabupaten") or {}).get(f.get("kode_kab"), linkage).get("model") or {}
+        book = LevelBook.from_model(model)
         out += [
             "",
             f"== {row.source_file} row {row.source_row}",

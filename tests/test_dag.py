@@ -29,12 +29,30 @@ def test_no_import_errors(dagbag):
 def test_shape(dagbag):
     dag = dagbag.dags["dtks_quarterly"]
     assert dag.tags and dag.max_active_runs == 1 and not dag.catchup
-    order = ["start", "ingest", "validate", "quality_gate", "link", "decide", "report", "publish", "finish"]
+    order = [
+        "start",
+        "ingest",
+        "validate",
+        "quality_gate",
+        "link",
+        "province_offer",
+        "province",
+        "decide",
+        "report",
+        "publish",
+        "finish",
+    ]
     for upstream, downstream in itertools.pairwise(order):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
     assert dag.get_task("finish").trigger_rule == "all_done"
     assert dag.get_task("quality_gate").retries == 0
     assert dag.get_task("publish").retries >= 2
+    # Per kabupaten/kota: one mapped task group from ingest to the province offer, then decide and report.
+    group = dag.get_task("ingest").task_group
+    assert group.group_id == "per_kabupaten_ingest"
+    assert {t.task_id for t in group} == {"ingest", "validate", "quality_gate", "link", "province_offer"}
+    for task_id in ("decide", "report"):
+        assert dag.get_task(task_id).map_index_template == "{{ kode_kab }}"
 
 
 def test_dag_file_parses_fast_without_heavy_imports():
@@ -66,3 +84,46 @@ def test_warehouse_is_named_by_a_connection_id(dagbag):
     assert params.get_param("warehouse").resolve(None) is None
     with pytest.raises(ParamValidationError):
         params.get_param("warehouse").resolve("postgresql+psycopg2://dtks:secret@db/dtks")
+
+
+@pytest.mark.airflow
+@pytest.mark.slow
+@pytest.mark.xdist_group("e2e_sqlite")
+def test_airflow_maps_each_kabupaten_and_publishes_the_others_past_a_held_one(tmp_path, monkeypatch):
+    """`airflow dags test` (dtks run's code path) on a 2-kabupaten quarter whose second kabupaten's files all
+    fail: the metadata shows ingest, validate, link (and the rest of a kabupaten's tasks) mapped once per
+    kabupaten, labelled with its kode_kab; the held kabupaten's tasks after its gate are skipped, the other
+    publishes and the run says which was held back."""
+    import sqlite3
+
+    from pipelines.airflow_runner import run_quarter
+    from pipelines.synth import SynthConfig, generate
+
+    quarter, good, bad = "2026Q3", "5203", "5201"
+    landing = tmp_path / "landing"
+    generate(landing, quarter, SynthConfig(kab_codes=(good, bad), persons=1_000, seed=4, xlsx_share=0.0))
+    for path in (landing / quarter / "submissions" / bad).glob("*.csv"):  # each file lacks its `nama` column
+        header, rest = path.read_text(encoding="utf-8-sig").split("\n", 1)
+        sep = ";" if ";" in header else ","
+        path.write_text(sep.join("x" if h.lower() == "nama" else h for h in header.split(sep)) + "\n" + rest)
+    monkeypatch.setenv("DTKS_HOME", str(tmp_path / "home"))
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    result = run_quarter(str(landing), quarter, warehouse=url, reports=str(tmp_path / "reports"))
+    assert result["status"] == "PUBLISHED" and result["held_back"] == [bad], result.get("message")
+
+    with sqlite3.connect(tmp_path / "home" / "airflow" / "airflow.db") as metadata:
+        rows = metadata.execute("SELECT task_id, map_index, rendered_map_index, state FROM task_instance").fetchall()
+    by_task: dict[str, dict[str, str]] = {}
+    kab_codes = sorted((good, bad))  # the map indexes follow discover's sorted list
+    for task_id, map_index, label, state in rows:
+        if state == "success" and map_index >= 0:  # a task that ran is labelled with its kode_kab
+            assert label == kab_codes[map_index], (task_id, map_index, label)
+        by_task.setdefault(task_id, {})[kab_codes[map_index] if map_index >= 0 else "-1"] = state
+    for task_id in ("ingest", "validate", "link", "province_offer", "decide", "report"):
+        assert set(by_task[task_id]) == {good, bad}, (task_id, by_task[task_id])
+        assert by_task[task_id][good] == "success", (task_id, by_task[task_id])
+    assert by_task["ingest"][bad] == by_task["validate"][bad] == "success"
+    for task_id in ("quality_gate", "link", "province_offer", "decide", "report"):
+        assert by_task[task_id][bad] == "skipped", (task_id, by_task[task_id])
+    for task_id in ("start", "province", "publish", "deliver", "finish"):
+        assert by_task[task_id] == {"-1": "success"}, (task_id, by_task[task_id])

@@ -22,7 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
-from pipelines import stages
+from pipelines import registry, stages
 from pipelines.reports.delivery import DeliveryFailed
 from pipelines.stages.context import warehouse_url
 from pipelines.synth import SynthConfig, generate
@@ -90,10 +90,9 @@ def published(tmp_path_factory) -> Iterator[RunContext]:
     with pytest.MonkeyPatch.context() as env:  # the warehouse connection, as Airflow reads it
         env.setenv(*environment_variable(f"sqlite:///{root / 'warehouse.sqlite'}"))
         run = stages.start_run(conf, RUN_ID)
-        for stage in ("ingest", "validate", "quality_gate", "link", "decide"):
-            stages.run_stage(stage, run)
-        stages.run_stage("reports", run, KAB)
-        stages.run_stage("publish", run)
+        for stage in registry.STAGES[1 : registry.STAGES.index(registry.stage("publish")) + 1]:
+            for partition in stages.lifecycle.partitions(run, stage):
+                stages.run_stage(stage.name, run, *partition)
         yield RunContext.from_dict(run["context"])
 
 

@@ -244,6 +244,9 @@ def dag_module(monkeypatch):
     ti = SimpleNamespace(xcom_push=lambda key, value: pushed.append({"key": key, **value}))
     monkeypatch.setattr(module, "get_current_context", lambda: {"ti": ti})
     monkeypatch.setattr(module, "_lineage", lambda *a: None)
+    from pipelines import stages
+
+    monkeypatch.setattr(stages, "is_held_back", lambda *a: False)  # no run behind these calls
     module.pushed = pushed
     return module
 
@@ -258,11 +261,11 @@ def test_dag_fails_at_once_on_a_permanent_failure(dag_module, monkeypatch):
 
     monkeypatch.setattr(stages, "run_stage", full_disk)
     with pytest.raises(AirflowFailException, match="disk_full: The disk is full"):
-        dag_module._run("decide", {"context": {}})
+        dag_module._run("decide", {"context": {}}, "5203")
     assert dag_module.pushed == [
         {
             "key": "failure",
-            "stage": "decide",
+            "stage": "decide_5203",
             "kind": "disk_full",
             "retry": False,
             "error": "The disk is full: OSError: [Errno 28] No space left on device: '/work/x.parquet'",
@@ -372,18 +375,18 @@ def test_failure_reaches_the_record_from_xcom_when_the_work_folder_has_none(conf
 
 
 def test_a_stage_retried_successfully_leaves_no_failure(conf, monkeypatch):
-    from pipelines.stages import lifecycle
+    from pipelines.stages import inputs
 
     run = start_run(conf, "manual__retry")
     calls = iter([PublicationConflict("busy"), None])
 
-    def flaky(_ctx):
+    def flaky(_ctx, *_partition):
         exc = next(calls)
         if exc:
             raise exc
         return {"ok": True}
 
-    monkeypatch.setattr(lifecycle, "ingest", flaky)
+    monkeypatch.setattr(inputs, "ingest", flaky)
     with pytest.raises(PublicationConflict):
         run_stage("ingest", run)
     errors = Path(run["context"]["work_dir"]) / "2026Q3" / "manual__retry" / "errors"

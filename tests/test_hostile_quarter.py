@@ -81,8 +81,8 @@ def good_part(rows: dict[str, pd.DataFrame], good_files: list[str]) -> dict[str,
 
 def personal_values(work: Path) -> tuple[set[str], set[str]]:
     """Every 16-digit NIK/KK and every full name (two words or more) the run read, from its ingest files."""
-    submissions = pd.read_parquet(work / "ingest" / "submissions.parquet")
-    persons = pd.read_parquet(work / "ingest" / "dukcapil.parquet")
+    submissions = pd.concat(map(pd.read_parquet, sorted(work.glob("kab/*/ingest/submissions.parquet"))))
+    persons = pd.concat(map(pd.read_parquet, sorted(work.glob("kab/*/ingest/dukcapil.parquet"))))
     ids, names = set(), set()
     for series in (submissions["nik"], submissions["no_kk"], persons["NIK"], persons["NO_KK"]):
         ids |= {v for v in series.dropna().astype(str).str.strip() if re.fullmatch(r"\d{16}", v)}

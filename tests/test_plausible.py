@@ -399,9 +399,10 @@ def test_the_gate_is_judged_again_after_linkage(tmp_path):
     rows = [row("ahmad"), row("aminah"), row("supardi"), row("juminah"), unknown]
     strict = {"quality_gate": {"max_file_quarantine_share": 0.1, "min_rows_for_file_share": 1}}
     result, _ = run_quarter(tmp_path, write_landing(tmp_path, rows), strict)
-    assert result["status"] == "GATE_REJECTED" and result["failed_stage"] == "decide"
+    assert result["status"] == "GATE_REJECTED" and result["failed_stage"] == "publish"
     assert "After linkage" in result["message"] and f"{FILE} (20.0% of 5 rows)" in result["message"]
-    gate = json.loads((Path(result["work_dir"]) / "validate" / "gate.json").read_text())
+    (gate_file,) = Path(result["work_dir"]).glob("kab/*/decide/gate.json")
+    gate = json.loads(gate_file.read_text())
     assert gate["judged"] == "after_linkage" and not gate["passed"]
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from pipelines import stages
+from pipelines.registry import ARTEFACTS
 from pipelines.reports import release as release_module
 from pipelines.reports.release import RUNS, ReportsRelease, published_dir, published_run
 from pipelines.warehouse import connect
@@ -242,11 +243,15 @@ def make_run(tmp_path: Path, url: str, run_id: str, persons: int = 3) -> RunCont
         code_version="test",
     )
     frames = publication(run_id, persons=persons).tables
+
+    def place(artefact: str) -> Path:  # where the registry puts the kabupaten's artefact
+        return ctx.root / ARTEFACTS[artefact].pattern.format(kab=KAB)
+
     for name in stages.publishing.PUBLISHED_FILES:
-        write_frame(ctx.root / "decide" / f"{name}.parquet", frames.get(name, pd.DataFrame({"source_file": []})))
-    write_json(ctx.root / "ingest" / "files.json", [])
-    write_json(ctx.root / "discover" / "landing.json", {"quarter": QUARTER, "unexpected": 0, "listed": []})
-    write_json(ctx.root / "link" / "diagnostics.json", {})
+        write_frame(place(f"decide.{name}"), frames.get(name, pd.DataFrame({"source_file": []})))
+    write_json(place("ingest.files"), [])
+    write_json(place("discover.landing"), {"quarter": QUARTER, "unexpected": 0, "listed": []})
+    write_json(place("link.diagnostics"), {})
     staged = ctx.stage_dir("reports") / KAB
     (staged / "desa").mkdir(parents=True)
     (staged / f"laporan_dtks_{KAB}_{QUARTER}.xlsx").write_text(run_id)
@@ -277,7 +282,8 @@ def test_finish_never_downgrades_a_published_run(url, tmp_path):
         assert '"run_id": "run-1"' in published
 
         second = make_run(tmp_path, url, "run-2", persons=4)
-        (second.root / "decide" / "link_candidate.parquet").write_text("not parquet")  # publish fails
+        candidates = second.root / ARTEFACTS["decide.link_candidate"].pattern.format(kab=KAB)
+        candidates.write_text("not parquet")  # publish fails
         with pytest.raises(Exception):  # noqa: B017 - whatever pyarrow raises
             stages.publish(second)
         result = stages.finish(second, started_at=None, failed_stage="publish", error="ArrowInvalid: ...")

@@ -77,8 +77,8 @@ def test_the_ingest_stage_passes_the_settings_down(tmp_path, monkeypatch):
     }
     monkeypatch.setenv("DTKS_HOME", str(tmp_path / "home"))
     ctx = context.make_context(conf, "manual__limits")
-    inputs.discover(ctx)
-    summary = inputs.ingest(ctx)
+    (kab,) = inputs.discover(ctx)["partitions"]
+    summary = inputs.ingest(ctx, kab)
     assert summary["file_statuses"] == {"UNREADABLE": 1, "ACCEPTED": 1}  # the village file; the extract
 
 

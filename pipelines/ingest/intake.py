@@ -286,6 +286,15 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
     return frame
 
 
+def _no_submissions() -> pd.DataFrame:
+    """The submission rows of a kabupaten/kota that sent none (it has only its Dukcapil extract): no row,
+    every column a read file has, so validation and linkage handle it like any other."""
+    columns = ["source_file", "source_row", *SUBMISSION_COLUMNS, "_extra", "_row_problem"]
+    columns += ["file_kode_kab", "file_kode_desa", "_file_rejection"]
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return frame.astype({"source_row": "int64"})
+
+
 def _flag_villages_with_several_files(reports: list[FileReport]) -> None:
     """Two accepted files for one village (a CSV and an XLSX, say) are both used; the duplicates they share
     are found by linkage (GANDA), and both files carry a note. A rejected copy (one in the wrong folder, say)
@@ -324,7 +333,7 @@ def ingest_submissions(
                 frames.append(frame)
         reports.append(report)
     _flag_villages_with_several_files(reports)
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", "source_row"])
+    rows = pd.concat(frames, ignore_index=True) if frames else _no_submissions()
     return rows, reports
 
 
@@ -427,6 +436,8 @@ def ingest_dukcapil(
         report.data_rows = len(frame)
         frames.append(frame)
     persons = (
-        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["source_file", *DUKCAPIL_COLUMNS])
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["source_file", "source_row", *DUKCAPIL_COLUMNS])
     )
     return persons, reports

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from pipelines import contract as c
+from pipelines import registry
 
 
 @dataclass(frozen=True)
@@ -440,17 +441,16 @@ IDENTITY_FIELDS: Final[dict[str, str]] = {
 }
 IDENTITY_REASON: Final = "Berbeda dengan data Dukcapil: {fields}."
 
-# Stages of a run (time per stage in the HTML summary).
-STAGE_LABELS: Final[dict[str, str]] = {
-    "discover": "Pencarian berkas masukan",
-    "ingest": "Pembacaan berkas",
-    "validate": "Validasi data",
-    "link": "Pemadanan dengan Dukcapil dan antarbaris",
-    "decide": "Penentuan temuan dan hasil",
-    "reports": "Pembuatan laporan",
-    "publish": "Penerbitan",
-    "deliver": "Pengiriman surel",
-}
+# The run's summary, when kabupaten/kota failed their quality gate and the others published anyway.
+HELD_BACK_TITLE: Final = "Kabupaten/kota yang ditahan"
+HELD_BACK_NOTE: Final = (
+    "Berkas kabupaten/kota berikut tidak lulus ambang mutu (quality gate). Datanya tidak diterbitkan pada "
+    "triwulan ini, sedangkan kabupaten/kota lain tetap diterbitkan. Perbaiki berkasnya lalu jalankan ulang "
+    "triwulan ini."
+)
+
+# Stages of a run (time per stage in the HTML summary), as declared in the stage registry.
+STAGE_LABELS: Final[dict[str, str]] = registry.labels_id()
 
 
 def stage_label(stage: str) -> str:

@@ -71,6 +71,8 @@ class RunInfo:
     gate: Mapping[str, Any] | None = None  # the validate stage's quality gate
     # The landing area's unexpected entries (`LandingSurvey.to_dict()`; for one kabupaten, its own entries).
     landing: Mapping[str, Any] | None = None
+    # Kabupaten/kota held back by their quality gate (policy publish_others), with the gate's problems.
+    held_back: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def _n(value: float) -> str:
@@ -377,12 +379,23 @@ def render_kabupaten(counts: Mapping[str, Any], info: RunInfo) -> str:
     return _page(f"Ringkasan DTKS {name} {info.quarter}", subtitle, sections)
 
 
+def _held_back(info: RunInfo) -> str:
+    """The kabupaten/kota that failed their quality gate and were held back while the others published."""
+    if not info.held_back:
+        return ""
+    rows = [(dotted(kab) if len(kab) == 4 else kab, " ".join(problems)) for kab, problems in info.held_back.items()]
+    return f"<h2>{escape(g.HELD_BACK_TITLE)}</h2><p>{escape(g.HELD_BACK_NOTE)}</p>" + _table(
+        ["Kabupaten/kota", "Masalah ambang mutu"], rows
+    )
+
+
 def render_run(total: Mapping[str, Any], info: RunInfo) -> str:
     """The page of the whole run (`summary.combine`), areas = kabupaten/kota."""
     n = total["kabupaten"]
     subtitle = f"{_n(n)} kabupaten/kota, {g.quarter_label(info.quarter)}"
     sections = [
         _meta(info, "Seluruh kabupaten/kota dalam proses ini", None),
+        _held_back(info),
         _cards(total, None),
         _inputs(info, total),
         _outcomes(total),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pipelines
-from pipelines import contract
+from pipelines import contract, registry
 from pipelines.config import PipelineConfig, load_config, settings_dict, stored_config
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 from pipelines.workspace import RunContext, read_json, write_json
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 log = logging.getLogger(__name__)
-
-
-STAGES = ("discover", "ingest", "validate", "link", "decide", "reports", "publish")
 
 
 def home() -> Path:
@@ -105,17 +102,29 @@ def pipeline_config(ctx: RunContext) -> PipelineConfig:
     return stored_config(ctx.config)
 
 
-def timed(stage: str) -> Callable:
-    """Records the stage's wall time and summary in `<run>/<stage>/summary.json`."""
+def summary_path(ctx: RunContext, stage: registry.Stage, kab: str | None = None) -> Path:
+    return ctx.root / stage.summary_pattern.format(stage=stage.name, kab=kab if kab is not None else "*")
+
+
+def staged(name: str) -> Callable:
+    """Make a function a stage of the registry: it gets its `StageIO` (the artefacts it declared) instead of
+    the run's context; its wall time and summary go to its summary file, what it read and wrote to
+    `<run>/io/<label>.json`. Called with the run's context, like every stage."""
+    declared = registry.stage(name)
 
     def wrap(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
         @functools.wraps(fn)
         def run(ctx: RunContext, *args, **kwargs) -> dict[str, Any]:
+            from pipelines.stages.io import StageIO, stage_label
+
+            kab = args[0] if declared.over == registry.KABUPATEN else None
+            io = StageIO(ctx, declared, kab)
             start = time.perf_counter()
-            summary = fn(ctx, *args, **kwargs)
+            summary = fn(io, *args, **kwargs)
             summary["seconds"] = round(time.perf_counter() - start, 3)
-            write_json(ctx.stage_dir(stage) / "summary.json", summary)
-            log.info("Stage %s done in %.1f s", stage, summary["seconds"])
+            write_json(summary_path(ctx, declared, kab), summary)
+            io.save(stage_label(name, *(() if kab is None else (kab,))))
+            log.info("Stage %s done in %.1f s", stage_label(name, *(() if kab is None else (kab,))), summary["seconds"])
             return summary
 
         return run
@@ -124,11 +133,49 @@ def timed(stage: str) -> Callable:
 
 
 def stage_summaries(ctx: RunContext) -> dict[str, Any]:
-    out = {}
-    for stage in STAGES:
-        path = ctx.root / stage / "summary.json"
-        if path.exists():
-            out[stage] = read_json(path)
-    for path in sorted((ctx.root / "reports").glob("*/summary.json")):
-        out[f"reports/{path.parent.name}"] = read_json(path)
+    """Every finished stage's summary, in run order. A stage mapped over the kabupaten/kota gives the
+    quarter's view (`combine_summaries`) with each kabupaten's own under `per_kabupaten`."""
+    out: dict[str, Any] = {}
+    for stage in registry.STAGES:
+        if stage.over == registry.QUARTER:
+            path = summary_path(ctx, stage)
+            if path.exists():
+                out[stage.name] = read_json(path)
+            continue
+        pattern = stage.summary_pattern.format(stage=stage.name, kab="{kab}")
+        at = Path(pattern).parts.index("{kab}")
+        each = {
+            path.relative_to(ctx.root).parts[at]: read_json(path)
+            for path in sorted(ctx.root.glob(pattern.format(kab="*")))
+        }
+        if each:
+            out[stage.name] = {**combine_summaries(list(each.values())), "per_kabupaten": each}
     return out
+
+
+def combine_summaries(summaries: list[Any]) -> Any:
+    """The quarter's view of per-kabupaten summaries: counts and seconds added up, a share the largest (the
+    worst kabupaten's), flags true only when true for every kabupaten, lists joined, other values kept
+    when all agree."""
+    first = summaries[0]
+    if len(summaries) == 1:
+        return first
+    if isinstance(first, dict):
+        keys = list(dict.fromkeys(k for s in summaries if isinstance(s, dict) for k in s))
+        out = {}
+        for key in keys:
+            values = [s[key] for s in summaries if isinstance(s, dict) and key in s]
+            if "share" in key and all(isinstance(v, int | float) for v in values):
+                out[key] = max(values)
+            else:
+                out[key] = combine_summaries(values)
+        return out
+    if isinstance(first, bool):
+        return all(bool(v) for v in summaries)
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in summaries)
+    if isinstance(first, int | float) and numbers:
+        total = sum(summaries)
+        return round(total, 6) if isinstance(total, float) else total
+    if isinstance(first, list):
+        return [item for s in summaries if isinstance(s, list) for item in s]
+    return first if all(v == first for v in summaries) else None

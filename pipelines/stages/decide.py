@@ -4,56 +4,60 @@ link candidate and duplicate edge with its agreement levels and weights."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pipelines import contract
 from pipelines.config import person_key_secret
-from pipelines.stages.context import pipeline_config, timed
-from pipelines.workspace import RunContext, read_frame, write_frame, write_json
+from pipelines.stages.context import pipeline_config, staged
+
+if TYPE_CHECKING:
+    from pipelines.stages.io import StageIO
 
 
-@timed("decide")
-def decide(ctx: RunContext) -> dict[str, Any]:
+@staged("decide")
+def decide(io: StageIO, kode_kab: str) -> dict[str, Any]:
+    from pipelines import province
     from pipelines.findings import decide_findings
     from pipelines.held import settle_held_rows
     from pipelines.outcomes import decide_outcomes, quarantine_records
 
-    config = pipeline_config(ctx)
+    config = pipeline_config(io.ctx)
     secret = person_key_secret(config)  # before any work: a worker without the key stops here
-    rows = read_frame(ctx.root / "validate" / "rows.parquet")
-    reasons = read_frame(ctx.root / "validate" / "reasons.parquet")
-    persons = read_frame(ctx.root / "validate" / "persons.parquet")
-    decisions = read_frame(ctx.root / "link" / "decisions.parquet")
+    rows = io.read_frame("validate.rows")
+    reasons = io.read_frame("validate.reasons")
+    persons = io.read_frame("validate.persons")
+    decisions = io.read_frame("link.decisions")
+    # What the province step found across kabupaten/kota (a person linked in another one's extract, a
+    # person submitted in two) amends this kabupaten's decisions before its findings.
+    decisions = province.apply(kode_kab, decisions, io.read_frame("province.facts"))
     # Rows held for linkage (an implausible birth date) that were not linked are quarantined now.
     held_total = int(rows["quarantine_if_unlinked"].sum()) if "quarantine_if_unlinked" in rows else 0
     rows, reasons, held_quarantined = settle_held_rows(rows, reasons, decisions)
-    if len(held_quarantined):
-        _gate_after_linkage(ctx, rows, config)
+    _gate_after_linkage(io, kode_kab, rows, config, judge_again=len(held_quarantined) > 0)
     discrepancy, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
     row_outcome, snapshot = decide_outcomes(rows, decisions, per_row, persons, secret)
 
-    raw = read_frame(ctx.root / "ingest" / "submissions.parquet").reset_index(drop=True)
+    raw = io.read_frame("ingest.submissions").reset_index(drop=True)
     raw["row_id"] = range(len(raw))
     raw = raw.merge(rows[["row_id", "file_kode_desa"]].rename(columns={"file_kode_desa": "_fk"}), on="row_id").drop(
         columns="_fk"
     )
     quarantine = quarantine_records(raw, reasons, rows.loc[rows["quarantined"], "row_id"].to_numpy())
-    excluded = read_frame(ctx.root / "validate" / "persons_excluded.parquet")
+    excluded = io.read_frame("validate.persons_excluded")
     if len(excluded):
         quarantine = pd.concat([quarantine, _dukcapil_quarantine(excluded)], ignore_index=True)
 
     source = rows.set_index("row_id")[["source_file", "source_row"]]
-    candidates, edges = _explanations(ctx, source, persons)
-    out = ctx.stage_dir("decide")
-    write_frame(out / "row_outcome.parquet", row_outcome.drop(columns=["row_id"]))
-    write_frame(out / "dtks_snapshot.parquet", snapshot)
-    write_frame(out / "discrepancy.parquet", discrepancy.drop(columns=["row_id"]))
-    write_frame(out / "quarantine.parquet", quarantine)
-    write_frame(out / "link_candidate.parquet", candidates)
-    write_frame(out / "duplicate_edge.parquet", edges)
-    write_frame(out / "validation_result.parquet", reasons.drop(columns=["row_id"]))
+    candidates, edges = _explanations(io, source, persons, decisions)
+    io.write_frame("decide.row_outcome", row_outcome.drop(columns=["row_id"]))
+    io.write_frame("decide.dtks_snapshot", snapshot)
+    io.write_frame("decide.discrepancy", discrepancy.drop(columns=["row_id"]))
+    io.write_frame("decide.quarantine", quarantine)
+    io.write_frame("decide.link_candidate", candidates)
+    io.write_frame("decide.duplicate_edge", edges)
+    io.write_frame("decide.validation_result", reasons.drop(columns=["row_id"]))
     return {
         "rows": len(row_outcome),
         "outcomes": row_outcome["outcome"].value_counts().to_dict(),
@@ -66,20 +70,22 @@ def decide(ctx: RunContext) -> dict[str, Any]:
     }
 
 
-def _gate_after_linkage(ctx: RunContext, rows: pd.DataFrame, config) -> None:
-    """The quality gate's shares again, with the held rows that were not linked quarantined; failing, it
-    replaces the gate's result (the run is recorded GATE_REJECTED) and stops the run."""
+def _gate_after_linkage(io: StageIO, kode_kab: str, rows: pd.DataFrame, config, *, judge_again: bool) -> None:
+    """The quality gate's result after linkage (`decide/gate.json`): validation's, or, when held rows that
+    were not linked are quarantined, the shares judged again; failing, the run is recorded GATE_REJECTED and
+    stops."""
     from pipelines.gate import quality_gate
-    from pipelines.stages.inputs import QualityGateFailed, file_reports
+    from pipelines.stages.inputs import file_reports, gate_failure
 
-    gate = quality_gate(rows, file_reports(ctx), config.quality_gate, after_linkage=True)
+    files = file_reports(io)
+    gate = io.read_json("validate.gate")
+    if judge_again:
+        judged = quality_gate(rows, files, config.quality_gate, after_linkage=True)
+        gate = gate if judged["passed"] else judged
+    io.write_json("decide.gate", gate)
     if gate["passed"]:
         return
-    write_json(ctx.root / "validate" / "gate.json", gate)
-    raise QualityGateFailed(
-        "Quality gate failed, the quarter is not published (the previous publication stays): "
-        + " ".join(gate["problems"])
-    )
+    raise gate_failure(config.quality_gate.policy, kode_kab, gate)
 
 
 def _dukcapil_quarantine(excluded: pd.DataFrame) -> pd.DataFrame:
@@ -98,10 +104,12 @@ def _dukcapil_quarantine(excluded: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _explanations(ctx: RunContext, source: pd.DataFrame, persons: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _explanations(
+    io: StageIO, source: pd.DataFrame, persons: pd.DataFrame, decisions: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Link candidates and duplicate edges in warehouse form: levels and weights as JSON per pair."""
-    decisions = read_frame(ctx.root / "link" / "decisions.parquet").set_index("row_id")
-    cand = read_frame(ctx.root / "link" / "candidates.parquet")
+    decisions = decisions.set_index("row_id")
+    cand = io.read_frame("link.candidates")
     # The comparisons in the linker's order, from its own output: no linkage code to import here.
     names = [c.removeprefix("lvl_") for c in cand.columns if c.startswith("lvl_")]
 
@@ -134,7 +142,7 @@ def _explanations(ctx: RunContext, source: pd.DataFrame, persons: pd.DataFrame) 
             "weights": as_json(cand, "w_"),
         }
     )
-    e = read_frame(ctx.root / "link" / "row_edges.parquet")
+    e = io.read_frame("link.row_edges")
     e = e[(e["match_probability"] >= 0.5) | e["accepted"]]  # the rest are blocking noise, not decisions
     edges = pd.DataFrame(
         {

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pipelines.stages.context import pipeline_config, timed
-from pipelines.workspace import RunContext, read_json, write_frame, write_json
+from pipelines.stages.context import pipeline_config, staged
 
 if TYPE_CHECKING:
     from pipelines.discover import LandingSurvey
+    from pipelines.ingest.intake import FileReport
+    from pipelines.stages.io import StageIO
 
 log = logging.getLogger(__name__)
 
@@ -23,22 +24,54 @@ class QualityGateFailed(RuntimeError):
     """Too many rows quarantined: the quarter is not published (the previous publication stays)."""
 
 
-@timed("discover")
-def discover(ctx: RunContext) -> dict[str, Any]:
+class KabupatenHeldBack(QualityGateFailed):
+    """Gate policy `publish_others`: this kabupaten/kota failed its gate and is held back from the
+    publication; the others go on (its remaining stages are skipped)."""
+
+
+def failed_gates(*gates_by_kab: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """The kabupaten/kota whose quality gate failed (before linkage or after it), with the problems."""
+    held: dict[str, list[str]] = {}
+    for gates in gates_by_kab:
+        for kab, gate in gates.items():
+            if not gate["passed"]:
+                held.setdefault(kab, gate["problems"])
+    return dict(sorted(held.items()))
+
+
+def gate_failure(policy: str, kode_kab: str, gate: dict[str, Any]) -> QualityGateFailed:
+    """What a failed gate of one kabupaten/kota raises under the run's gate policy."""
+    problems = " ".join(gate["problems"])
+    if policy == "publish_others":
+        return KabupatenHeldBack(
+            f"Quality gate failed for kabupaten/kota {kode_kab}: held back, the others publish. {problems}"
+        )
+    return QualityGateFailed(
+        f"Quality gate failed for kabupaten/kota {kode_kab}, the quarter is not published (the previous "
+        f"publication stays): {problems}"
+    )
+
+
+@staged("discover")
+def discover(io: StageIO) -> dict[str, Any]:
     from pipelines import regions
     from pipelines.discover import survey_quarter
 
+    ctx = io.ctx
+    io.input_path("landing.quarter")
     survey = survey_quarter(ctx.landing, ctx.quarter, pipeline_config(ctx).landing)
     files = survey.inputs
-    out = ctx.stage_dir("discover")
-    write_json(out / "files.json", [f.to_dict() for f in files])
-    write_json(out / "landing.json", survey.to_dict())
+    io.write_json("discover.files", [f.to_dict() for f in files])
+    io.write_json("discover.landing", survey.to_dict())
     _log_landing(survey)
     folders = {f.kode_kab for f in files if f.kind == "submission"}
     # One Dinsos workbook per real kabupaten/kota; files in a folder that is none are rejected at
     # ingest and reported in the run's summary and record, with no workbook of their own.
     kabupaten = sorted(k for k in folders if regions.is_kabupaten(k))
     return {
+        # The work is partitioned by kode_kab: every kabupaten/kota with an input (its villages' files, or
+        # only its Dukcapil extract), and each other folder's rejected files on their own.
+        "partitions": sorted({f.kode_kab for f in files if f.kode_kab}),
         "submission_files": sum(f.kind == "submission" for f in files),
         "dukcapil_files": sum(f.kind == "dukcapil" for f in files),
         "kabupaten": kabupaten,
@@ -71,85 +104,89 @@ def _log_landing(survey: LandingSurvey, most: int = 20) -> None:
         log.warning("... and %d more unexpected entries: see discover/landing.json", survey.unexpected - most)
 
 
-def _input_files(ctx: RunContext):
+@staged("ingest")
+def ingest(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines.discover import InputFile
-
-    items = read_json(ctx.root / "discover" / "files.json")
-    return [InputFile(**{**i, "problems": tuple(tuple(p) for p in i["problems"])}) for i in items]
-
-
-@timed("ingest")
-def ingest(ctx: RunContext) -> dict[str, Any]:
     from pipelines.ingest.intake import ingest_dukcapil, ingest_submissions
 
-    files = _input_files(ctx)
-    limits = pipeline_config(ctx).intake
-    out = ctx.stage_dir("ingest")
+    files = [InputFile(**{**i, "problems": tuple(tuple(p) for p in i["problems"])}) for i in io.landing_files()]
+    limits = pipeline_config(io.ctx).intake
     submissions, sub_reports = ingest_submissions([f for f in files if f.kind == "submission"], limits.submission)
     persons, duk_reports = ingest_dukcapil([f for f in files if f.kind == "dukcapil"], limits.dukcapil)
-    write_frame(out / "submissions.parquet", submissions)
-    write_frame(out / "dukcapil.parquet", persons)
+    io.write_frame("ingest.submissions", submissions)
+    io.write_frame("ingest.dukcapil", persons)
     reports = [r.to_dict() for r in sub_reports + duk_reports]
-    write_json(out / "files.json", reports)
+    io.write_json("ingest.files", reports)
     statuses = pd.Series([r["status"] for r in reports]).value_counts().to_dict()
     return {"submission_rows": len(submissions), "dukcapil_rows": len(persons), "file_statuses": statuses}
 
 
-def file_reports(ctx: RunContext):
+def file_reports(io: StageIO) -> list[FileReport]:
     from pipelines.ingest.intake import FileReport
 
-    return [FileReport(**r) for r in read_json(ctx.root / "ingest" / "files.json")]
+    return [FileReport(**r) for r in io.read_json("ingest.files")]
 
 
-@timed("validate")
-def validate(ctx: RunContext) -> dict[str, Any]:
+@staged("validate")
+def validate(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines.gate import quality_gate
     from pipelines.validate import validate_dukcapil, validate_submissions
     from pipelines.validate.suites import GxSession
 
+    ctx = io.ctx
     config = pipeline_config(ctx)
-    out = ctx.stage_dir("validate")
+    gate_limits = _gate_limits(config.quality_gate, kode_kab)
     # Both suites run in one GX session named after the Airflow run, which renders the run's Data Docs
     # (counts only: no row ids, no values) into the run's work directory.
-    docs_dir = out / "data_docs"
+    docs_dir = io.output_path("validate.data_docs")
     shutil.rmtree(docs_dir, ignore_errors=True)  # a retried task must not show an earlier attempt's pages
     session = GxSession(ctx.run_id, docs_dir)
     # Read as Arrow-backed columns: validation works on Arrow arrays, so no Python string per value is made.
-    raw = pd.read_parquet(ctx.root / "ingest" / "submissions.parquet", dtype_backend="pyarrow")
-    files = file_reports(ctx)
+    raw = io.read_frame("ingest.submissions", dtype_backend="pyarrow")
+    files = file_reports(io)
     today = dt.date.today()
     sub = validate_submissions(
         raw,
         files,
         run_name=ctx.run_id,
         today=today,
-        results_path=out / "gx_dtks_submission.json",
+        results_path=io.output_path("validate.gx_submission"),
         session=session,
     )
     del raw
-    write_frame(out / "rows.parquet", sub.rows)
-    write_frame(out / "reasons.parquet", sub.reasons)
-    write_frame(out / "warnings.parquet", sub.warnings)
+    io.write_frame("validate.rows", sub.rows)
+    io.write_frame("validate.reasons", sub.reasons)
+    io.write_frame("validate.warnings", sub.warnings)
     duk = validate_dukcapil(
-        pd.read_parquet(ctx.root / "ingest" / "dukcapil.parquet", dtype_backend="pyarrow"),
+        io.read_frame("ingest.dukcapil", dtype_backend="pyarrow"),
         run_name=ctx.run_id,
-        results_path=out / "gx_dukcapil_extract.json",
+        results_path=io.output_path("validate.gx_dukcapil"),
         session=session,
     )
-    write_frame(out / "persons.parquet", duk.persons)
-    write_frame(out / "persons_excluded.parquet", duk.excluded)
+    io.write_frame("validate.persons", duk.persons)
+    io.write_frame("validate.persons_excluded", duk.excluded)
     persons_per_kab = duk.persons["source_file"].str.rsplit("/", n=1).str[-1].str.removesuffix(".csv").value_counts()
-    gate = quality_gate(sub.rows, files, config.quality_gate, persons_per_kab.to_dict())
-    write_json(out / "gate.json", gate)
+    gate = quality_gate(sub.rows, files, gate_limits, persons_per_kab.to_dict())
+    io.write_json("validate.gate", gate)
     data_docs = session.build_data_docs()
     return {"submissions": sub.summary, "dukcapil": duk.summary, "gate": gate, "data_docs": data_docs}
 
 
-def check_quality_gate(ctx: RunContext) -> dict[str, Any]:
-    gate = read_json(ctx.root / "validate" / "gate.json")
+def _gate_limits(limits, kode_kab: str | None):
+    """The gate's limits for one partition. A folder that is no kabupaten/kota holds only files rejected at
+    ingest (reported in the run's summary): their share of rejected files is not a reason to stop."""
+    from dataclasses import replace
+
+    from pipelines import regions
+
+    if kode_kab is None or regions.is_kabupaten(kode_kab):
+        return limits
+    return replace(limits, max_rejected_file_share=1.0)
+
+
+@staged("quality_gate")
+def check_quality_gate(io: StageIO, kode_kab: str) -> dict[str, Any]:
+    gate = io.read_json("validate.gate")
     if not gate["passed"]:
-        raise QualityGateFailed(
-            "Quality gate failed, the quarter is not published (the previous publication stays): "
-            + " ".join(gate["problems"])
-        )
+        raise gate_failure(pipeline_config(io.ctx).quality_gate.policy, kode_kab, gate)
     return gate

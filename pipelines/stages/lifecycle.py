@@ -5,21 +5,20 @@ stage in one process for tests and benchmarks; production runs go through the Ai
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipelines import registry
 from pipelines.config import person_key_secret
 from pipelines.stages.context import make_context, pipeline_config, stage_summaries, warehouse_url
-from pipelines.stages.decide import decide
-from pipelines.stages.deliver import deliver, delivery_result
+from pipelines.stages.deliver import delivery_result
 from pipelines.stages.failures import Failure, classify, failure_message
-from pipelines.stages.inputs import check_quality_gate, discover, ingest, validate
-from pipelines.stages.linkage import link
+from pipelines.stages.inputs import KabupatenHeldBack, failed_gates
+from pipelines.stages.io import partition_of, resolve, stage_label
 from pipelines.stages.preflight import check_warehouse, check_writable
-from pipelines.stages.publishing import publish
-from pipelines.stages.reporting import reports
 from pipelines.workspace import RunContext, read_json, write_json
 
 if TYPE_CHECKING:
@@ -28,7 +27,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None, error: str | None) -> dict[str, Any]:
+def finish(
+    ctx: RunContext,
+    *,
+    started_at: str | None,
+    failed_stage: str | None,
+    error: str | None,
+    failure_kind: str | None = None,
+) -> dict[str, Any]:
     """Make the quarter's reports agree with the warehouse, record the attempt (published or not) and write
     the result file `dtks run` reads.
 
@@ -58,9 +64,10 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
             reconcile(engine, ctx.quarter, ReportsRelease(ctx.reports_dir, ctx.quarter, ctx.run_id))
         except Exception as exc:
             log.error("The quarter's reports were not checked against the warehouse: %s", failure_message(exc))
-    gate = ctx.root / "validate" / "gate.json"
-    gate_rejected = gate.exists() and not read_json(gate)["passed"]
+    # Stopped by a quality gate, not by some other failure after a kabupaten was held back.
+    gate_rejected = _gate_rejected(ctx) and failure_kind in (None, "quality_gate")
     status = "PUBLISHED" if published else ("GATE_REJECTED" if gate_rejected else "FAILED")
+    held = held_back(ctx) if _gate_rejected(ctx) else {}
     summaries = stage_summaries(ctx)
     delivery = delivery_result(ctx, published)
     attempt = {
@@ -73,6 +80,9 @@ def finish(ctx: RunContext, *, started_at: str | None, failed_stage: str | None,
         "message": mask_text(error)[:4000] if error and not published else None,
         "code_version": ctx.code_version,
         "delivery_status": delivery["status"] if delivery else None,
+        # The kabupaten/kota whose gate failed: held back from a publication (`publish_others`), or the
+        # reason nothing was published.
+        "held_back": sorted(held) or None,
     }
     if engine is not None:
         try:
@@ -106,7 +116,42 @@ def _describe_warehouse(ctx: RunContext, url: URL | None) -> str:
     return f"{where} (connection {ctx.warehouse_conn_id})"
 
 
-ORDER = ("discover", "ingest", "validate", "quality_gate", "link", "decide", "reports", "publish")
+GATES = ("validate.gate", "decide.gate")  # the quality gate before linkage, and after it
+
+
+def held_back(ctx: RunContext, gates: Iterable[str] = GATES) -> dict[str, list[str]]:
+    """The kabupaten/kota whose quality gate failed (before linkage, or after it), with the gate's
+    problems. Under the policy `publish_others` they are held back and the others publish."""
+    return failed_gates(*({partition_of(ctx, p, name): read_json(p) for p in resolve(ctx, name)} for name in gates))
+
+
+def is_held_back(run: dict[str, Any], stage: str, *args: Any) -> bool:
+    """Under `publish_others`, a kabupaten's stage does not run once a gate before it failed for that
+    kabupaten (the `quality_gate` task itself says so, by raising `KabupatenHeldBack`)."""
+    declared = registry.stage(stage)
+    if declared.over != registry.KABUPATEN or stage == "quality_gate":
+        return False
+    ctx = RunContext.from_dict(run["context"])
+    if pipeline_config(ctx).quality_gate.policy != "publish_others":
+        return False
+    order = [s.name for s in registry.STAGES]
+    before = [g for g in GATES if order.index(registry.producer(g)) < order.index(stage)]
+    return args[0] in held_back(ctx, before)
+
+
+def _gate_rejected(ctx: RunContext) -> bool:
+    """The quality gate stopped the run: before linkage (validate's result) or after (decide's)."""
+    for name in ("decide.gate", "validate.gate"):
+        for path in resolve(ctx, name):
+            if path.exists() and not read_json(path)["passed"]:
+                return True
+    return False
+
+
+def stage_function(stage: str) -> Callable[..., dict[str, Any]]:
+    """The function a registered stage runs (imported when it runs: the DAG file stays light)."""
+    module, _, attribute = registry.stage(stage).function.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def previous_quarter(day: dt.date) -> str:
@@ -140,11 +185,11 @@ def start_run(params: dict[str, Any], run_id: str, logical_date: dt.datetime | N
         check_writable(Path(ctx.reports_dir))
         check_warehouse(ctx)
         stage = "discover"
-        summary = discover(ctx)
+        summary = stage_function("discover")(ctx)
     except Exception as exc:
         _record_error(ctx, stage, exc)
         raise
-    return {**run, "kabupaten": summary["kabupaten"]}
+    return {**run, "kabupaten": summary["kabupaten"], "partitions": summary["partitions"]}
 
 
 def stage_summary(run: dict[str, Any], stage: str) -> dict[str, Any]:
@@ -164,27 +209,14 @@ def _record_error(ctx: RunContext, stage: str, exc: BaseException) -> Failure:
     return failure
 
 
-def stage_label(stage: str, *args: Any) -> str:
-    """The name a stage's failure is recorded under: `reports_5203` for one kabupaten's reports."""
-    return stage if not args else f"{stage}_{args[0]}"
-
-
 def run_stage(stage: str, run: dict[str, Any], *args: Any) -> dict[str, Any]:
     """Run one stage of a started run; a failure is recorded (masked) for `finish_run` before it propagates."""
     ctx = RunContext.from_dict(run["context"])
-    functions = {
-        "ingest": ingest,
-        "validate": validate,
-        "quality_gate": check_quality_gate,
-        "link": link,
-        "decide": decide,
-        "reports": reports,
-        "publish": lambda c: publish(c, run.get("started_at")),
-        "deliver": deliver,
-    }
-    label = stage_label(stage, *args)
+    if stage == "publish":  # the run record says when the run started
+        args = (run.get("started_at"),)
+    label = stage_label(stage, *(() if stage == "publish" else args))
     try:
-        summary = functions[stage](ctx, *args)
+        summary = stage_function(stage)(ctx, *args)
     except Exception as exc:
         _record_error(ctx, label, exc)
         raise
@@ -214,6 +246,7 @@ def finish_run(run: dict[str, Any], failures: Iterable[dict[str, Any]] = ()) -> 
         started_at=run.get("started_at"),
         failed_stage=last["stage"] if last else None,
         error=last["error"] if last else None,
+        failure_kind=last.get("kind") if last else None,
     )
     if run.get("result_file"):
         write_json(Path(run["result_file"]), result)
@@ -262,12 +295,21 @@ def run_all(conf: dict[str, Any], run_id: str) -> dict[str, Any]:
         log.error("Run %s did not start: %s", run_id, failure_message(exc))
         return finish_unstarted(conf, run_id)
     try:
-        for stage in ("ingest", "validate", "quality_gate", "link", "decide"):
-            run_stage(stage, run)
-        for kab in run["kabupaten"]:
-            run_stage("reports", run, kab)
-        run_stage("publish", run)
-        run_stage("deliver", run)
+        for stage in registry.STAGES[1:]:  # discover ran in start
+            for partition in partitions(run, stage):
+                if is_held_back(run, stage.name, *partition):
+                    continue
+                try:
+                    run_stage(stage.name, run, *partition)
+                except KabupatenHeldBack as exc:  # the others go on (gate policy `publish_others`)
+                    log.warning("%s", failure_message(exc))
     except Exception:
         log.exception("Run %s failed", run_id)
     return finish_run(run)
+
+
+def partitions(run: dict[str, Any], stage: registry.Stage) -> list[tuple[str, ...]]:
+    """The arguments of each of a stage's runs: one per kabupaten/kota, or one for the quarter."""
+    if stage.over == registry.KABUPATEN:
+        return [(kab,) for kab in run[stage.each]]
+    return [()]

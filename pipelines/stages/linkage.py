@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipelines.stages.context import pipeline_config, timed
-from pipelines.workspace import RunContext, read_frame, write_frame, write_json
+from pipelines.stages.context import pipeline_config, staged
+
+if TYPE_CHECKING:
+    from pipelines.stages.io import StageIO
 
 
-@timed("link")
-def link(ctx: RunContext) -> dict[str, Any]:
+@staged("link")
+def link(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines.link import link_submissions
 
-    config = pipeline_config(ctx)
-    rows = read_frame(ctx.root / "validate" / "rows.parquet")
-    persons = read_frame(ctx.root / "validate" / "persons.parquet")
+    config = pipeline_config(io.ctx)
+    rows = io.read_frame("validate.rows")
+    persons = io.read_frame("validate.persons")
     live = rows[~rows["quarantined"]]
     result = link_submissions(live, persons, config.link)
-    out = ctx.stage_dir("link")
-    write_frame(out / "decisions.parquet", result.rows)
-    write_frame(out / "candidates.parquet", result.candidates)
-    write_frame(out / "row_edges.parquet", result.row_edges)
-    write_json(out / "diagnostics.json", result.diagnostics)
+    io.write_frame("link.decisions", result.rows)
+    io.write_frame("link.candidates", result.candidates)
+    io.write_frame("link.row_edges", result.row_edges)
+    io.write_json("link.diagnostics", result.diagnostics)
     return {k: v for k, v in result.diagnostics.items() if k != "model"}

@@ -9,38 +9,39 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.stages.context import stage_summaries, timed, warehouse_url
+from pipelines.registry import PUBLISHED_TABLES
+from pipelines.stages.context import stage_summaries, staged, warehouse_url
 from pipelines.stages.reporting import write_run_summary
-from pipelines.workspace import RunContext, read_frame, read_json, write_json
 
 if TYPE_CHECKING:
     from pipelines.reports.release import ReportsRelease
+    from pipelines.stages.io import StageIO
 
 log = logging.getLogger(__name__)
 
-
-PUBLISHED_FILES = (
-    "row_outcome",
-    "dtks_snapshot",
-    "discrepancy",
-    "quarantine",
-    "link_candidate",
-    "duplicate_edge",
-    "validation_result",
-)
+PUBLISHED_FILES = PUBLISHED_TABLES
 
 
-@timed("publish")
-def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
+@staged("publish")
+def publish(io: StageIO, started_at: str | None = None) -> dict[str, Any]:
+    from pipelines.stages.inputs import QualityGateFailed, failed_gates
     from pipelines.warehouse import connect
     from pipelines.warehouse.publish import Publication
     from pipelines.warehouse.publish import publish as publish_tables
 
-    decide_dir = ctx.root / "decide"
-    tables = {name: read_frame(decide_dir / f"{name}.parquet") for name in PUBLISHED_FILES}
+    ctx = io.ctx
     summaries = stage_summaries(ctx)
-    files = read_json(ctx.root / "ingest" / "files.json")
-    linkage = read_json(ctx.root / "link" / "diagnostics.json")
+    # Held back by their gate (policy publish_others): named in the run record; their rows are not published.
+    held = failed_gates(io.read_json_each("validate.gate"), io.read_json_each("decide.gate"))
+    kabupaten = summaries.get("discover", {}).get("kabupaten") or []
+    if kabupaten and set(kabupaten) <= set(held):
+        raise QualityGateFailed(
+            "Quality gate failed for every kabupaten/kota with submissions, the quarter is not published (the "
+            "previous publication stays): " + " ".join(f"{kab}: {' '.join(p)}" for kab, p in held.items())
+        )
+    tables = {name: io.read_frame(f"decide.{name}") for name in PUBLISHED_TABLES}
+    files = io.read_records("ingest.files")
+    linkage = _linkage(io.read_json_each("link.diagnostics"))
     run_record = {
         "started_at": started_at,
         "code_version": ctx.code_version,
@@ -56,42 +57,52 @@ def publish(ctx: RunContext, started_at: str | None = None) -> dict[str, Any]:
         "stage_seconds": {k: v.get("seconds") for k, v in summaries.items()},
         "data_docs": summaries.get("validate", {}).get("data_docs"),
         "paths": {"landing": ctx.landing, "reports": ctx.reports_dir, "work": str(ctx.root)},
-        "landing": read_json(ctx.root / "discover" / "landing.json"),
+        "landing": io.read_json("discover.landing"),
+        "held_back": held,
     }
-    reports, placed = release(ctx)
+    reports, placed = release(io)
     engine = connect(warehouse_url(ctx))
     try:
         written = publish_tables(engine, Publication(ctx.quarter, ctx.run_id, tables, run_record), reports)
     finally:
         engine.dispose()
-    write_json(
-        ctx.root / "published.json",
+    io.write_json(
+        "publish.record",
         {"run_id": ctx.run_id, "quarter": ctx.quarter, "tables": written, "reports": str(reports.staged)},
     )
-    return {"tables": written, "reports": placed}
+    return {"tables": written, "reports": placed, "held_back": sorted(held)}
 
 
-def release(ctx: RunContext) -> tuple[ReportsRelease, list[str]]:
+def _linkage(per_kabupaten: dict[str, Any]) -> dict[str, Any]:
+    """The run record's linkage: each kabupaten's model and counts (linked within the kabupaten); a
+    quarter of one kabupaten keeps them at the top, as before the fan-out, for `dtks trace`."""
+    single = next(iter(per_kabupaten.values())) if len(per_kabupaten) == 1 else {}
+    return {**single, "per_kabupaten": per_kabupaten}
+
+
+def release(io: StageIO) -> tuple[ReportsRelease, list[str]]:
     """The run's reports for `<reports>/<quarter>` - each kabupaten's staged folder (`<kode_kab>/`: workbook,
     HTML summary, village feedback files) and the run's HTML summary `ringkasan_<quarter>.html` - and the
     list of what it placed there, filled in when the publication stages them."""
     from pipelines.reports.release import ReportsRelease, link_or_copy
 
+    ctx = io.ctx
     placed: list[str] = []
-    published = Path(ctx.reports_dir) / ctx.quarter
+    published = io.output_path("publish.reports")
+    staged_reports = io.input_paths("reports.staged")
 
     def build(directory: Path) -> None:
         placed.clear()  # staged once per publication; a retried task builds a fresh list
-        for staged in sorted(p for p in (ctx.root / "reports").glob("*") if p.is_dir()):
+        for folder in staged_reports:
             shutil.copytree(
-                staged,
-                directory / staged.name,
+                folder,
+                directory / folder.name,
                 ignore=shutil.ignore_patterns("summary.json"),
                 copy_function=link_or_copy,
             )
-            placed.append(str(published / staged.name))
+            placed.append(str(published / folder.name))
         try:  # a summary page that cannot be drawn must not stop the publication
-            placed.append(str(published / write_run_summary(ctx, directory).name))
+            placed.append(str(published / write_run_summary(io, directory).name))
         except Exception as exc:
             from pipelines.privacy import mask_text
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.stages.context import stage_summaries
-from pipelines.workspace import RunContext, read_frame, read_json, write_json
+from pipelines.stages.context import stage_summaries, staged
+from pipelines.workspace import RunContext, read_frame, read_json
+
+if TYPE_CHECKING:
+    from pipelines.stages.io import StageIO
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +40,13 @@ def _read_kabupaten(
     return read_frame(path, columns=columns, filters=in_kabupaten)
 
 
-def _kabupaten_tables(ctx: RunContext, kode_kab: str, also: Sequence[str]) -> dict[str, pd.DataFrame]:
-    decide_dir = ctx.root / "decide"
-    prefix = _submission_prefix(ctx, kode_kab)
+def _kabupaten_tables(io: StageIO, kode_kab: str, also: Sequence[str]) -> dict[str, pd.DataFrame]:
+    prefix = _submission_prefix(io.ctx, kode_kab)
     return {
-        "row_outcome": _read_kabupaten(decide_dir / "row_outcome.parquet", prefix, also=also),
-        "discrepancy": _read_kabupaten(decide_dir / "discrepancy.parquet", prefix, also=also),
+        "row_outcome": _read_kabupaten(io.input_path("decide.row_outcome"), prefix, also=also),
+        "discrepancy": _read_kabupaten(io.input_path("decide.discrepancy"), prefix, also=also),
         "context": _read_kabupaten(
-            ctx.root / "validate" / "rows.parquet",
+            io.input_path("validate.rows"),
             prefix,
             columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
             also=also,
@@ -59,7 +60,8 @@ def _misplaced_files(ctx: RunContext, files: list[dict[str, Any]], kode_kab: str
     return sorted(f["source_file"] for f in files if not f["source_file"].startswith(prefix))
 
 
-def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
+@staged("reports")
+def reports(io: StageIO, kode_kab: str) -> dict[str, Any]:
     """The Dinsos workbook of one kabupaten, the feedback file of each file its villages sent and the
     kabupaten's HTML summary (staged in the run directory; `publish` moves them into the reports directory
     once the quarter is published). Timed like the other stages, but its summary goes to
@@ -68,14 +70,10 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
     from pipelines.reports.html_summary import render_kabupaten, write_html
     from pipelines.reports.summary import count_kabupaten
 
-    start = time.perf_counter()
-    files = [
-        r
-        for r in read_json(ctx.root / "ingest" / "files.json")
-        if r["kind"] == "submission" and r["kode_kab"] == kode_kab
-    ]
+    ctx = io.ctx
+    files = [r for r in io.read_records("ingest.files") if r["kind"] == "submission" and r["kode_kab"] == kode_kab]
     misplaced = _misplaced_files(ctx, files, kode_kab)
-    tables = _kabupaten_tables(ctx, kode_kab, misplaced)
+    tables = _kabupaten_tables(io, kode_kab, misplaced)
     file_problems = pd.DataFrame(
         [
             {
@@ -87,10 +85,10 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
             for f in files
             if f["problems"] or f["status"] != "ACCEPTED"
         ]
-        + _landing_problems(ctx, kode_kab),
+        + _landing_problems(io, kode_kab),
         columns=["source_file", "kode_desa", "status", "message"],
     )
-    staged = ctx.stage_dir("reports") / kode_kab
+    staged = io.output_path("reports.staged")
     shutil.rmtree(staged, ignore_errors=True)  # a retried task must not leave an earlier attempt's files
     staged.mkdir(parents=True)
     workbook = write_kabupaten_workbook(
@@ -103,9 +101,7 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
         file_problems=file_problems,
         context=tables["context"],
     )
-    quarantine = _read_kabupaten(
-        ctx.root / "decide" / "quarantine.parquet", _submission_prefix(ctx, kode_kab), also=misplaced
-    )
+    quarantine = _read_kabupaten(io.input_path("decide.quarantine"), _submission_prefix(ctx, kode_kab), also=misplaced)
     feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa")
     counts = count_kabupaten(
         kode_kab,
@@ -115,31 +111,32 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
         files=files,
     )
     html = write_html(
-        staged / f"ringkasan_{kode_kab}_{ctx.quarter}.html", render_kabupaten(counts, run_info(ctx, kode_kab))
+        staged / f"ringkasan_{kode_kab}_{ctx.quarter}.html", render_kabupaten(counts, run_info(io, kode_kab))
     )
-    summary = {
+    return {
         "kode_kab": kode_kab,
         "workbook": str(workbook),
         "desa_feedback_files": feedback,
         "files": {"workbook": workbook.name, "summary_html": html.name, "desa_dir": "desa"},
         "counts": counts,
-        "seconds": round(time.perf_counter() - start, 3),
     }
-    write_json(staged / "summary.json", summary)
-    log.info("Stage reports (%s) done in %.1f s", kode_kab, summary["seconds"])
-    return summary
 
 
-def run_info(ctx: RunContext, kode_kab: str | None = None):
+def run_info(io: StageIO, kode_kab: str | None = None):
     """What the HTML summary says about the run: ids, start, time per finished stage, Dukcapil rows (of one
     kabupaten, or of the run) and the quality gate."""
     from pipelines.reports.html_summary import RunInfo
 
+    ctx = io.ctx
     summaries = stage_summaries(ctx)
-    run = read_json(ctx.root / "run.json") if (ctx.root / "run.json").exists() else {}
-    files = read_json(ctx.root / "ingest" / "files.json")
+    if kode_kab is not None:  # the kabupaten's own times and gate; the quarter's stages as they are
+        summaries = {
+            k: v["per_kabupaten"].get(kode_kab, {}) if "per_kabupaten" in v else v for k, v in summaries.items()
+        }
+    run = read_json(ctx.root / "run.json") if (ctx.root / "run.json").exists() else {}  # start's record
+    files = io.read_records("ingest.files")
     dukcapil = [f for f in files if f["kind"] == "dukcapil" and kode_kab in (None, f["kode_kab"])]
-    excluded = read_frame(ctx.root / "validate" / "persons_excluded.parquet", columns=["source_file"])
+    excluded = io.read_frame("validate.persons_excluded", columns=["source_file"])
     sources = {f["source_file"] for f in dukcapil}
     return RunInfo(
         run_id=ctx.run_id,
@@ -154,29 +151,35 @@ def run_info(ctx: RunContext, kode_kab: str | None = None):
         dukcapil_rows=sum(int(f.get("data_rows") or 0) for f in dukcapil),
         dukcapil_excluded=int(excluded["source_file"].isin(sources).sum()),
         gate=summaries.get("validate", {}).get("gate"),
-        landing=landing_account(ctx, kode_kab),
+        landing=landing_account(io, kode_kab),
+        held_back=_held_back(io) if kode_kab is None else {},
     )
 
 
-def landing_account(ctx: RunContext, kode_kab: str | None = None) -> dict[str, Any] | None:
+def _held_back(io: StageIO) -> dict[str, list[str]]:
+    from pipelines.stages.inputs import failed_gates
+
+    return failed_gates(io.read_json_each("validate.gate"), io.read_json_each("decide.gate"))
+
+
+def landing_account(io: StageIO, kode_kab: str | None = None) -> dict[str, Any] | None:
     """discover's account of the landing area (`discover/landing.json`): whole, or with only the listed
     entries that belong to one kabupaten/kota (its folder's, or files whose name names one of its villages)."""
-    path = ctx.root / "discover" / "landing.json"
-    if not path.exists():
+    if not io.input_path("discover.landing").exists():
         return None
-    landing = read_json(path)
+    landing = io.read_json("discover.landing")
     if kode_kab is not None:
         landing["listed"] = [e for e in landing.get("listed", []) if e.get("kode_kab") == kode_kab]
     return landing
 
 
-def _landing_problems(ctx: RunContext, kode_kab: str) -> list[dict[str, Any]]:
+def _landing_problems(io: StageIO, kode_kab: str) -> list[dict[str, Any]]:
     """Rows for the workbook's "Berkas Bermasalah": the kabupaten's landing entries that were not read (a
     symlink, a lock file, a folder too deep, ...). Those read have a file report of their own, and a folder
     whose entries were examined has each of them listed."""
     from pipelines.discover import READ_NOTED, READ_REJECTED, WALKED
 
-    landing = landing_account(ctx, kode_kab) or {}
+    landing = landing_account(io, kode_kab) or {}
     return [
         {"source_file": e["path"], "kode_desa": None, "status": "TIDAK DIBACA", "message": e["reason"]}
         for e in landing.get("listed", [])
@@ -218,7 +221,7 @@ def _write_feedback(
 
 
 def kabupaten_reports(ctx: RunContext) -> dict[str, dict[str, Any]]:
-    return {p.parent.name: read_json(p) for p in sorted((ctx.root / "reports").glob("*/summary.json"))}
+    return stage_summaries(ctx).get("reports", {}).get("per_kabupaten", {})
 
 
 def run_summary_path(ctx: RunContext, quarter_dir: Path | None = None) -> Path:
@@ -226,17 +229,17 @@ def run_summary_path(ctx: RunContext, quarter_dir: Path | None = None) -> Path:
     return (quarter_dir or Path(ctx.reports_dir) / ctx.quarter) / f"ringkasan_{ctx.quarter}.html"
 
 
-def write_run_summary(ctx: RunContext, quarter_dir: Path | None = None) -> Path:
+def write_run_summary(io: StageIO, quarter_dir: Path | None = None) -> Path:
     from pipelines.reports.html_summary import render_run, write_html
     from pipelines.reports.summary import combine
 
-    counts = [r["counts"] for r in kabupaten_reports(ctx).values() if "counts" in r]
+    counts = [r["counts"] for r in kabupaten_reports(io.ctx).values() if "counts" in r]
     return write_html(
-        run_summary_path(ctx, quarter_dir), render_run(combine([*counts, *_unassigned_counts(ctx)]), run_info(ctx))
+        run_summary_path(io.ctx, quarter_dir), render_run(combine([*counts, *_unassigned_counts(io)]), run_info(io))
     )
 
 
-def _unassigned_counts(ctx: RunContext) -> list[dict[str, Any]]:
+def _unassigned_counts(io: StageIO) -> list[dict[str, Any]]:
     """Counts of the files in no real kabupaten folder (rejected at ingest): they have no workbook, so the
     run's summary is where they are reported."""
     from pipelines import regions
@@ -244,15 +247,15 @@ def _unassigned_counts(ctx: RunContext) -> list[dict[str, Any]]:
 
     files = [
         f
-        for f in read_json(ctx.root / "ingest" / "files.json")
+        for f in io.read_records("ingest.files")
         if f["kind"] == "submission" and not regions.is_kabupaten(f["kode_kab"])
     ]
     if not files:
         return []
     names = {f["source_file"] for f in files}
-    outcome = read_frame(ctx.root / "decide" / "row_outcome.parquet")
-    discrepancy = read_frame(ctx.root / "decide" / "discrepancy.parquet")
-    quarantine = read_frame(ctx.root / "decide" / "quarantine.parquet")
+    outcome = io.read_frame("decide.row_outcome")
+    discrepancy = io.read_frame("decide.discrepancy")
+    quarantine = io.read_frame("decide.quarantine")
     return [
         count_kabupaten(
             "0000",

@@ -147,6 +147,7 @@ def _attempt_row(pub: Publication, now: dt.datetime) -> dict[str, Any]:
         started_at=started,
         finished_at=now,
         code_version=pub.run_record.get("code_version"),
+        held_back=_json(sorted(pub.run_record.get("held_back") or {})) or None,
     )
     return row
 
@@ -470,7 +471,7 @@ def record_attempt(engine: Engine, attempt: dict[str, Any]) -> str:
     from sqlalchemy import delete, insert, select
 
     upgrade(engine)
-    row = {c.name: attempt.get(c.name) for c in run_attempt.columns}
+    row = {c.name: _json(attempt.get(c.name)) for c in run_attempt.columns}
     with engine.begin() as connection:
         if connection.execute(select(run.c.run_id).where(run.c.run_id == row["run_id"])).first():
             row.update(status=PUBLISHED, failed_stage=None, message=None)

@@ -158,6 +158,7 @@ run = Table(
     Column("paths", Text),  # JSON: landing root, reports directory, work directory of the run
     Column("reports", Text),  # JSON: the published reports' directory, file count and manifest digest
     Column("landing", Text),  # JSON: the landing area's entries that were not expected inputs (discover)
+    Column("held_back", Text),  # JSON: kabupaten/kota held back by their quality gate, with its problems
     Index("ix_run_quarter_status", "quarter", "status"),
 )
 
@@ -173,6 +174,7 @@ run_attempt = Table(
     Column("message", Text),  # masked: never personal data
     Column("code_version", String(80)),
     Column("delivery_status", String(20)),  # the report e-mails of a published run: SENT, FAILED, ...
+    Column("held_back", Text),  # JSON list of the kode_kab whose quality gate failed (policy publish_others)
 )
 
 # Each failed check of each input row, quarantining or not: what validation said about the row.

@@ -1,0 +1,52 @@
+"""The province step's stages: each kabupaten offers its pieces to hash buckets after its linkage
+(`offer`), then the cross-kabupaten facts are found one bucket at a time (`resolve`), so that no task ever
+holds the whole province; each kabupaten's `decide` applies the facts to its own decisions. The logic is
+`pipelines.province`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from pipelines.stages.context import pipeline_config, staged
+
+if TYPE_CHECKING:
+    from pipelines.stages.io import StageIO
+
+# Hash buckets of the province step: each holds about 1/N of the province's offered rows and persons.
+PROVINCE_BUCKETS = 64
+
+
+def bucket_name(bucket: int) -> str:
+    return f"{bucket:04d}"
+
+
+@staged("province_offer")
+def offer(io: StageIO, kode_kab: str) -> dict[str, Any]:
+    from pipelines import province
+
+    rows = io.read_frame("validate.rows")
+    persons = io.read_frame("validate.persons")
+    decisions = io.read_frame("link.decisions")
+    pieces = province.offer(kode_kab, rows, persons, decisions, PROVINCE_BUCKETS)
+    for bucket, piece in sorted(pieces.items()):
+        io.write_frame("province_offer.pieces", piece, bucket=bucket_name(bucket))
+    return {"buckets": len(pieces), "rows": int(sum(len(p) for p in pieces.values()))}
+
+
+@staged("province")
+def resolve(io: StageIO) -> dict[str, Any]:
+    """One bucket at a time: the pieces every kabupaten offered to it, in, its facts out."""
+    from pipelines import province
+
+    config = pipeline_config(io.ctx)
+    by_bucket: dict[str, list] = {}
+    for path in io.input_paths("province_offer.pieces"):
+        by_bucket.setdefault(path.stem, []).append(path)
+    facts = 0
+    for bucket, paths in sorted(by_bucket.items()):
+        found = province.resolve([pd.read_parquet(p) for p in paths], config)
+        io.write_frame("province.facts", found, bucket=bucket)
+        facts += len(found)
+    return {"buckets": len(by_bucket), "facts": facts}
