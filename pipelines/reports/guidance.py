@@ -440,6 +440,19 @@ IDENTITY_FIELDS: Final[dict[str, str]] = {
 }
 IDENTITY_REASON: Final = "Berbeda dengan data Dukcapil: {fields}."
 
+# A submission column in words, for everything a person reads: the column name with spaces, except where
+# an abbreviation is written in capitals. Unknown names get the same treatment.
+_FIELD_WORDS: Final[dict[str, str]] = {"nik": "NIK", "no_kk": "nomor KK", "id_dtks": "ID DTKS", "rt": "RT", "rw": "RW"}
+
+
+def field_label(field: object) -> str:
+    """`tanggal_lahir` -> `tanggal lahir`, `no_kk` -> `nomor KK`; empty -> `-`."""
+    text = "" if field is None else str(field).strip()
+    if not text:
+        return "-"
+    return _FIELD_WORDS.get(text.lower(), text.replace("_", " "))
+
+
 # Stages of a run (time per stage in the HTML summary).
 STAGE_LABELS: Final[dict[str, str]] = {
     "discover": "Pencarian berkas masukan",
