@@ -228,13 +228,17 @@ def test_linker_on_a_generated_quarter(quarter):
     assert w.steps[-1].cumulative == pytest.approx(w.steps[0].weight + row["match_weight"], abs=0.01)
     assert w.probability == pytest.approx(row["match_probability"], abs=1e-4)
     text = render_waterfall(row, model=d["model"])
-    assert "peluang awal (prior)" in text and "tanggal lahir" in text and "probabilitas padan" in text
+    assert "peluang awal (prior)" in text and "tanggal lahir" in text and "peluang orang yang sama" in text
     # A duplicate edge uses the prior of two submission rows.
+    from pipelines.waterfall import format_percent as light_percent
+
     edge = result.row_edges.iloc[0]
     assert waterfall(edge, prior=d["model"]["dedupe_prior"]).probability == pytest.approx(
         edge["match_probability"], abs=1e-4
     )
-    assert f"{edge['match_probability']:.6f}" in render_waterfall(edge, model=d["model"])
+    assert f"peluang orang yang sama: {light_percent(edge['match_probability'])}" in render_waterfall(
+        edge, model=d["model"]
+    )
     # The run record's model description explains a decision exactly as the linkage code does (dtks trace).
     from pipelines import waterfall as light
 
