@@ -170,6 +170,9 @@ def test_pages_fit_the_window_and_read_as_bahasa(rendered, width):
         assert layout["wide"] == [], f"{page.name} at {width}px: {layout['wide'][:3]}"
         _reads_well(layout["text"])
         assert re.search(rf"pukul \d\d\.\d\d {zone}\b", layout["text"])
+        flat = " ".join(layout["text"].split())
+        for status in c.STATUS_PADAN:  # chart labels whole, however long (the SVG cut them on the left)
+            assert g.status_padan_label(status)[1:] in flat, status
         areas = rendered["counts"]["areas"].values() if page == rendered["pages"][0] else [rendered["counts"]]
         for area in areas:
             if area["rows"]:

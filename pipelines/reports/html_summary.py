@@ -264,7 +264,7 @@ def _file_status(status: str) -> str:
     return "diterima" if status == "ACCEPTED" else g.file_status_label(status)
 
 
-def _files(counts: Mapping[str, Any], with_kab: bool) -> str:
+def _files(counts: Mapping[str, Any]) -> str:
     formats = ", ".join(f"{k or '?'}: {_n(v)}" for k, v in counts["file_formats"].items())
     statuses = _table(
         ["Status berkas", "Jumlah berkas"], [(_file_status(k), v) for k, v in counts["file_statuses"].items()]
@@ -405,7 +405,7 @@ def render_kabupaten(counts: Mapping[str, Any], info: RunInfo) -> str:
         _findings(counts),
         _areas(counts, "kecamatan", lambda k: dotted(k) if k.isdigit() else "-"),
         _quarantine(counts),
-        _files(counts, with_kab=False),
+        _files(counts),
         _landing(info, whole_run=False),
         _stages(info),
     ]
@@ -425,7 +425,7 @@ def render_run(total: Mapping[str, Any], info: RunInfo) -> str:
         _findings(total),
         _areas(total, "kabupaten/kota", dotted),
         _quarantine(total),
-        _files(total, with_kab=True),
+        _files(total),
         _landing(info, whole_run=True),
         _stages(info),
     ]
