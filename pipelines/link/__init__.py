@@ -268,11 +268,13 @@ def _group_edges(
     reps = survivor.representatives(grouped) if len(grouped) else pd.Series(dtype=np.int64)
     members = grouped[~grouped["row_id"].isin(reps.to_numpy())]
     kept, other = members["cluster"].map(reps).to_numpy(dtype=np.int64), members["row_id"].to_numpy(dtype=np.int64)
-    recorded = set(zip(edges["row_id_a"], edges["row_id_b"], strict=True))
-    new = [(a, b) for a, b in zip(kept, other, strict=True) if (a, b) not in recorded and (b, a) not in recorded]
-    if new:
-        a_pos = S.index.get_indexer([a for a, _ in new])
-        b_pos = S.index.get_indexer([b for _, b in new])
+    recorded = pd.MultiIndex.from_arrays([edges["row_id_a"], edges["row_id_b"]])
+    wanted = pd.MultiIndex.from_arrays([kept, other])
+    reverse = pd.MultiIndex.from_arrays([other, kept])
+    new = ~(wanted.isin(recorded) | reverse.isin(recorded))
+    if new.any():
+        a_pos = S.index.get_indexer(kept[new])
+        b_pos = S.index.get_indexer(other[new])
         pairs = _pairs(a_pos, b_pos, S.index, S.index)
         levels = with_name_tf(compare_pairs(pairs, S, S), S["name"].iloc[b_pos], frequencies, tf_floor)
         added = pd.DataFrame({"row_id_a": ids[a_pos], "row_id_b": ids[b_pos]})
