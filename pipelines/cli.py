@@ -4,6 +4,7 @@ dtks synth     --landing DIR --quarter Q [--kab 5203 ...] [--persons N] [--seed 
 dtks run       --landing DIR --quarter Q [--warehouse URL] [--warehouse-conn ID] [--reports DIR]
 dtks evaluate  --landing DIR --quarter Q [--warehouse URL | --warehouse-conn ID] [--json FILE]
 dtks trace     --quarter Q (--nik NIK | --source-file F --source-row R) [--warehouse URL | --warehouse-conn ID]
+               [--format text|json] [--mask]
 dtks grant-auditor [--warehouse URL | --warehouse-conn ID] [--login NAME --password-env VAR]
 dtks demo      [--persons N] [--dir DIR]
 dtks config    [show | doc | schema] [--config FILE]
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -299,16 +301,30 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from pipelines.trace import TraceError, format_trace, trace
+    """Friendly to the auditor: every problem is one sentence saying what to pass, never a traceback, and
+    a warehouse that is not there is not created (an SQLite file is opened only if it exists)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pipelines.trace import TraceError, format_trace, trace, trace_document
     from pipelines.warehouse import connect
 
+    def fail(message: str) -> int:
+        print(f"dtks trace: {message}", file=sys.stderr)
+        return 2
+
     if args.source_file and args.source_row is None:
-        raise SystemExit("--source-file needs --source-row")
-    engine = connect(_warehouse(args))
+        return fail("--source-file perlu --source-row (nomor baris data; baris 1 = baris pertama sesudah judul).")
+    url = _warehouse(args)
+    if url.get_backend_name() == "sqlite" and (not url.database or not Path(url.database).is_file()):
+        return fail(
+            f"Tidak ada gudang data di {url.database or '(tanpa berkas)'}. Berikan --warehouse "
+            "(mis. postgresql+psycopg2://auditor@host/dtks atau sqlite:////jalur/warehouse.sqlite) atau "
+            "--warehouse-conn ID, atau jalankan dari folder tempat `dtks run` dijalankan (atau set DTKS_HOME)."
+        )
     start = time.perf_counter()
     try:
         result = trace(
-            engine,
+            connect(url),
             args.quarter,
             nik=args.nik,
             source_file=args.source_file,
@@ -316,10 +332,23 @@ def cmd_trace(args: argparse.Namespace) -> int:
             read_input=not args.no_input,
         )
     except TraceError as exc:
-        print(f"dtks trace: {exc}", file=sys.stderr)
-        return 1
-    print(format_trace(result, mask=args.mask))
-    print(f"(answered in {time.perf_counter() - start:.3f} s)", file=sys.stderr)
+        return fail(str(exc))
+    except SQLAlchemyError as exc:
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        return fail(
+            f"Gudang data {url.render_as_string(hide_password=True)} tidak dapat dibaca ({reason}): periksa "
+            "--warehouse, hak akses, dan bahwa gudang data itu pernah menerbitkan triwulan."
+        )
+    if args.format == "json":
+        text = json.dumps(trace_document(result, mask=args.mask), ensure_ascii=False, indent=2)
+    else:
+        text = format_trace(result, mask=args.mask)
+    try:
+        print(text)
+    except BrokenPipeError:  # piped into `head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    print(f"(dijawab dalam {time.perf_counter() - start:.3f} detik)", file=sys.stderr)
     return 0
 
 
@@ -495,11 +524,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quarter", required=True)
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--nik", help="every row linked to, or submitting, this NIK")
-    which.add_argument("--source-file", help="an input file, relative to the landing root")
-    p.add_argument("--source-row", type=int, help="the 1-based data row in --source-file")
+    which.add_argument(
+        "--source-file",
+        help="a village file: its name (5203012001.csv), its path in the landing area, or its absolute path",
+    )
+    p.add_argument("--source-row", type=int, help="the data row in --source-file (1 = the first after the header)")
     _warehouse_arguments(p)
     p.add_argument("--mask", action="store_true", help="mask every personal field (for screenshots and tickets)")
-    p.add_argument("--no-input", action="store_true", help="do not re-read the input file from the landing area")
+    p.add_argument("--no-input", action="store_true", help="do not re-read the input files from the landing area")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (Bahasa Indonesia, to read) or json (schema dtks-trace/1, for audit working papers)",
+    )
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser(

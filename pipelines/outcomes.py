@@ -20,8 +20,8 @@ from pipelines.contract import (
     OUTCOME_QUARANTINED,
     SUBMISSION_COLUMNS,
 )
-from pipelines.decisions import DUPLICATE, EXACT, PROBABILISTIC
 from pipelines.nik import parse_nik
+from pipelines.survivor import representatives
 
 
 def nik_structure_valid(values: pd.Series) -> np.ndarray:
@@ -61,7 +61,6 @@ SNAPSHOT_COLUMNS = [
     "program",
     "jumlah_baris",
 ]
-_METHOD_RANK = {EXACT: 0, PROBABILISTIC: 1, DUPLICATE: 2}
 # The fields the outcomes and the snapshot use (a subset of SUBMISSION_COLUMNS): a narrow frame is cheap
 # to add columns to, and callers need not carry the others.
 _LIVE_COLUMNS = [
@@ -89,15 +88,6 @@ def person_key(secret: str, kind: str, value: str) -> str:
     return "P" + digest[:19].upper()
 
 
-def _representatives(live: pd.DataFrame) -> pd.Series:
-    """Per cluster, the row_id of the row that represents the person: the most certain link first."""
-    order = live.assign(
-        _method=live["method"].map(_METHOD_RANK).fillna(9),
-        _prob=-live["match_probability"].fillna(0.0),
-    ).sort_values(["cluster", "_method", "_prob", "source_file", "source_row"], kind="stable")
-    return order.groupby("cluster")["row_id"].first()
-
-
 def decide_outcomes(
     rows: pd.DataFrame,
     decisions: pd.DataFrame,
@@ -112,7 +102,7 @@ def decide_outcomes(
         .merge(decisions[["row_id", "person_index", "method", "match_probability", "cluster"]], on="row_id", how="left")
         .merge(per_row, on="row_id", how="left")
     )
-    representative = _representatives(live)
+    representative = representatives(live)  # the most certain link first (pipelines.survivor)
     rep_rows = live.set_index("row_id").loc[representative.to_numpy()]
 
     # Person keys: from the Dukcapil NIK when linked, else from the village's own identifiers.

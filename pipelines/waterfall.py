@@ -70,6 +70,22 @@ METHOD_TITLES: dict[str, str] = {
 LEGEND = "Bobot dalam bit (log2 m/u): positif mendukung orang yang sama, negatif menentang."
 
 
+def format_percent(probability: float | None) -> str:
+    """A probability as an Indonesian percentage a reader takes in at a glance: `99,87%`, `0,0012%` (two
+    significant digits below 1%), `> 99,99%` from there up (a stored 1.0 is a rounded one: a Fellegi-Sunter
+    probability never reaches it), `-` when there is none."""
+    if probability is None or not math.isfinite(probability):
+        return "-"
+    value = 100.0 * probability
+    if value >= 99.995:
+        return "> 99,99%"
+    if value >= 1 or value <= 0:
+        text = f"{value:.2f}".rstrip("0").rstrip(".") if value not in (0.0, 100.0) else f"{value:.0f}"
+    else:
+        text = f"{value:.{1 - math.floor(math.log10(value))}f}"
+    return text.replace(".", ",") + "%"
+
+
 @dataclass(frozen=True)
 class WaterfallStep:
     comparison: str  # "prior", or a comparison name
@@ -155,7 +171,9 @@ def waterfall(decision: Mapping[str, Any], book: LevelBook, *, prior: float | No
     running = prior_bits or 0.0
     if prior_bits is not None:
         steps.append(
-            WaterfallStep("prior", "peluang awal (prior)", None, f"{_probability(prior_bits):.6g}", prior_bits, running)
+            WaterfallStep(
+                "prior", "peluang awal (prior)", None, format_percent(_probability(prior_bits)), prior_bits, running
+            )
         )
     order = [n for n in book.order if n in levels] + [k for k in levels if k not in book.order]
     for name in order:
@@ -224,11 +242,11 @@ def render_waterfall(
         lines.append(line + (f"  [{s.note}]" if s.note else ""))
     lines.append(f"{'bobot kecocokan (tanpa prior)':<67} {w.match_weight:>+8.2f}")
     if w.probability is not None:
-        lines.append(f"probabilitas padan: {w.probability:.6f}")
+        lines.append(f"peluang orang yang sama: {format_percent(w.probability)}")
     else:
-        lines.append("probabilitas padan: prior tidak diketahui (berikan model tautan run ini)")
+        lines.append("peluang orang yang sama: peluang awal tidak diketahui (berikan model tautan proses ini)")
     if w.stored_probability is not None and (w.probability is None or abs(w.probability - w.stored_probability) > 1e-4):
-        lines.append(f"probabilitas tersimpan: {w.stored_probability:.6f}")
+        lines.append(f"peluang tersimpan: {format_percent(w.stored_probability)}")
     if not compact:
         lines.append(LEGEND)
     return "\n".join(lines)

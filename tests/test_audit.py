@@ -65,12 +65,50 @@ def test_trace_of_a_merged_duplicate(published):
     result = trace(engine, QUARTER, source_file=source_file, source_row=source_row)
     row = result.rows[0]
     assert result.run["run_id"] == published["result"]["run_id"]
-    assert row.input_check == "SHA-256 matches" and row.input_row
+    assert row.input_check == "SHA-256 cocok" and row.input_row
     assert row.outcome["outcome"] == "MERGED_DUPLICATE" and row.published is not None
     assert any(f["category"] == "GANDA" for f in row.findings)
     assert len(row.person_rows) >= 2
     text_out = format_trace(result)
-    assert "merged into" in text_out and "published" in text_out
+    assert "digabung ke" in text_out and "diterbitkan" in text_out
+    # The merge is explained: the comparison with the published row, how they became one person, and
+    # the step of the rule that chose the published row.
+    kept = (row.outcome["merged_into_file"], row.outcome["merged_into_row"])
+    edges = [
+        d
+        for d in row.duplicates
+        if kept in ((d["source_file_a"], d["source_row_a"]), (d["source_file_b"], d["source_row_b"]))
+    ]
+    assert len(edges) == 1 and edges[0]["accepted"] and edges[0]["basis"] and edges[0]["survivor_rule"]
+    assert "yang diterbitkan: baris lain itu, karena" in text_out and "Aturan pemilihan baris" in text_out
+
+
+def test_every_merged_row_has_its_comparison_with_the_published_row(published):
+    """`duplicate_edge` was empty although rows were merged: rows linked to one Dukcapil person were never
+    compared with each other. Now every merged row has an edge to the row it was merged into."""
+    engine = published["engine"]
+    with engine.connect() as c:
+        merged = c.execute(
+            text(
+                "SELECT o.source_file, o.source_row, o.merged_into_file, o.merged_into_row FROM row_outcome o "
+                "WHERE o.outcome = 'MERGED_DUPLICATE'"
+            )
+        ).all()
+        edges = c.execute(
+            text(
+                "SELECT source_file_a, source_row_a, source_file_b, source_row_b, basis, survivor, survivor_rule "
+                "FROM duplicate_edge WHERE accepted"
+            )
+        ).all()
+    assert merged
+    explained = {}
+    for fa, ra, fb, rb, basis, kept, rule in edges:
+        published_side = (fa, ra) if kept == "a" else (fb, rb)
+        other = (fb, rb) if kept == "a" else (fa, ra)
+        explained[other] = (published_side, basis, rule)
+    for source_file, source_row, into_file, into_row in merged:
+        kept, basis, rule = explained[(source_file, source_row)]
+        assert kept == (into_file, into_row) and basis and rule
 
 
 def test_trace_of_a_corrected_nik_by_nik_and_cli(published):
@@ -86,6 +124,10 @@ def test_trace_of_a_corrected_nik_by_nik_and_cli(published):
     chosen = [c for c in row.candidates if c["chosen"]]
     assert len(chosen) == 1 and chosen[0]["candidate_nik"] == nik
     assert json.loads(chosen[0]["weights"]) and json.loads(chosen[0]["levels"])
+    # The Dukcapil side: the extract, its row and SHA-256, and the values the row was matched with.
+    citation = row.dukcapil[nik]
+    assert citation["source_file"] == f"{QUARTER}/dukcapil/5203.csv" and citation["check"] == "SHA-256 cocok"
+    assert citation["values"]["NIK"] == nik and len(citation["sha256"]) == 64
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "dtks"),
@@ -104,10 +146,118 @@ def test_trace_of_a_corrected_nik_by_nik_and_cli(published):
         text=True,
         check=True,
     )
-    assert "<- chosen" in done.stdout and "NIK_BERBEDA" in done.stdout
+    assert "<- DIPILIH" in done.stdout and "[NIK_BERBEDA]" in done.stdout and "Dukcapil: " in done.stdout
     assert "tanggal lahir" in done.stdout and "bobot kecocokan (tanpa prior)" in done.stdout
     assert nik not in done.stdout  # --mask hides identifiers
-    assert re.search(r"answered in \d+\.\d+ s", done.stderr)
+    assert re.search(r"dijawab dalam \d+\.\d+ detik", done.stderr)
+    for english in ("input row", "outcome", "chosen", "probability", "e-0"):
+        assert english not in done.stdout, english
+    assert re.search(r"peluang \d+(,\d+)?%", done.stdout)  # probabilities as percentages
+
+
+def _dtks(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dtks"), *args], capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def test_trace_takes_the_file_as_the_operator_names_it(published):
+    engine = published["engine"]
+    source_file, source_row = _one(
+        engine, "SELECT source_file, source_row FROM row_outcome WHERE outcome = 'PUBLISHED' LIMIT 1"
+    )
+    name = source_file.rsplit("/", 1)[1]
+    absolute = str(published["landing"] / source_file)
+    relative = source_file.split("/", 1)[1]  # submissions/<kab>/<desa>.csv
+    for given in (name, absolute, relative, source_file):
+        done = _dtks("trace", "--quarter", QUARTER, "--source-file", given, "--source-row", str(source_row),
+                     "--warehouse", str(engine.url), "--mask")  # fmt: skip
+        assert done.returncode == 0, (given, done.stderr)
+        assert f"== Berkas {source_file}, baris {source_row}" in done.stdout
+    done = _dtks("trace", "--quarter", QUARTER, "--source-file", "9999999999.csv", "--source-row", "1",
+                 "--warehouse", str(engine.url))  # fmt: skip
+    assert done.returncode == 2 and "tidak ada di antara" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_trace_without_a_warehouse_says_what_to_pass(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DTKS_HOME" and not k.startswith("AIRFLOW_CONN_")}
+    done = _dtks("trace", "--quarter", QUARTER, "--source-file", "x.csv", "--source-row", "1", cwd=tmp_path, env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Tidak ada gudang data" in done.stderr and "--warehouse" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no empty SQLite file, no .dtks folder
+
+
+def test_trace_as_json_for_working_papers(published):
+    engine = published["engine"]
+    source_file, source_row = _one(
+        engine, "SELECT source_file, source_row FROM row_outcome WHERE outcome = 'MERGED_DUPLICATE' LIMIT 1"
+    )
+    done = _dtks("trace", "--quarter", QUARTER, "--source-file", source_file, "--source-row", str(source_row),
+                 "--warehouse", str(engine.url), "--format", "json", "--mask")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["schema"] == "dtks-trace/1" and document["masked"] is True and document["quarter"] == QUARTER
+    row = document["rows"][0]
+    assert set(row) >= {
+        "source_file", "source_row", "input_file", "input_row", "outcome", "validation", "quarantine",
+        "candidates", "duplicates", "findings", "published", "person_rows", "previous_quarter",
+    }  # fmt: skip
+    assert row["outcome"]["outcome"] == "MERGED_DUPLICATE" and row["duplicates"]
+    assert {d["published"] for d in row["duplicates"] if d["same_person"]} <= {"this", "other"}
+    assert not _SIXTEEN.findall(done.stdout)  # masked
+
+
+def test_each_candidate_is_listed_once(published):
+    engine = published["engine"]
+    with engine.connect() as c:
+        twice = c.execute(
+            text(
+                "SELECT source_file, source_row FROM link_candidate GROUP BY source_file, source_row, candidate_nik "
+                "HAVING COUNT(*) > 1 LIMIT 5"
+            )
+        ).all()
+        chosen_twice = c.execute(
+            text(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM link_candidate WHERE chosen GROUP BY source_file, source_row "
+                "HAVING COUNT(*) > 1) t"
+            )
+        ).scalar()
+    assert chosen_twice == 0
+    for source_file, source_row in twice:  # exact_rejected, then scored by the probabilistic pass
+        out = format_trace(trace(engine, QUARTER, source_file=source_file, source_row=source_row))
+        niks = re.findall(r"kandidat \d+: NIK (\d{16})", out)
+        assert len(niks) == len(set(niks)), out
+
+
+def test_trace_says_what_the_person_was_the_previous_quarter(published, tmp_path):
+    """A previous published quarter, written into a copy of the warehouse: the person (same person key)
+    was AKTIF there; the trace says so and whether the status changed."""
+    copy = tmp_path / "warehouse.sqlite"
+    shutil.copyfile(published["root"] / "warehouse.sqlite", copy)
+    engine = connect(f"sqlite:///{copy}")
+    with engine.begin() as c:
+        key, status = c.execute(text("SELECT person_key, status_dtks FROM dtks_snapshot LIMIT 1")).first()
+        source_file, source_row = c.execute(
+            text("SELECT source_file, source_row FROM row_outcome WHERE person_key = :k LIMIT 1"), {"k": key}
+        ).first()
+        run_row = dict(c.execute(text("SELECT * FROM run WHERE quarter = :q"), {"q": QUARTER}).mappings().first())
+        run_row.update(run_id="previous-run", quarter="2026Q2")
+        c.execute(
+            text(f"INSERT INTO run ({', '.join(run_row)}) VALUES ({', '.join(':' + k for k in run_row)})"), run_row
+        )
+        snap = dict(c.execute(text("SELECT * FROM dtks_snapshot WHERE person_key = :k"), {"k": key}).mappings().first())
+        snap.update(run_id="previous-run", quarter="2026Q2", status_dtks="AKTIF", alasan_nonaktif=None,
+                    source_file="2026Q2/submissions/5203/5203012001.csv", source_row=4)  # fmt: skip
+        c.execute(
+            text(f"INSERT INTO dtks_snapshot ({', '.join(snap)}) VALUES ({', '.join(':' + k for k in snap)})"), snap
+        )
+    result = trace(engine, QUARTER, source_file=source_file, source_row=source_row, read_input=False)
+    previous = result.rows[0].previous
+    assert previous["quarter"] == "2026Q2" and previous["found"] and previous["matched_by"] == "person_key"
+    out = format_trace(result)
+    line = next(x for x in out.splitlines() if x.startswith("  triwulan lalu"))
+    assert "Triwulan II 2026 (2026Q2): status DTKS AKTIF" in line and "5203012001.csv baris 4" in line
+    assert ("tidak berubah" if status == "AKTIF" else "status berubah") in line
 
 
 def _name_leaks(content: str, names: set[str]) -> list[str]:
@@ -163,7 +313,7 @@ def test_trace_notices_a_changed_input_file(published, tmp_path):
     try:
         path.write_bytes(path.read_bytes() + b"\n")
         row = trace(engine, QUARTER, source_file=source_file, source_row=source_row).rows[0]
-        assert "CHANGED" in row.input_check and row.input_row is None
+        assert "BERUBAH" in row.input_check and row.input_row is None
     finally:
         shutil.copyfile(backup, path)
 
@@ -279,7 +429,7 @@ def test_trace_explains_duplicate_pairs_from_the_run_record():
     }
     row = RowTrace("a.csv", 1, {"outcome": "PUBLISHED"}, duplicates=[edge])
     text_out = format_trace(Trace(QUARTER, {"run_id": "r", "linkage": {"model": model}}, [row]))
-    duplicate = text_out.split("  duplicate    b.csv row 2", 1)[1]
-    assert "peluang awal (prior)" in duplicate and f"{2**-20:.6g}" in duplicate  # the prior of two rows
+    duplicate = text_out.split("  data ganda        b.csv baris 2", 1)[1]
+    assert "peluang awal (prior)" in duplicate and "0,000095%" in duplicate  # the prior of two rows
     assert "wilayah (desa)" in duplicate and "sudah tercakup oleh nomor KK" in duplicate
     assert "+30.00" in duplicate

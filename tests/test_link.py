@@ -165,11 +165,14 @@ def test_em_on_distinct_patterns_gives_the_same_m_as_on_pairs():
 @pytest.fixture(scope="module")
 def quarter(tmp_path_factory):
     """A small generated quarter, validated, with its ground truth."""
+    return _validated_quarter(tmp_path_factory.mktemp("landing"), SynthConfig(persons=8_000, seed=5))
+
+
+def _validated_quarter(root, config: SynthConfig):
     from pipelines.discover import discover_quarter
     from pipelines.ingest.intake import ingest_dukcapil, ingest_submissions
 
-    root = tmp_path_factory.mktemp("landing")
-    generate(root, "2026Q3", SynthConfig(persons=8_000, seed=5))
+    generate(root, "2026Q3", config)
     files = discover_quarter(root, "2026Q3")
     raw, reports = ingest_submissions([f for f in files if f.kind == "submission"])
     persons, _ = ingest_dukcapil([f for f in files if f.kind == "dukcapil"])
@@ -228,13 +231,17 @@ def test_linker_on_a_generated_quarter(quarter):
     assert w.steps[-1].cumulative == pytest.approx(w.steps[0].weight + row["match_weight"], abs=0.01)
     assert w.probability == pytest.approx(row["match_probability"], abs=1e-4)
     text = render_waterfall(row, model=d["model"])
-    assert "peluang awal (prior)" in text and "tanggal lahir" in text and "probabilitas padan" in text
+    assert "peluang awal (prior)" in text and "tanggal lahir" in text and "peluang orang yang sama" in text
     # A duplicate edge uses the prior of two submission rows.
+    from pipelines.waterfall import format_percent as light_percent
+
     edge = result.row_edges.iloc[0]
     assert waterfall(edge, prior=d["model"]["dedupe_prior"]).probability == pytest.approx(
         edge["match_probability"], abs=1e-4
     )
-    assert f"{edge['match_probability']:.6f}" in render_waterfall(edge, model=d["model"])
+    assert f"peluang orang yang sama: {light_percent(edge['match_probability'])}" in render_waterfall(
+        edge, model=d["model"]
+    )
     # The run record's model description explains a decision exactly as the linkage code does (dtks trace).
     from pipelines import waterfall as light
 
@@ -343,3 +350,28 @@ def test_twins_are_not_merged_but_a_misspelt_repeat_is(quarter):
     hasan, husein, sukardi, skoeardi = (cluster[first_id + i] for i in range(4))
     assert hasan != husein
     assert sukardi == skoeardi
+
+
+def test_every_merged_row_is_compared_with_the_row_its_group_publishes(tmp_path):
+    """Rows linked to one Dukcapil person are one person without being compared with each other, so their
+    duplicate edge is computed for the auditor; rows Dukcapil does not know are joined by their own
+    comparison. Every merged row ends with an edge to its group's published row, with how they joined."""
+    from pipelines import survivor
+
+    config = SynthConfig(persons=3_000, seed=11, unknown_share=0.25).with_rates(
+        duplicate_same_village=0.08, duplicate_other_village=0.04, nik_missing=0.1
+    )
+    rows, persons, _ = _validated_quarter(tmp_path, config)
+    result = link_submissions(rows, persons, LinkSettings())
+    decided = result.rows.merge(rows[["row_id", "source_file", "source_row"]], on="row_id")
+    reps = survivor.representatives(decided)
+    merged = decided[~decided["row_id"].isin(reps.to_numpy()) & decided["cluster"].duplicated(keep=False)]
+    edges = result.row_edges
+    joined = edges[edges["accepted"]]
+    assert set(joined["basis"]) <= set(survivor.BASES) and edges.loc[~edges["accepted"], "basis"].isna().all()
+    assert {survivor.SAME_DUKCAPIL_PERSON, survivor.ROW_COMPARISON} <= set(joined["basis"])
+    pairs = set(zip(joined["row_id_a"], joined["row_id_b"], strict=True))
+    for row_id, cluster in zip(merged["row_id"], merged["cluster"], strict=True):
+        kept = reps[cluster]
+        assert (kept, row_id) in pairs or (row_id, kept) in pairs, row_id
+    assert len(merged) > 50

@@ -9,7 +9,7 @@ import json
 import re
 
 from pipelines import contract as c
-from pipelines.trace import RowTrace, Trace, format_trace, mask_trace
+from pipelines.trace import RowTrace, Trace, format_trace, mask_trace, trace_document
 
 NIK, NIK_DUKCAPIL, KK, KK_DUKCAPIL = "3201011508950001", "3201011508950003", "3201011508950002", "3201010101950004"
 NAME, NAME_DUKCAPIL, MOTHER = "SITI AMINAH", "SITI AMINA", "HALIMAH TUSSADIAH"
@@ -210,6 +210,34 @@ def _trace() -> Trace:
             "nama_panggilan": "AMINAH",  # a column a later migration adds: masked until declared safe
         },
         person_rows=[{"source_file": SOURCE, "source_row": 9, "outcome": "MERGED_DUPLICATE"}],
+        dukcapil={
+            NIK_DUKCAPIL: {
+                "source_file": "2026Q3/dukcapil/5203.csv",
+                "source_row": 12,
+                "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "check": "SHA-256 cocok",
+                "values": {
+                    "NIK": NIK_DUKCAPIL,
+                    "NO_KK": KK_DUKCAPIL,
+                    "NAMA_LGKP": NAME_DUKCAPIL,
+                    "JENIS_KLMIN": "PEREMPUAN",
+                    "TGL_LHR": BIRTH_DUKCAPIL,
+                    "NO_KEL": "2001",
+                    "TGL_MATI": DEATH,
+                },
+            }
+        },
+        previous={
+            "quarter": "2026Q2",
+            "found": True,
+            "matched_by": "person_key",
+            "person_key": "P0123456789ABCDEF012",
+            "source_file": "2026Q2/submissions/5203/5203012001.csv",
+            "source_row": 3,
+            "status_dtks": "AKTIF",
+            "alasan_nonaktif": None,
+            "kode_desa": "5203012001",
+        },
     )
     model = {"prior": 1e-5, "comparisons": {"nik": [{"label": f"l{i}"} for i in range(4)], "name": []}}
     return Trace("2026Q3", {"run_id": "r", "code_version": "0.1.0", "linkage": {"model": model}}, [row])
@@ -230,6 +258,8 @@ def test_masked_trace_shows_no_personal_value() -> None:
     assert not _found(text), _found(text)
     masked = json.dumps(dataclasses.asdict(mask_trace(_trace())), default=str)
     assert not _found(masked), _found(masked)
+    document = json.dumps(trace_document(_trace(), mask=True), ensure_ascii=False)
+    assert not _found(document), _found(document)
 
 
 def test_masked_trace_stays_useful() -> None:
@@ -238,17 +268,26 @@ def test_masked_trace_stays_useful() -> None:
     assert "nik=3201********0001" in text and "no_kk=3201********0002" in text and "nama=S*** A*****" in text
     assert "nomor_kk=3201********0002" in text and "tanggal_lahir=****-**-**" in text
     assert "kolom 2=***; kolom 3=***" in text  # headers that were a person's data name no column
-    assert "tanggal_lahir (usulan: ****-**-**; Dukcapil: ****-**-**)" in text and "(saran: ****-**-**)" in text
+    assert "tanggal_lahir (usulan: ****-**-**; Dukcapil: ****-**-**)" in text
+    assert "(nilai yang disarankan: ****-**-**)" in text
     assert "jenis_kelamin=***" in text and "status_usulan=TETAP" in text and "kode_desa=5203012001" in text
-    assert "#1 3201********0003 via probabilistic" in text and "PADAN_DENGAN_KOREKSI" in text
+    assert "kandidat 1: NIK 3201********0003, pencocokan probabilistik" in text and "padan dengan koreksi" in text
+    assert "Dukcapil: 2026Q3/dukcapil/5203.csv baris 12" in text
+    assert "nilai Dukcapil: NIK=3201********0003; nomor KK=3201********0004; nama=S*** A****" in text
+    assert "tanggal lahir=****-**-**" in text and "desa=2001; tanggal meninggal=****-**-**" in text
+    assert "triwulan lalu     Triwulan II 2026 (2026Q2): status DTKS AKTIF" in text and "kini NONAKTIF" in text
     assert "nama (usulan: S*** A*****; Dukcapil: S*** A****)" in text
-    assert "PINDAH_DOMISILI: Domisili menurut Dukcapil: desa 5203012002 (Pringgabaya) (saran: 5203012002)" in text
-    assert "PEKERJAAN_TIDAK_LAYAK: Pekerjaan menurut Dukcapil: PEGAWAI NEGERI SIPIL (PNS)" in text
-    assert "MENINGGAL: Tercatat meninggal di Dukcapil pada ****-**-**" in text
+    assert (
+        "[PINDAH_DOMISILI]: Domisili menurut Dukcapil: desa 5203012002 (Pringgabaya) "
+        "(nilai yang disarankan: 5203012002)" in text
+    )
+    assert "[PEKERJAAN_TIDAK_LAYAK]: Pekerjaan menurut Dukcapil: PEGAWAI NEGERI SIPIL (PNS)" in text
+    assert "[MENINGGAL]: Tercatat meninggal di Dukcapil pada ****-**-**" in text
     assert f"Data ganda dengan: {SOURCE} baris 9" in text
     assert (
-        "published    P0123456789ABCDEF012: nik 3201********0003, nama S*** A****, status NONAKTIF (MENINGGAL)" in text
+        "diterbitkan       P0123456789ABCDEF012: NIK 3201********0003, nama S*** A****, status DTKS NONAKTIF "
+        "(Meninggal dunia menurut Dukcapil)" in text
     )
     for category in c.CATEGORIES:
-        assert f"- {category}:" in text
+        assert f"[{category}]:" in text
     assert "bobot kecocokan (tanpa prior)" in text  # the waterfall is still drawn

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pipelines import survivor
 from pipelines.config import LinkSettings
 from pipelines.decisions import DUPLICATE, EXACT, LINK, NONE, PROBABILISTIC, REVIEW
 from pipelines.held import HELD
@@ -41,7 +42,7 @@ TOP_CANDIDATES = 3
 class LinkResult:
     rows: pd.DataFrame  # per row_id: cluster, person_index, decision, method, match_weight, match_probability
     candidates: pd.DataFrame  # row_id, rank, person_index, levels (lvl_*), weights (w_*), match_weight, probability
-    row_edges: pd.DataFrame  # row_id_a, row_id_b, levels, weights, match_weight, probability, accepted
+    row_edges: pd.DataFrame  # row_id_a, row_id_b, levels, weights, match_weight, probability, accepted, basis
     diagnostics: dict[str, Any] = field(default_factory=dict)
     pairs: pd.DataFrame | None = None  # row_id, person_index, source ("exact"/"blocking"): every pair considered
 
@@ -243,6 +244,59 @@ def _held(rows: pd.DataFrame, order: pd.Index) -> np.ndarray:
     return held.reindex(order, fill_value=False).to_numpy(dtype=bool)
 
 
+def _group_edges(
+    edges: pd.DataFrame,
+    decided: pd.DataFrame,
+    rows: pd.DataFrame,
+    S: pd.DataFrame,
+    model: FellegiSunter,
+    frequencies: pd.Series,
+    tf_floor: float,
+) -> pd.DataFrame:
+    """The duplicate edges with, for every row merged into another, its comparison with the row its group
+    publishes (`survivor.representatives`), and each edge's `basis`: how its two rows came to be one person.
+
+    Most merged rows were never compared with each other: rows linked to the same Dukcapil person are one
+    person through that link, and only unlinked rows are compared with other rows. Their comparison is
+    computed here, for the auditor, with the duplicate model; it decides nothing. `accepted` is then true
+    for every pair of rows that ended as one person."""
+    ids = S.index.to_numpy()
+    source = rows.set_index("row_id").reindex(ids)
+    frame = decided.assign(source_file=source["source_file"].to_numpy(), source_row=source["source_row"].to_numpy())
+    sizes = frame["cluster"].map(frame["cluster"].value_counts())
+    grouped = frame[(sizes > 1).to_numpy()]
+    reps = survivor.representatives(grouped) if len(grouped) else pd.Series(dtype=np.int64)
+    members = grouped[~grouped["row_id"].isin(reps.to_numpy())]
+    kept, other = members["cluster"].map(reps).to_numpy(dtype=np.int64), members["row_id"].to_numpy(dtype=np.int64)
+    recorded = pd.MultiIndex.from_arrays([edges["row_id_a"], edges["row_id_b"]])
+    wanted = pd.MultiIndex.from_arrays([kept, other])
+    reverse = pd.MultiIndex.from_arrays([other, kept])
+    new = ~(wanted.isin(recorded) | reverse.isin(recorded))
+    if new.any():
+        a_pos = S.index.get_indexer(kept[new])
+        b_pos = S.index.get_indexer(other[new])
+        pairs = _pairs(a_pos, b_pos, S.index, S.index)
+        levels = with_name_tf(compare_pairs(pairs, S, S), S["name"].iloc[b_pos], frequencies, tf_floor)
+        added = pd.DataFrame({"row_id_a": ids[a_pos], "row_id_b": ids[b_pos]})
+        added = _with_weights(model, added, levels, prior=model.dedupe_prior).assign(accepted=False)
+        edges = pd.concat([edges, added], ignore_index=True)
+    by_row = frame.set_index("row_id")
+    cluster_a = by_row["cluster"].reindex(edges["row_id_a"]).to_numpy()
+    cluster_b = by_row["cluster"].reindex(edges["row_id_b"]).to_numpy()
+    own_link = by_row["method"].isin((EXACT, PROBABILISTIC)) & by_row["decision"].eq(LINK)
+    person = by_row["person_index"].where(own_link, -1)
+    person_a = person.reindex(edges["row_id_a"]).to_numpy()
+    person_b = person.reindex(edges["row_id_b"]).to_numpy()
+    one_person = cluster_a == cluster_b
+    edges["basis"] = np.select(
+        [one_person & (person_a >= 0) & (person_a == person_b), one_person & edges["accepted"].to_numpy(), one_person],
+        [survivor.SAME_DUKCAPIL_PERSON, survivor.ROW_COMPARISON, survivor.THROUGH_OTHER_ROWS],
+        None,
+    )
+    edges["accepted"] = one_person
+    return edges
+
+
 def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSettings) -> LinkResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -389,6 +443,8 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
         decided.loc[via_dup, "match_weight"] = np.nan
     decided["cluster"] = roots
     decided["match_probability"] = decided["match_probability"].where(decided["decision"] != NONE)
+    joined_by_comparison = int(edges["accepted"].sum())
+    edges = _group_edges(edges, decided, rows, S, model, frequencies, tf_floor)
 
     candidates_all = pd.concat([candidates, exact_rejected], ignore_index=True)
     diagnostics = {
@@ -401,7 +457,8 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
         "pairs_per_rule": indexer.rule_counts,
         "reduction_ratio": float(1 - len(candidate_pairs) / max(len(S_rest) * n_d, 1)),
         "dedupe_pairs": len(edges),
-        "dedupe_edges_accepted": int(edges["accepted"].sum()),
+        "dedupe_edges_accepted": joined_by_comparison,
+        "group_edges": int(edges["basis"].notna().sum()),
         "decisions": decided["decision"].value_counts().to_dict(),
         "methods": decided["method"].value_counts().to_dict(),
         "model": model.describe(),

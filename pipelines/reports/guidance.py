@@ -449,6 +449,19 @@ HELD_BACK_NOTE: Final = (
     "triwulan ini."
 )
 
+# A submission column in words, for everything a person reads: the column name with spaces, except where
+# an abbreviation is written in capitals. Unknown names get the same treatment.
+_FIELD_WORDS: Final[dict[str, str]] = {"nik": "NIK", "no_kk": "nomor KK", "id_dtks": "ID DTKS", "rt": "RT", "rw": "RW"}
+
+
+def field_label(field: object) -> str:
+    """`tanggal_lahir` -> `tanggal lahir`, `no_kk` -> `nomor KK`; empty -> `-`."""
+    text = "" if field is None else str(field).strip()
+    if not text:
+        return "-"
+    return _FIELD_WORDS.get(text.lower(), text.replace("_", " "))
+
+
 # Stages of a run (time per stage in the HTML summary), as declared in the stage registry.
 STAGE_LABELS: Final[dict[str, str]] = registry.labels_id()
 

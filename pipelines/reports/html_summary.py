@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from pipelines import contract as c
+from pipelines.local_time import local_texts
 from pipelines.regions import dotted
-from pipelines.reports import charts
 from pipelines.reports import guidance as g
+from pipelines.reports import html_bars as charts
 from pipelines.reports.summary import EMPTY_STATUS
 
 TITLE: Final = "Ringkasan Hasil Pemutakhiran dan Pemadanan Data DTKS"
@@ -38,7 +39,8 @@ LATER_STAGES: Final = (
 )
 CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
-CSS: Final = """
+CSS: Final = (
+    """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:#222;
 margin:0 auto;max-width:1000px;padding:24px;line-height:1.45}
 h1{color:#1f3864;font-size:1.5em;margin:0 0 4px}h2{color:#1f3864;font-size:1.15em;margin:32px 0 8px;
@@ -47,14 +49,31 @@ dl.meta{display:grid;grid-template-columns:max-content auto;gap:2px 16px;margin:
 dl.meta dd{margin:0}.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
 .card{border:1px solid #d9e1f2;border-radius:6px;padding:10px 14px;min-width:140px;background:#f7f9fc}
 .card .n{font-size:1.5em;font-weight:700;color:#1f3864}.card .l{font-size:.9em;color:#444}
-table{border-collapse:collapse;margin:8px 0 4px;font-size:.92em}th,td{border:1px solid #c9d3e6;padding:4px 8px;
-text-align:left;vertical-align:top}th{background:#305496;color:#fff;font-weight:600}td.n{text-align:right;
-white-space:nowrap}td.path{min-width:18em;overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,monospace}
-tr.total td{font-weight:700;background:#d9e1f2}.wide{overflow-x:auto}
-.note{color:#555;font-size:.9em}svg.chart{max-width:760px;display:block;margin:8px 0}
+table{border-collapse:collapse;margin:8px 0 4px;font-size:.92em;max-width:100%}
+th,td{border:1px solid #c9d3e6;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#305496;color:#fff;font-weight:600}td.n{text-align:right;white-space:nowrap}
+td.path{overflow-wrap:anywhere;font-family:ui-monospace,Menlo,Consolas,monospace}
+tr.total td{font-weight:700;background:#d9e1f2}.code{display:block;color:#555;font-size:.9em}
+table.areas{width:100%;font-size:.85em}table.areas th,table.areas td{padding:3px 4px;overflow-wrap:normal}
+table.areas th{vertical-align:bottom}table.areas td.name{min-width:7em;width:25%}
+table.areas th.cat span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block;max-height:10em;
+text-align:left;line-height:1.15}
+.note{color:#555;font-size:.9em}
 footer{margin-top:32px;border-top:1px solid #ccc;padding-top:8px;color:#555;font-size:.9em}
-@media print{body{padding:0}h2{break-after:avoid}table,svg{break-inside:avoid}}
+th,td.heat,tr.total td{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+@media (max-width:700px){body{padding:12px}
+table.areas,table.areas tbody,table.areas tr,table.areas td{display:block;width:auto}
+table.areas thead{display:none}table.areas tr{border:1px solid #c9d3e6;margin:0 0 8px;padding:4px}
+table.areas td{border:0;display:flex;justify-content:space-between;gap:8px;text-align:left;padding:1px 4px}
+table.areas td::before{content:attr(data-label);font-weight:600}table.areas td.name{display:block}
+table.areas td.name::before{content:none}}
+@page{size:A4;margin:14mm 12mm 16mm}
+@media print{body{padding:0;max-width:none;font-size:10pt}h2{break-after:avoid}
+table,figure{break-inside:auto}tr,.bar{break-inside:avoid}thead{display:table-header-group}
+table.areas{font-size:8pt}}
 """
+    + charts.CSS
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +109,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], total: Sequenc
     body = "".join("<tr>" + "".join(_td(v) for v in row) + "</tr>" for row in rows)
     if total is not None:
         body += '<tr class="total">' + "".join(_td(v) for v in total) + "</tr>"
-    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _count_and_share(whole: float) -> Callable[[float], str]:
@@ -128,11 +147,12 @@ def _cards(counts: Mapping[str, Any], scope_note: str | None) -> str:
     return f'<div class="cards">{cards}</div>'
 
 
-def _meta(info: RunInfo, area: str, code: str | None) -> str:
+def _meta(info: RunInfo, area: str, code: str | None, zone_codes: Sequence[str]) -> str:
+    """`zone_codes`: the region codes whose local time the start is given in (WIB, WITA, WIT)."""
     items = [("Wilayah", area + (f" ({code})" if code else "")), ("Periode", g.period_text(info.quarter))]
     items += [("ID proses", info.run_id), ("Versi kode", info.code_version)]
     if info.started_at:
-        items.append(("Proses dimulai", info.started_at))
+        items.append(("Proses dimulai", local_texts(info.started_at, list(zone_codes))))
     body = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
     return f'<dl class="meta">{body}</dl>'
 
@@ -152,7 +172,7 @@ def _outcomes(counts: Mapping[str, Any]) -> str:
         [(_outcome_label(k), out[k], g.format_share(out[k], rows)) for k in keys],
         ("Jumlah", rows, g.format_share(rows, rows)),
     )
-    return f"<h2>1. Hasil pemrosesan baris usulan</h2>{chart}{table}"
+    return f"<h2 id='hasil'>1. Hasil pemrosesan baris usulan</h2>{chart}{table}"
 
 
 def _status_padan(counts: Mapping[str, Any]) -> str:
@@ -164,10 +184,10 @@ def _status_padan(counts: Mapping[str, Any]) -> str:
         colours=[*charts.PADAN_COLOURS, *charts.EXTRA_COLOURS],
     )
     table = _table(
-        ["Status padan", "Kode", "Jumlah baris", "Persentase"],
-        [(_status_label(k), k, v, g.format_share(v, rows)) for k, v in status.items()],
+        ["Status padan", "Jumlah baris", "Persentase"],
+        [(_status_label(k), v, g.format_share(v, rows)) for k, v in status.items()],
     )
-    return f"<h2>2. Status padan dengan Dukcapil</h2>{chart}{table}"
+    return f"<h2 id='padan'>2. Status padan dengan Dukcapil</h2>{chart}{table}"
 
 
 def _findings(counts: Mapping[str, Any]) -> str:
@@ -176,15 +196,15 @@ def _findings(counts: Mapping[str, Any]) -> str:
         "Jumlah temuan per kategori", [(g.guidance_for(k).title, v) for k, v in findings.items()], _n
     )
     table = _table(
-        ["Kategori", "Kode kategori", "Jumlah temuan", "Yang perlu dilakukan (langkah pertama)"],
-        [(g.guidance_for(k).title, k, v, g.guidance_for(k).actions[0]) for k, v in findings.items()],
-        ("Jumlah", "", counts["findings_total"], ""),
+        ["Kategori", "Jumlah temuan", "Yang perlu dilakukan (langkah pertama)"],
+        [(g.guidance_for(k).title, v, g.guidance_for(k).actions[0]) for k, v in findings.items()],
+        ("Jumlah", counts["findings_total"], ""),
     )
     note = (
         '<p class="note">Satu baris dapat memiliki lebih dari satu temuan. Daftar baris per kategori beserta '
         "arti dan tindak lanjutnya ada pada buku kerja Dinas Sosial, satu lembar per kategori.</p>"
     )
-    return f"<h2>3. Temuan per kategori</h2>{chart}{table}{note}"
+    return f"<h2 id='temuan'>3. Temuan per kategori</h2>{chart}{table}{note}"
 
 
 def _areas(counts: Mapping[str, Any], area_word: str, code_of: Callable[[str], str]) -> str:
@@ -200,46 +220,53 @@ def _areas(counts: Mapping[str, Any], area_word: str, code_of: Callable[[str], s
     )
     categories = [k for k, v in counts["findings"].items() if v]
     top = max((a["findings"].get(k, 0) for _, a in with_rows for k in categories), default=0) or 1
-    head = "".join(f"<th>{escape(h)}</th>" for h in [_sentence(area_word), "Kode", "Baris usulan", "Temuan"])
     guides = [g.guidance_for(k) for k in categories]
-    head += "".join(f'<th title="{escape(guide.title)}">{escape(guide.short)}</th>' for guide in guides)
+    labels = [_sentence(area_word), "Baris usulan", "Temuan", *(guide.short for guide in guides)]
+    # The categories' headers run upwards, so that a column is as narrow as its numbers and the whole table
+    # fits the screen and an A4 page without a sideways scroll.
+    head = "".join(f"<th>{escape(h)}</th>" for h in labels[:3])
+    head += "".join(f'<th class="cat"><span>{escape(h)}</span></th>' for h in labels[3:])
     body = []
     for key, a in with_rows:
-        cells = [_td(a["name"]), _td(code_of(key)), _td(a["rows"]), _td(sum(a["findings"].values()))]
-        for k in categories:
-            v = a["findings"].get(k, 0)
-            alpha = 0.06 + 0.4 * v / top if v else 0  # light enough for black text
-            style = f' style="background:rgba(48,84,150,{alpha:.2f})"' if v else ""
-            cells.append(f'<td class="n"{style}>{escape(_n(v))}</td>')
+        code = code_of(key)
+        name = escape(str(a["name"])) + (f'<span class="code">{escape(code)}</span>' if code != "-" else "")
+        cells = [f'<td class="name">{name}</td>']
+        values = [a["rows"], sum(a["findings"].values())] + [a["findings"].get(k, 0) for k in categories]
+        for i, v in enumerate(values):
+            heat = i >= 2 and v
+            alpha = 0.06 + 0.4 * v / top if heat else 0  # light enough for black text
+            style = f' style="background:rgba(48,84,150,{alpha:.2f})"' if heat else ""
+            kind = "n heat" if heat else "n"
+            cells.append(f'<td class="{kind}" data-label="{escape(labels[i + 1])}"{style}>{escape(_n(v))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    table = f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    table = f'<table class="areas"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
     note = f'<p class="note">Hanya {area_word} yang mengirim usulan atau memiliki temuan; kategori tanpa temuan '
     note += "tidak ditampilkan. Warna sel makin gelap makin banyak temuannya.</p>"
-    title = f"<h2>4. Baris usulan dan temuan per {area_word}</h2>"
+    title = f"<h2 id='wilayah'>4. Baris usulan dan temuan per {area_word}</h2>"
     return title + stacked + (table + note if with_rows else "")
 
 
 def _quarantine(counts: Mapping[str, Any]) -> str:
     reasons = counts["quarantine_reasons"]
-    labels = [f"{g.guidance_for(r['category']).short}: kolom {r['field'] or '-'}" for r in reasons]
+    labels = [f"{g.guidance_for(r['category']).short}: kolom {g.field_label(r['field'])}" for r in reasons]
     chart = charts.bar_chart("Alasan karantina", list(zip(labels, [r["rows"] for r in reasons], strict=True)), _n)
     table = _table(
         ["Kategori", "Kolom", "Jumlah baris"],
-        [(g.guidance_for(r["category"]).title, r["field"] or "-", r["rows"]) for r in reasons],
+        [(g.guidance_for(r["category"]).title, g.field_label(r["field"]), r["rows"]) for r in reasons],
     )
     quarantined = counts["outcomes"].get(c.OUTCOME_QUARANTINED, 0)
     note = (
         f'<p class="note">{escape(_n(quarantined))} baris dikarantina. Satu baris dapat memiliki lebih dari '
         "satu alasan. Baris yang dikarantina tidak diterbitkan; desa memperbaikinya dan mengirim ulang.</p>"
     )
-    return f"<h2>5. Alasan karantina</h2>{chart if reasons else ''}{table if reasons else ''}{note}"
+    return f"<h2 id='karantina'>5. Alasan karantina</h2>{chart if reasons else ''}{table if reasons else ''}{note}"
 
 
 def _file_status(status: str) -> str:
     return "diterima" if status == "ACCEPTED" else g.file_status_label(status)
 
 
-def _files(counts: Mapping[str, Any], with_kab: bool) -> str:
+def _files(counts: Mapping[str, Any]) -> str:
     formats = ", ".join(f"{k or '?'}: {_n(v)}" for k, v in counts["file_formats"].items())
     statuses = _table(
         ["Status berkas", "Jumlah berkas"], [(_file_status(k), v) for k, v in counts["file_statuses"].items()]
@@ -247,7 +274,7 @@ def _files(counts: Mapping[str, Any], with_kab: bool) -> str:
     rows = []
     for p in counts["file_problems"]:
         desa = f"{p['desa']} ({p['kode_desa']})" if p.get("desa") else p.get("kode_desa") or "-"
-        name = p["source_file"] if with_kab else p["source_file"].rsplit("/", 1)[-1]
+        name = p["source_file"].rsplit("/", 1)[-1]  # the file's name as the village sent it, not its path
         rows.append((name, desa, g.file_status_label(p["status"]), " ".join(p["messages"])))
     problems = (
         _table(["Berkas", "Desa/Kelurahan", "Status", "Keterangan"], rows)
@@ -255,18 +282,21 @@ def _files(counts: Mapping[str, Any], with_kab: bool) -> str:
         else '<p class="note">Tidak ada berkas bermasalah.</p>'
     )
     return (
-        f"<h2>6. Berkas usulan</h2><p>{escape(_n(counts['files']))} berkas ({escape(formats)}) dari "
+        f"<h2 id='berkas'>6. Berkas usulan</h2><p>{escape(_n(counts['files']))} berkas ({escape(formats)}) dari "
         f"{escape(_n(counts['desa_with_files']))} desa/kelurahan.</p>{statuses}"
         f"<h3>Berkas bermasalah</h3>{problems}"
     )
 
 
 LANDING_TITLE: Final = "Isi area landing di luar susunan baku"
-LANDING_LAYOUT: Final = "submissions/<kode_kab>/<kode_desa>.csv|xlsx dan dukcapil/<kode_kab>.csv"
+LANDING_LAYOUT: Final = (
+    "satu berkas per desa/kelurahan di folder submissions/[kode kabupaten]/, bernama [kode desa].csv atau "
+    ".xlsx, dan satu ekstrak Dukcapil per kabupaten/kota di folder dukcapil/, bernama [kode kabupaten].csv"
+)
 LANDING_NOTE: Final = (
     "Tautan simbolik tidak pernah diikuti dan tidak ada yang dibaca dari luar area landing. Berkas desa di "
     "tempat yang salah dibaca lalu ditolak agar barisnya tersimpan di karantina: pindahkan ke "
-    "submissions/<kode_kab>/ dan proses ulang."
+    "folder submissions/[kode kabupaten]/ dan proses ulang."
 )
 
 
@@ -297,7 +327,7 @@ def _landing(info: RunInfo, whole_run: bool) -> str:
         f"<td>{escape(ACTION_LABELS.get(e['action'], str(e['action'])))}</td><td>{escape(str(e['reason']))}</td></tr>"
         for e in listed
     )
-    table = f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     notes = []
     not_listed = int(landing.get("not_listed") or 0)
     if not_listed:
@@ -325,11 +355,11 @@ def _stages(info: RunInfo) -> str:
     items = [(key, g.stage_label(key), float(v)) for key, v in info.stage_seconds.items() if v is not None]
     chart = charts.bar_chart("Waktu per tahap", [(label, v) for _, label, v in items], g.format_seconds)
     table = _table(
-        ["Tahap", "Kode tahap", "Waktu"],
-        [(label, key, g.format_seconds(v)) for key, label, v in items],
-        ("Jumlah", "", g.format_seconds(sum(v for _, _, v in items))),
+        ["Tahap", "Waktu"],
+        [(label, g.format_seconds(v)) for _, label, v in items],
+        ("Jumlah", g.format_seconds(sum(v for _, _, v in items))),
     )
-    return f'<h2>7. Waktu per tahap</h2>{chart}{table}<p class="note">{escape(LATER_STAGES)}</p>'
+    return f'<h2 id="waktu">7. Waktu per tahap</h2>{chart}{table}<p class="note">{escape(LATER_STAGES)}</p>'
 
 
 def _inputs(info: RunInfo, counts: Mapping[str, Any]) -> str:
@@ -344,8 +374,8 @@ def _inputs(info: RunInfo, counts: Mapping[str, Any]) -> str:
         verdict = "lulus" if gate["passed"] else "tidak lulus"
         if share is not None:
             verdict += f" (baris dikarantina {g.format_share(float(share), 1)} dari seluruh baris)"
-        rows.append(("Ambang mutu (quality gate)", verdict))
-    return "<h2>Data masukan</h2>" + _table(["Keterangan", "Jumlah"], rows)
+        rows.append(("Ambang mutu data", verdict))
+    return '<h2 id="masukan">Data masukan</h2>' + _table(["Keterangan", "Jumlah"], rows)
 
 
 def _page(title: str, subtitle: str, sections: Sequence[str]) -> str:
@@ -365,14 +395,19 @@ def render_kabupaten(counts: Mapping[str, Any], info: RunInfo) -> str:
     subtitle = f"{name}, {g.quarter_label(info.quarter)}"
     desa_note = f"desa/kelurahan mengirim usulan (dari {_n(counts['desa_total'])})" if counts["desa_total"] else None
     sections = [
-        _meta(info, name, dotted(counts["kode_kab"]) if len(counts["kode_kab"]) == 4 else counts["kode_kab"]),
+        _meta(
+            info,
+            name,
+            dotted(counts["kode_kab"]) if len(counts["kode_kab"]) == 4 else counts["kode_kab"],
+            [counts["kode_kab"]],
+        ),
         _cards(counts, desa_note),
         _outcomes(counts),
         _status_padan(counts),
         _findings(counts),
         _areas(counts, "kecamatan", lambda k: dotted(k) if k.isdigit() else "-"),
         _quarantine(counts),
-        _files(counts, with_kab=False),
+        _files(counts),
         _landing(info, whole_run=False),
         _stages(info),
     ]
@@ -394,7 +429,7 @@ def render_run(total: Mapping[str, Any], info: RunInfo) -> str:
     n = total["kabupaten"]
     subtitle = f"{_n(n)} kabupaten/kota, {g.quarter_label(info.quarter)}"
     sections = [
-        _meta(info, "Seluruh kabupaten/kota dalam proses ini", None),
+        _meta(info, "Seluruh kabupaten/kota dalam proses ini", None, [k for k in total["areas"] if k.isdigit()]),
         _held_back(info),
         _cards(total, None),
         _inputs(info, total),
@@ -403,7 +438,7 @@ def render_run(total: Mapping[str, Any], info: RunInfo) -> str:
         _findings(total),
         _areas(total, "kabupaten/kota", dotted),
         _quarantine(total),
-        _files(total, with_kab=True),
+        _files(total),
         _landing(info, whole_run=True),
         _stages(info),
     ]

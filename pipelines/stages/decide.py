@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from pipelines import contract
@@ -51,6 +52,7 @@ def decide(io: StageIO, kode_kab: str) -> dict[str, Any]:
 
     source = rows.set_index("row_id")[["source_file", "source_row"]]
     candidates, edges = _explanations(io, source, persons, decisions)
+    edges = _with_survivors(edges, row_outcome, decisions)
     io.write_frame("decide.row_outcome", row_outcome.drop(columns=["row_id"]))
     io.write_frame("decide.dtks_snapshot", snapshot)
     io.write_frame("decide.discrepancy", discrepancy.drop(columns=["row_id"]))
@@ -125,15 +127,22 @@ def _explanations(
         return out
 
     chosen_person = decisions["person_index"].reindex(cand["row_id"]).to_numpy()
-    chosen = (chosen_person == cand["person_index"].to_numpy()) & decisions["decision"].reindex(cand["row_id"]).eq(
-        "link"
-    ).to_numpy()
+    # Chosen: the candidate, and the pass, that made the link. The exact pass's rejection of a NIK's owner
+    # is listed too, but never as chosen, even when the probabilistic pass then linked the same person.
+    chosen = (
+        (chosen_person == cand["person_index"].to_numpy())
+        & decisions["decision"].reindex(cand["row_id"]).eq("link").to_numpy()
+        & (decisions["method"].reindex(cand["row_id"]).to_numpy() == cand["method"].to_numpy())
+    )
+    person_at = cand["person_index"].to_numpy()
     candidates = pd.DataFrame(
         {
             "source_file": source["source_file"].reindex(cand["row_id"]).to_numpy(),
             "source_row": source["source_row"].reindex(cand["row_id"]).to_numpy(),
             "rank": cand["rank"].to_numpy(),
-            "candidate_nik": persons["NIK"].to_numpy()[cand["person_index"].to_numpy()],
+            "candidate_nik": persons["NIK"].to_numpy()[person_at],
+            "candidate_source_file": persons["source_file"].to_numpy()[person_at],
+            "candidate_source_row": persons["source_row"].to_numpy()[person_at],
             "method": cand["method"].to_numpy(),
             "chosen": chosen,
             "match_weight": cand["match_weight"].to_numpy(),
@@ -155,6 +164,37 @@ def _explanations(
             "match_probability": e["match_probability"].to_numpy(),
             "levels": as_json(e, "lvl_"),
             "weights": as_json(e, "w_"),
+            "basis": e["basis"].to_numpy() if "basis" in e else None,
         }
     )
     return candidates, edges
+
+
+def _with_survivors(edges: pd.DataFrame, row_outcome: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """Per duplicate edge whose rows ended as one person: which side was published (`survivor`, `a` or `b`)
+    and the step of `pipelines.survivor`'s rule that chose it over the other (`survivor_rule`)."""
+    from pipelines import survivor
+
+    keys = ["source_file", "source_row"]
+    facts = row_outcome[[*keys, "row_id", "outcome"]].merge(
+        decisions[["row_id", "method", "match_probability"]], on="row_id", how="left"
+    )
+    facts = facts.set_index(keys)
+    side = {}
+    for name in ("a", "b"):
+        index = pd.MultiIndex.from_arrays([edges[f"source_file_{name}"], edges[f"source_row_{name}"]])
+        side[name] = facts.reindex(index).reset_index(drop=True)
+    published_a = side["a"]["outcome"].eq(contract.OUTCOME_PUBLISHED).to_numpy()
+    published_b = side["b"]["outcome"].eq(contract.OUTCOME_PUBLISHED).to_numpy()
+    one_person = edges["accepted"].to_numpy(dtype=bool)
+    kept_side = np.where(one_person & published_a, "a", np.where(one_person & published_b, "b", None))
+    records = {
+        n: side[n].assign(source_file=edges[f"source_file_{n}"], source_row=edges[f"source_row_{n}"]).to_dict("records")
+        for n in "ab"
+    }
+    rules = [
+        None if kept is None else survivor.deciding_step(records[kept][i], records["b" if kept == "a" else "a"][i])
+        for i, kept in enumerate(kept_side)
+    ]
+    edges = edges.assign(survivor=kept_side)
+    return edges.assign(survivor_rule=rules)

@@ -117,6 +117,8 @@ link_candidate = Table(
     Column("match_probability", Float),
     Column("levels", Text, nullable=False),  # JSON {comparison: level}
     Column("weights", Text, nullable=False),  # JSON {comparison: weight in bits}
+    Column("candidate_source_file", Text),  # the Dukcapil extract and row the candidate was read from
+    Column("candidate_source_row", Integer),
     Index("ix_link_candidate_quarter_source", "quarter", "source_file", "source_row"),
     Index("ix_link_candidate_quarter_nik", "quarter", "candidate_nik"),
 )
@@ -134,6 +136,9 @@ duplicate_edge = Table(
     Column("match_probability", Float),
     Column("levels", Text, nullable=False),
     Column("weights", Text, nullable=False),
+    Column("basis", String(30)),  # how the rows came to be one person (pipelines.survivor); empty: they did not
+    Column("survivor", String(1)),  # `a` or `b`: the side that was published
+    Column("survivor_rule", String(30)),  # the step of the rule that chose it (pipelines.survivor)
     Index("ix_duplicate_edge_quarter_a", "quarter", "source_file_a", "source_row_a"),
     Index("ix_duplicate_edge_quarter_b", "quarter", "source_file_b", "source_row_b"),
 )
