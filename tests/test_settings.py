@@ -278,7 +278,7 @@ def test_a_worker_without_the_key_stops_at_decide(tmp_path, monkeypatch):
     monkeypatch.delenv(PERSON_KEY_ENV)
     ctx = RunContext("manual__x", "2026Q3", str(tmp_path), "dtks_warehouse", str(tmp_path), str(tmp_path), {}, "0")
     with pytest.raises(SettingsError, match="not set"):
-        decide(ctx)
+        decide(ctx, "5203")
 
 
 # ------------------------------------------------------------------------------------------ the listing
