@@ -169,7 +169,9 @@ def apply(kode_kab: str, decisions: pd.DataFrame, facts: pd.DataFrame) -> pd.Dat
     cluster_of = out["cluster"].to_numpy()
     for root, nodes in members.items():
         kabs = {info[n]["kab"] for n in nodes if info[n]["members"]}  # a person alone has no rows
-        if len(kabs) < 2 or kode_kab not in kabs:
+        here = [n for n in nodes if info[n]["kab"] == kode_kab and info[n]["members"]]
+        # Rows of several kabupaten, or several groups here that one person of another extract joins.
+        if (len(kabs) < 2 and len(here) < 2) or kode_kab not in kabs:
             continue
         reps = [(info[n]["rep"], n) for n in nodes if info[n].get("rep")]
         reps += [(link, n) for n in nodes for link in info[n].get("links", [])]
@@ -183,9 +185,10 @@ def apply(kode_kab: str, decisions: pd.DataFrame, facts: pd.DataFrame) -> pd.Dat
         hit = np.isin(cluster_of, clusters) | out["row_id"].isin(rows_alone).to_numpy()
         if clusters:
             out.loc[hit, "cluster"] = min(clusters)
-        out.loc[hit, "group_elsewhere"] = "; ".join(sorted(elsewhere)[:MAX_LISTED]) + (
-            " (dan lainnya)" if len(elsewhere) > MAX_LISTED else ""
-        )
+        if elsewhere:
+            out.loc[hit, "group_elsewhere"] = "; ".join(sorted(elsewhere)[:MAX_LISTED]) + (
+                " (dan lainnya)" if len(elsewhere) > MAX_LISTED else ""
+            )
         out.loc[hit, "group_key"] = key
         if rep is not None and info[rep_node]["kab"] != kode_kab:
             out.loc[hit, "group_rep_file"] = rep[2]

@@ -96,7 +96,7 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
     described = [json.loads(d) for d in models["detail"]]
     total_persons = sum(int(d["persons"]) for d in described)
     settings = getattr(config, "link", config)
-    linkable = rows[ROW_FIELDS].assign(**{HELD: rows[HELD].fillna(False).astype(bool)})
+    linkable = rows[ROW_FIELDS].assign(**{HELD: rows[HELD].eq(True).to_numpy()})
     linkable["row_id"] = np.arange(len(rows))
     dukcapil = persons[PERSON_FIELDS].assign(kode_desa=persons["domicile"].to_numpy())
     result = link_submissions(
