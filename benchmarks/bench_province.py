@@ -133,8 +133,9 @@ def worker_whole(work: Path, out: Path) -> None:
     persons = pd.read_parquet(work / "whole_persons.parquet")
     gc.collect()
     start = time.perf_counter()
-    link_submissions(rows[~rows["quarantined"]], persons, _config().link)
+    result = link_submissions(rows[~rows["quarantined"]], persons, _config().link)
     wall = time.perf_counter() - start
+    result.rows.to_parquet(work / "whole_decisions.parquet")
     _write(out, {"wall": wall, "rows": len(rows), "persons": len(persons)})
 
 
@@ -182,24 +183,66 @@ def prepare(work: Path, landing: Path, kabupaten: int, persons: int, seed: int, 
     return {"codes": list(codes), "rows": len(validated.rows), "persons": len(people), "generate_seconds": generated}
 
 
-def grade(work: Path, landing: Path, codes: list[str]) -> dict[str, Any]:
-    """Findings and outcomes per kabupaten from the amended decisions, scored against the truth."""
-    from pipelines.evaluate import evaluate, load_truth
+def _decide(rows: pd.DataFrame, reasons: pd.DataFrame, decisions: pd.DataFrame, persons: pd.DataFrame):
+    """The decide stage's findings and outcomes (held rows settled first, as it does)."""
     from pipelines.findings import decide_findings
+    from pipelines.held import settle_held_rows
     from pipelines.outcomes import decide_outcomes
 
     config = _config()
+    rows, reasons, _ = settle_held_rows(rows, reasons, decisions)
+    found, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
+    outcome, _ = decide_outcomes(rows, decisions, per_row, persons, "bench-secret")
+    return found, outcome
+
+
+def grade(work: Path, landing: Path, codes: list[str], whole: bool) -> dict[str, Any]:
+    """Findings and outcomes per kabupaten from the amended decisions, scored against the truth, and (with
+    `whole`) compared with the whole quarter's, row by row."""
+    from pipelines.evaluate import evaluate, load_truth
+
     findings, outcomes = [], []
     for code in codes:
-        rows = pd.read_parquet(work / code / "rows.parquet")
-        reasons = pd.read_parquet(work / code / "reasons.parquet")
-        decisions = pd.read_parquet(work / code / "amended.parquet")
-        persons = pd.read_parquet(work / code / "persons_amended.parquet")
-        found, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
-        outcome, _ = decide_outcomes(rows, decisions, per_row, persons, "bench-secret")
+        found, outcome = _decide(
+            pd.read_parquet(work / code / "rows.parquet"),
+            pd.read_parquet(work / code / "reasons.parquet"),
+            pd.read_parquet(work / code / "amended.parquet"),
+            pd.read_parquet(work / code / "persons_amended.parquet"),
+        )
         findings.append(found)
         outcomes.append(outcome)
-    scores = evaluate(load_truth(landing, QUARTER), pd.concat(outcomes), pd.concat(findings))
+    findings, outcomes = pd.concat(findings), pd.concat(outcomes)
+    truth = load_truth(landing, QUARTER)
+    out = _scores(evaluate(truth, outcomes, findings))
+    if whole:
+        rows = pd.read_parquet(work / "whole_rows.parquet")
+        reasons = pd.concat([pd.read_parquet(work / c / "reasons.parquet") for c in codes], ignore_index=True)
+        whole_findings, whole_outcomes = _decide(
+            rows,
+            reasons,
+            pd.read_parquet(work / "whole_decisions.parquet"),
+            pd.read_parquet(work / "whole_persons.parquet"),
+        )
+        out["whole"] = _scores(evaluate(truth, whole_outcomes, whole_findings))
+        key = ["source_file", "source_row", "category"]
+        mine, theirs = set(map(tuple, findings[key].to_numpy())), set(map(tuple, whole_findings[key].to_numpy()))
+        merged = whole_outcomes.merge(outcomes, on=["source_file", "source_row"], suffixes=("_w", "_p"))
+        out["versus_whole"] = {
+            "findings_only_whole": len(theirs - mine),
+            "findings_only_province": len(mine - theirs),
+            "findings_whole": len(theirs),
+            "rows_with_another_link": int(
+                (merged["nik_dukcapil_w"].fillna("") != merged["nik_dukcapil_p"].fillna("")).sum()
+            ),
+            "rows_with_another_person_key": int(
+                (merged["person_key_w"].fillna("") != merged["person_key_p"].fillna("")).sum()
+            ),
+            "rows": len(merged),
+        }
+    return out
+
+
+def _scores(scores: dict[str, Any]) -> dict[str, Any]:
     categories = {k: v for k, v in scores["categories"].items() if v["support"] or v["predicted"]}
     return {
         "link": scores["link"],
@@ -251,7 +294,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     result["stages"]["resolve"] = {"seconds": result["resolve"]["wall"], "peak_rss_max": result["resolve"]["peak_rss"]}
     result["province_step_seconds"] = sum(result["stages"][s]["seconds"] for s in ("offer", "resolve", "apply"))
-    result["scores"] = grade(work, landing, codes)
+    result["scores"] = grade(work, landing, codes, args.whole)
     return result
 
 
@@ -291,6 +334,14 @@ def format_results(r: dict[str, Any]) -> str:
         f"link F1 {s['link']['f1']:.6f}, duplicate F1 {s['duplicates']['f1']:.6f}, "
         f"lowest category precision/recall {s['minimum_precision_recall']:.6f}"
     )
+    if "whole" in s:
+        w, v = s["whole"], s["versus_whole"]
+        lines.append(
+            f"whole quarter: link F1 {w['link']['f1']:.6f}, duplicate F1 {w['duplicates']['f1']:.6f}, lowest "
+            f"{w['minimum_precision_recall']:.6f}; findings only there {v['findings_only_whole']}, only here "
+            f"{v['findings_only_province']} (of {v['findings_whole']:,}); rows linked otherwise "
+            f"{v['rows_with_another_link']}, with another person key {v['rows_with_another_person_key']}"
+        )
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ import pytest
 from pipelines.config import PipelineConfig
 from pipelines.evaluate import evaluate, load_truth
 from pipelines.findings import decide_findings
+from pipelines.held import settle_held_rows
 from pipelines.link import link_submissions
 from pipelines.outcomes import decide_outcomes
 from pipelines.province import offer
@@ -42,6 +43,8 @@ def _validated(landing: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
 
 
 def _graded(landing, rows, reasons, decisions, persons, config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the decide stage makes of the decisions: held rows settled, findings, outcomes."""
+    rows, reasons, _ = settle_held_rows(rows, reasons, decisions)
     findings, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
     outcome, _ = decide_outcomes(rows, decisions, per_row, persons, SECRET)
     return findings, outcome

@@ -250,10 +250,11 @@ def link_submissions(
     *,
     model: FellegiSunter | None = None,
     frequencies: pd.Series | None = None,
+    population: int | None = None,
 ) -> LinkResult:
-    """Links `rows` to `persons` and to each other. With a fitted `model` (and the names' `frequencies` it
-    was fitted with) nothing is estimated: a piece of a province (`pipelines.province`) is scored by its
-    kabupaten's parameters, not by what a handful of rows would say."""
+    """Links `rows` to `persons` and to each other. With a fitted `model`, the names' `frequencies` and the
+    `population` they are shares of, nothing is estimated: a piece of a province (`pipelines.province`) is
+    scored by its kabupaten's parameters, not by what a handful of rows and persons would say."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     S = prepare_submissions(rows)
@@ -268,7 +269,7 @@ def link_submissions(
     exact_d = owner[exact_s]
     exact_pairs = _pairs(exact_s, exact_d, S.index, D.index)
     frequencies = name_frequencies(D) if frequencies is None else frequencies
-    tf_floor = 1.0 / max(n_d, 1)
+    tf_floor = 1.0 / max(population or n_d, 1)  # a name seen once
     exact_levels = with_name_tf(compare_pairs(exact_pairs, S, D), D["name"].iloc[exact_d], frequencies, tf_floor)
     accepted = _identity_agrees(exact_levels)
     # The family card as Dukcapil knows it, from the family members just linked.

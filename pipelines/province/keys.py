@@ -40,15 +40,28 @@ def _key_text(prepared: pd.DataFrame, name: str, columns: tuple[str, ...]) -> tu
     return text, present
 
 
-def bucket_of_each_key(prepared: pd.DataFrame, n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """(record positions, buckets): each record once per distinct bucket among its keys."""
-    positions, buckets = [], []
-    for name, columns in PARTITION_KEYS:
+def key_hashes(prepared: pd.DataFrame) -> np.ndarray:
+    """Each record's partition keys as 64-bit hashes, one column per key (0 where it lacks the key)."""
+    out = np.zeros((len(prepared), len(PARTITION_KEYS)), dtype=np.uint64)
+    for i, (name, columns) in enumerate(PARTITION_KEYS):
         text, present = _key_text(prepared, name, columns)
         where = np.flatnonzero(present)
         hashed = pd.util.hash_array(text[where].astype(object), categorize=False)
-        positions.append(where)
-        buckets.append((hashed % np.uint64(n_buckets)).astype(np.int64))
-    pairs = pd.DataFrame({"position": np.concatenate(positions), "bucket": np.concatenate(buckets)})
+        out[where, i] = np.where(hashed == 0, np.uint64(1), hashed)  # 0 means "no key"
+    return out
+
+
+def bucket_of_each_key(hashes: np.ndarray, n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """(record positions, buckets) from `key_hashes`: each record once per distinct bucket among its keys."""
+    position, column = np.nonzero(hashes)
+    pairs = pd.DataFrame(
+        {"position": position, "bucket": (hashes[position, column] % np.uint64(n_buckets)).astype(np.int64)}
+    )
     pairs = pairs.drop_duplicates().sort_values(["bucket", "position"], kind="stable")
     return pairs["position"].to_numpy(), pairs["bucket"].to_numpy()
+
+
+def sharing_a_key(hashes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Which records (rows of `hashes`) share at least one partition key with a record of `others`."""
+    wanted = np.unique(others[others != 0])
+    return np.isin(hashes, wanted).any(axis=1) if len(wanted) else np.zeros(len(hashes), dtype=bool)

@@ -12,7 +12,7 @@ from pipelines.decisions import EXACT, LINK
 from pipelines.held import HELD
 from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
 from pipelines.outcomes import fallback_key_basis, representative_order
-from pipelines.province.keys import bucket_of_each_key
+from pipelines.province.keys import PARTITION_KEYS, bucket_of_each_key, key_hashes
 
 ROW, PERSON, MODEL = "row", "person", "model"
 ROW_FIELDS = ["row_id", "source_file", "source_row", "kode_desa", "nik", "no_kk", "nama", "tanggal_lahir"]
@@ -21,7 +21,7 @@ ROW_FIELDS += ["jenis_kelamin", "nama_ibu_kandung"]
 PERSON_FIELDS = ["NIK", "NO_KK", "NAMA_LGKP", "TGL_LHR", "JENIS_KLMIN", "NAMA_LGKP_IBU", "TGL_MATI"]
 PERSON_FIELDS += ["JENIS_PKRJN", "STAT_HBKEL"]
 MAX_MEMBERS = 11  # labels a group carries: the findings list ten others
-METHOD_RANK_NONE = 9
+KEY_COLUMNS = [f"key_{name}" for name, _ in PARTITION_KEYS]
 
 
 def label(source_file: pd.Series, source_row: pd.Series) -> pd.Series:
@@ -33,27 +33,31 @@ def _nodes(kode_kab: str, live: pd.DataFrame, person_nik: np.ndarray) -> pd.Seri
     """Per local cluster, what the rest of the province must know of it to decide a group spanning
     kabupaten the same way everywhere (JSON): its rows' labels, its representative's rank and the key an
     unlinked person would get from it, and its Dukcapil person."""
-    ordered = representative_order(live.assign(_nik=person_nik, _key=fallback_key_basis(live)))
-    ordered["_label"] = label(ordered["source_file"], ordered["source_row"]).to_numpy()
-    first = ordered.groupby("cluster", sort=False).head(1).set_index("cluster")
-    members = ordered.groupby("cluster", sort=False)["_label"].agg(lambda x: list(x[:MAX_MEMBERS]))
-    sizes = ordered.groupby("cluster", sort=False).size()
-    nik = ordered.groupby("cluster", sort=False)["_nik"].first()
-    out = {}
-    for cluster, rep in first.iterrows():
-        out[cluster] = json.dumps(
+    ordered = representative_order(live.assign(_nik=person_nik, _key=fallback_key_basis(live)))  # by cluster
+    cluster = ordered["cluster"].to_numpy()
+    start = np.flatnonzero(np.r_[True, cluster[1:] != cluster[:-1]]) if len(cluster) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[start, len(cluster)])
+    labels = label(ordered["source_file"], ordered["source_row"]).to_numpy(dtype=object)
+    nik = ordered.groupby("cluster", sort=True)["_nik"].first().to_numpy(dtype=object)
+    method, prob = ordered["_method"].to_numpy()[start], ordered["_prob"].to_numpy()[start]
+    files, rows = ordered["source_file"].to_numpy()[start], ordered["source_row"].to_numpy()[start]
+    keys = ordered["_key"].to_numpy()[start]
+    text = [
+        json.dumps(
             {
                 "kab": kode_kab,
-                "cluster": int(cluster),
-                "members": members[cluster],
-                "size": int(sizes[cluster]),
-                "rep": [float(rep["_method"]), float(rep["_prob"]), rep["source_file"], int(rep["source_row"])],
-                "key": rep["_key"],
-                "nik": nik[cluster] if isinstance(nik[cluster], str) else None,
+                "cluster": int(cluster[s]),
+                "members": labels[s : s + min(n, MAX_MEMBERS)].tolist(),
+                "size": int(n),
+                "rep": [float(m), float(p), f, int(r)],
+                "key": k,
+                "nik": v if isinstance(v, str) else None,
             },
             ensure_ascii=False,
         )
-    return pd.Series(out, dtype=object)
+        for s, n, m, p, f, r, k, v in zip(start, sizes, method, prob, files, rows, keys, nik, strict=True)
+    ]
+    return pd.Series(text, index=cluster[start], dtype=object)
 
 
 def offer(
@@ -101,14 +105,19 @@ def offer(
     person_records = persons[PERSON_FIELDS].reset_index(drop=True).copy()
     person_records["domicile"] = persons["kode_desa"].to_numpy()
     counts = prepared_persons["name"].value_counts()
+    person_records["name_norm"] = prepared_persons["name"].astype(object).to_numpy()
     person_records["name_count"] = prepared_persons["name"].map(counts).astype(float).fillna(0).to_numpy()
     cluster_of_person = pd.Series(live.loc[linked, "cluster"].to_numpy(), index=person_index[linked])
     cluster_of_person = cluster_of_person[~cluster_of_person.index.duplicated()]
     person_records["node"] = pd.Series(np.arange(len(persons))).map(cluster_of_person).map(nodes).to_numpy()
     person_records.insert(0, "kind", PERSON)
 
-    row_pos, row_bucket = bucket_of_each_key(prepare_submissions(offered), n_buckets)
-    person_pos, person_bucket = bucket_of_each_key(prepared_persons, n_buckets)
+    row_keys, person_keys = key_hashes(prepare_submissions(offered)), key_hashes(prepared_persons)
+    for i, name in enumerate(KEY_COLUMNS):  # a bucket keeps only the persons that share a key with its rows
+        row_records[name] = row_keys[:, i]
+        person_records[name] = person_keys[:, i]
+    row_pos, row_bucket = bucket_of_each_key(row_keys, n_buckets)
+    person_pos, person_bucket = bucket_of_each_key(person_keys, n_buckets)
     model = pd.DataFrame({"kind": [MODEL], "detail": [json.dumps(_model_record(persons, live, link_diagnostics))]})
     out: dict[int, pd.DataFrame] = {}
     row_groups = pd.Series(row_pos).groupby(row_bucket).indices

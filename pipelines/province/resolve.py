@@ -12,8 +12,8 @@ from pipelines.decisions import LINK, NONE, REVIEW
 from pipelines.held import HELD
 from pipelines.link import link_submissions
 from pipelines.link.model import FellegiSunter
-from pipelines.link.prepare import prepare_dukcapil
-from pipelines.province.offer import MODEL, PERSON, PERSON_FIELDS, ROW, ROW_FIELDS, label
+from pipelines.province.keys import sharing_a_key
+from pipelines.province.offer import KEY_COLUMNS, MODEL, PERSON, PERSON_FIELDS, ROW, ROW_FIELDS, label
 
 LINKED, OWNER, TOGETHER = "link", "owner", "together"
 FACT_COLUMNS = [
@@ -65,8 +65,7 @@ def province_model(records: list[dict[str, Any]]) -> FellegiSunter | None:
 
 def _frequencies(persons: pd.DataFrame, total: int) -> pd.Series:
     """Each name's share of the province's persons, from the counts each kabupaten sent with its persons."""
-    names = prepare_dukcapil(persons)["name"].astype(object)
-    counts = pd.DataFrame({"kab": persons["kode_kab"].to_numpy(), "name": names, "n": persons["name_count"]})
+    counts = pd.DataFrame({"kab": persons["kode_kab"], "name": persons["name_norm"], "n": persons["name_count"]})
     counts = counts.dropna(subset=["name"]).drop_duplicates(["kab", "name"])
     return counts.groupby("name")["n"].sum() / max(total, 1)
 
@@ -95,6 +94,11 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
         return _empty()
     described = [json.loads(d) for d in models["detail"]]
     total_persons = sum(int(d["persons"]) for d in described)
+    frequencies = _frequencies(persons, total_persons) if len(persons) else None
+    # Only the persons that share a partition key with a row here can be its person (the bucket holds the
+    # others for other buckets' keys that hash alike): the work follows the rows, not the province.
+    keys = lambda frame: frame[KEY_COLUMNS].to_numpy(dtype=np.uint64)  # noqa: E731
+    persons = persons[sharing_a_key(keys(persons), keys(rows))].reset_index(drop=True)
     settings = getattr(config, "link", config)
     linkable = rows[ROW_FIELDS].assign(**{HELD: rows[HELD].eq(True).to_numpy()})
     linkable["row_id"] = np.arange(len(rows))
@@ -104,7 +108,8 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
         dukcapil,
         settings,
         model=province_model(described),
-        frequencies=_frequencies(persons, total_persons) if len(persons) else None,
+        frequencies=frequencies,
+        population=total_persons,
     )
     decided = result.rows.sort_values("row_id").reset_index(drop=True)
     person = decided["person_index"].to_numpy()
