@@ -1,6 +1,7 @@
 """The `dtks` command.
 
 dtks synth     --landing DIR --quarter Q [--kab 5203 ...] [--persons N] [--seed S] [--rate kind=x ...]
+               [--moved-kabupaten-rate x]
 dtks run       --landing DIR --quarter Q [--warehouse URL] [--warehouse-conn ID] [--reports DIR]
 dtks evaluate  --landing DIR --quarter Q [--warehouse URL | --warehouse-conn ID] [--json FILE]
 dtks trace     --quarter Q (--nik NIK | --source-file F --source-row R) [--warehouse URL | --warehouse-conn ID]
@@ -108,6 +109,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
         config = config.with_rates(**_parse_rates(args.rate))
     if args.xlsx_share is not None:
         config = config.with_options(xlsx_share=args.xlsx_share)
+    if args.moved_kabupaten_rate is not None:
+        config = config.with_options(moved_kabupaten_rate=args.moved_kabupaten_rate)
     start = time.perf_counter()
     summary = generate(Path(args.landing), args.quarter, config, overwrite=args.overwrite)
     print(f"Generated {args.quarter} under {args.landing} in {time.perf_counter() - start:.1f} s")
@@ -481,6 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20260701)
     p.add_argument("--rate", action="append", default=[], help="error rate override, e.g. name_typo=0.05")
     p.add_argument("--xlsx-share", type=float)
+    p.add_argument(
+        "--moved-kabupaten-rate",
+        type=float,
+        help="share of families Dukcapil lists in another kabupaten than the one submitting them (several --kab)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing quarter under --landing")
     p.set_defaults(func=cmd_synth)
 

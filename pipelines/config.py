@@ -228,12 +228,21 @@ class DeliverySettings(_Settings):
         return value
 
 
+class ProvinceSettings(_Settings):
+    """The province step (`pipelines.province`): the findings that cross kabupaten/kota borders."""
+
+    # Each bucket holds about 1/buckets of the rows and persons offered across borders; more buckets make
+    # smaller tasks (docs/deployment.md, "The province step").
+    buckets: AtLeastOne = Field(64, description="Hash buckets the cross-kabupaten work is split into")
+
+
 class PipelineConfig(_Settings):
     quality_gate: QualityGate = Field(default_factory=QualityGate, description="When publication stops")
     link: LinkSettings = Field(default_factory=LinkSettings, description="Fellegi-Sunter linkage")
     landing: LandingLimits = Field(default_factory=LandingLimits, description="How much of the landing area is read")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="E-mail of the reports")
     intake: IntakeLimits = Field(default_factory=IntakeLimits, description="What one input file may hold")
+    province: ProvinceSettings = Field(default_factory=ProvinceSettings, description="The cross-kabupaten step")
     # A list in YAML/JSON, a tuple here (strict=False lets a list in); a string is refused, not split.
     ineligible_occupations: tuple[str, ...] = Field(
         INELIGIBLE_OCCUPATIONS, strict=False, description="Dukcapil occupation labels that make a person ineligible"

@@ -147,8 +147,12 @@ def decide_findings(
     validation = validation.rename(columns={"message": "detail"}).assign(suggested_value=None)
     found.append(validation[DISCREPANCY_COLUMNS])
 
+    # `group_elsewhere`: the rows of other kabupaten in the person's group (`pipelines.province.apply`).
+    elsewhere_column = ["group_elsewhere"] if "group_elsewhere" in decisions.columns else []
     live = rows.loc[~rows["quarantined"], _LIVE_COLUMNS].merge(
-        decisions[["row_id", "decision", "person_index", "cluster", "match_probability"]], on="row_id", how="left"
+        decisions[["row_id", "decision", "person_index", "cluster", "match_probability", *elsewhere_column]],
+        on="row_id",
+        how="left",
     )
     live = live.reset_index(drop=True)
     linked = live["decision"].eq(LINK).to_numpy()
@@ -257,19 +261,23 @@ def decide_findings(
         )
     )
 
-    # GANDA: every row of a person with more than one non-quarantined row.
+    # GANDA: every row of a person with more than one non-quarantined row, in this kabupaten or another.
     sizes = live.groupby("cluster")["row_id"].transform("size").to_numpy()
-    in_group = sizes > 1
+    elsewhere = live["group_elsewhere"] if elsewhere_column else pd.Series(None, index=live.index, dtype=object)
+    in_group = (sizes > 1) | elsewhere.notna().to_numpy()
     if in_group.any():
         group = live.loc[in_group, ["cluster", "source_file", "source_row"]]
         labels = group["source_file"] + " baris " + group["source_row"].astype(str)
         listed = labels.groupby(group["cluster"]).agg(list)
+        other = elsewhere[in_group].to_numpy()
         detail = pd.Series(
             [
                 "Data ganda dengan: "
-                + "; ".join([x for x in listed[c] if x != me][:MAX_LISTED_DUPLICATES])
+                + "; ".join(
+                    ([x for x in listed[c] if x != me] + ([o] if isinstance(o, str) else []))[:MAX_LISTED_DUPLICATES]
+                )
                 + (" (dan lainnya)" if len(listed[c]) - 1 > MAX_LISTED_DUPLICATES else "")
-                for c, me in zip(group["cluster"], labels, strict=True)
+                for c, me, o in zip(group["cluster"], labels, other, strict=True)
             ],
             index=group.index,
         )

@@ -88,6 +88,13 @@ def person_key(secret: str, kind: str, value: str) -> str:
     return "P" + digest[:19].upper()
 
 
+def fallback_key_basis(rows: pd.DataFrame) -> np.ndarray:
+    """What an unlinked person's key is made from (`kind:value`): the village's DTKS id, else what the
+    village wrote about the person."""
+    identity = rows["nik"].fillna("") + "|" + rows["nama"].fillna("") + "|" + rows["tanggal_lahir"].fillna("")
+    return ("id:" + rows["id_dtks"]).fillna("row:" + identity).to_numpy(dtype=object)
+
+
 def decide_outcomes(
     rows: pd.DataFrame,
     decisions: pd.DataFrame,
@@ -97,22 +104,27 @@ def decide_outcomes(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Returns (row_outcome, dtks_snapshot)."""
     # Only the columns used below: each column added to a wide frame makes pandas copy all of it.
+    # A group spanning kabupaten (`pipelines.province.apply`): its key, and its representative when that
+    # is another kabupaten's row (the whole group here is then merged into it).
+    group = [c for c in ("group_key", "group_rep_file", "group_rep_row") if c in decisions.columns]
     live = (
         rows.loc[~rows["quarantined"], _LIVE_COLUMNS]
-        .merge(decisions[["row_id", "person_index", "method", "match_probability", "cluster"]], on="row_id", how="left")
+        .merge(
+            decisions[["row_id", "person_index", "method", "match_probability", "cluster", *group]],
+            on="row_id",
+            how="left",
+        )
         .merge(per_row, on="row_id", how="left")
     )
-    representative = representatives(live)  # the most certain link first (pipelines.survivor)
+    rep_elsewhere = live["group_rep_file"].notna().to_numpy() if group else np.zeros(len(live), dtype=bool)
+    representative = representatives(live[~rep_elsewhere])
     rep_rows = live.set_index("row_id").loc[representative.to_numpy()]
 
     # Person keys: from the Dukcapil NIK when linked, else from the village's own identifiers.
     has_person = rep_rows["nik_dukcapil"].notna()
     # Unlinked persons: the village's DTKS id, else what the village wrote about them. A wrong NIK can be
     # shared by two people (a head's NIK copied to a member), so it never identifies anyone on its own.
-    identity = (
-        rep_rows["nik"].fillna("") + "|" + rep_rows["nama"].fillna("") + "|" + rep_rows["tanggal_lahir"].fillna("")
-    )
-    fallback = ("id:" + rep_rows["id_dtks"]).fillna("row:" + identity).to_numpy(dtype=object)
+    fallback = fallback_key_basis(rep_rows)
     # Two clusters must never share a key, whatever their rows say: the representative row decides.
     taken = pd.Series(fallback).duplicated(keep=False).to_numpy() & ~has_person.to_numpy()
     fallback[taken] = (
@@ -125,12 +137,19 @@ def decide_outcomes(
     ]
     key_of_cluster = pd.Series(keys, index=representative.index)
     live["person_key"] = live["cluster"].map(key_of_cluster)
+    if group:
+        basis = live["group_key"]
+        keyed = basis.notna().to_numpy()
+        live.loc[keyed, "person_key"] = [person_key(secret, *b.split(":", 1)) for b in basis[keyed]]
     rep_of_cluster = representative
     live["is_rep"] = live["row_id"].isin(representative.to_numpy())
     rep_source = live.set_index("row_id").loc[rep_of_cluster.to_numpy(), ["source_file", "source_row"]]
     rep_source.index = rep_of_cluster.index
     live["merged_into_file"] = np.where(live["is_rep"], None, live["cluster"].map(rep_source["source_file"]))
     live["merged_into_row"] = np.where(live["is_rep"], None, live["cluster"].map(rep_source["source_row"]))
+    if rep_elsewhere.any():
+        live.loc[rep_elsewhere, "merged_into_file"] = live.loc[rep_elsewhere, "group_rep_file"]
+        live.loc[rep_elsewhere, "merged_into_row"] = live.loc[rep_elsewhere, "group_rep_row"]
 
     outcome_live = pd.DataFrame(
         {

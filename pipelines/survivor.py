@@ -42,11 +42,15 @@ def _sort_keys(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def representative_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows ranked as representatives are chosen, cluster by cluster (`rows`: row_id, cluster, method,
+    match_probability, source_file, source_row)."""
+    return _sort_keys(rows).sort_values(["cluster", "_method", "_prob", "source_file", "source_row"], kind="stable")
+
+
 def representatives(rows: pd.DataFrame) -> pd.Series:
-    """Per cluster, the row_id of the row that represents the person. `rows`: row_id, cluster, method,
-    match_probability, source_file, source_row."""
-    order = _sort_keys(rows).sort_values(["cluster", "_method", "_prob", "source_file", "source_row"], kind="stable")
-    return order.groupby("cluster")["row_id"].first()
+    """Per cluster, the row_id of the row that represents the person."""
+    return representative_order(rows).groupby("cluster")["row_id"].first()
 
 
 def deciding_step(kept: Mapping[str, Any], other: Mapping[str, Any]) -> str:

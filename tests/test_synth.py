@@ -45,6 +45,7 @@ BRIEF_KINDS = [
 # Added for issue 10 (implausible but readable birth dates; two errors in one row).
 BRIEF_KINDS[BRIEF_KINDS.index("dob_swap") + 1 : BRIEF_KINDS.index("dob_swap") + 1] = ["dob_future", "dob_too_old"]
 BRIEF_KINDS.append("two_errors")
+BRIEF_KINDS.append("duplicate_other_kabupaten")  # issue 11: a province's quarter
 BIRTH_KINDS = ("placeholder_dob", "dob_swap", "dob_future", "dob_too_old")
 NIK_KINDS = ("nik_typo", "nik_transposition", "nik_missing", "kk_as_nik", "head_nik_to_member")
 
@@ -389,7 +390,7 @@ def test_injected_error_rates_roughly_match(tmp_path: Path) -> None:
     summary = generate(tmp_path, QUARTER, config)
     rows = summary.submission_rows
     for kind in ERROR_KINDS:
-        expected = 0.03 * rows
+        expected = 0.03 * rows if kind != "duplicate_other_kabupaten" else 0  # one kabupaten: no other
         assert abs(summary.injected[kind] - expected) <= 5 * expected**0.5 + 3, kind
     gt = ground_truth(tmp_path)
     assert summary.injected == {k: int(has(gt["injected"], k).sum()) for k in ERROR_KINDS}
@@ -606,3 +607,23 @@ def test_several_kabupaten_with_their_own_names(tmp_path: Path) -> None:
     assert bali["NIK"].str.startswith("5103").all()
     gt = ground_truth(tmp_path)
     assert {f.split("/")[2] for f in gt["source_file"]} == {"5203", "5103"}
+
+
+def test_a_province_quarter_has_people_across_kabupaten_borders(tmp_path: Path) -> None:
+    """Families Dukcapil lists in another kabupaten than the one submitting them, and persons submitted
+    in two kabupaten: the truth links them across the border and counts the whole quarter for GANDA."""
+    config = SynthConfig(kab_codes=("5203", "5201", "5202"), persons=9_000, seed=9, moved_kabupaten_rate=0.03)
+    summary = generate(tmp_path, QUARTER, config.with_rates(duplicate_other_kabupaten=0.02))
+    gt = ground_truth(tmp_path)
+    file_kab = gt["source_file"].str.split("/").str[2]
+    extract_kab = gt["true_nik"].str.slice(0, 4)  # synthetic NIKs are issued in the person's own kabupaten
+    live = gt["expected_quarantine"] == "0"
+    guests = live & (gt["true_nik"] != "") & (extract_kab != file_kab) & ~gt["injected"].str.contains("kabupaten")
+    assert guests.sum() > 50
+    moved = has(gt["expected_categories"], "PINDAH_DOMISILI")
+    assert moved[guests].mean() > 0.5 and not moved[guests].all()  # some keep their domicile
+    copies = gt["injected"].str.contains("duplicate_other_kabupaten")
+    assert summary.injected["duplicate_other_kabupaten"] == copies.sum() > 20
+    kabs_of_person = gt[live].groupby("person_id")["source_file"].agg(lambda f: f.str.split("/").str[2].nunique())
+    across = gt["person_id"].map(kabs_of_person).fillna(0) > 1
+    assert across.sum() > 40 and has(gt["expected_categories"], "GANDA")[across & live].all()

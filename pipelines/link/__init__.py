@@ -297,7 +297,18 @@ def _group_edges(
     return edges
 
 
-def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSettings) -> LinkResult:
+def link_submissions(
+    rows: pd.DataFrame,
+    persons: pd.DataFrame,
+    settings: LinkSettings,
+    *,
+    model: FellegiSunter | None = None,
+    frequencies: pd.Series | None = None,
+    population: int | None = None,
+) -> LinkResult:
+    """Links `rows` to `persons` and to each other. With a fitted `model`, the names' `frequencies` and the
+    `population` they are shares of, nothing is estimated: a piece of a province (`pipelines.province`) is
+    scored by its kabupaten's parameters, not by what a handful of rows and persons would say."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     S = prepare_submissions(rows)
@@ -311,8 +322,8 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     exact_s = np.flatnonzero(owner >= 0)
     exact_d = owner[exact_s]
     exact_pairs = _pairs(exact_s, exact_d, S.index, D.index)
-    frequencies = name_frequencies(D)
-    tf_floor = 1.0 / max(n_d, 1)
+    frequencies = name_frequencies(D) if frequencies is None else frequencies
+    tf_floor = 1.0 / max(population or n_d, 1)  # a name seen once
     exact_levels = with_name_tf(compare_pairs(exact_pairs, S, D), D["name"].iloc[exact_d], frequencies, tf_floor)
     accepted = _identity_agrees(exact_levels)
     # The family card as Dukcapil knows it, from the family members just linked.
@@ -343,13 +354,15 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     # 3. Fit the model: u from random pairs, m by EM over all candidate pairs (exact ones included:
     #    they are the bulk of true pairs and show how often true pairs disagree on each field).
     t = time.perf_counter()
-    model = FellegiSunter()
-    rs, rd = _sample_pairs(_row_keys(rows), _person_keys(D, persons), settings.u_sample_pairs, settings.seed)
-    model.fit_u(compare_pairs(_pairs(rs, rd, S.index, D.index), S, D))
-    training = pd.concat([exact_levels, candidate_levels], ignore_index=True)
-    model.fit_m(training, training_sessions(training), max_iterations=settings.em_max_iterations)
-    # The prior: matches among the candidates of the rows the exact pass left, per random pair.
-    model.fit_prior(candidate_levels, left=len(S_rest), right=n_d)
+    fitted = model is not None
+    if model is None:
+        model = FellegiSunter()
+        rs, rd = _sample_pairs(_row_keys(rows), _person_keys(D, persons), settings.u_sample_pairs, settings.seed)
+        model.fit_u(compare_pairs(_pairs(rs, rd, S.index, D.index), S, D))
+        training = pd.concat([exact_levels, candidate_levels], ignore_index=True)
+        model.fit_m(training, training_sessions(training), max_iterations=settings.em_max_iterations)
+        # The prior: matches among the candidates of the rows the exact pass left, per random pair.
+        model.fit_prior(candidate_levels, left=len(S_rest), right=n_d)
     timings["train"] = time.perf_counter() - t
 
     # 4. Decide each rest row's best candidate.
@@ -390,7 +403,8 @@ def link_submissions(rows: pd.DataFrame, persons: pd.DataFrame, settings: LinkSe
     dedupe_pairs = MultiBlock(DEDUPE_RULES, left_subset=np.flatnonzero(~linked)).index(S)
     a_idx, b_idx = dedupe_pairs.codes[0].astype(np.int64), dedupe_pairs.codes[1].astype(np.int64)
     edge_levels = with_name_tf(compare_pairs(dedupe_pairs, S, S), S["name"].iloc[b_idx], frequencies, tf_floor)
-    model.fit_dedupe_prior(edge_levels, left=int((~linked).sum()), right=n_s)
+    if not fitted:
+        model.fit_dedupe_prior(edge_levels, left=int((~linked).sum()), right=n_s)
     edges = pd.DataFrame({"row_id_a": S.index.to_numpy()[a_idx], "row_id_b": S.index.to_numpy()[b_idx]})
     edges = _with_weights(model, edges, edge_levels, prior=model.dedupe_prior)
 

@@ -254,6 +254,19 @@ class FellegiSunter:
         """Match probability of each pair, with the link prior unless another is given."""
         return self._posterior(self._arrays(levels), prior)
 
+    @classmethod
+    def from_description(cls, description: dict) -> FellegiSunter:
+        """The model `describe` wrote (a run's link diagnostics), fitted again without data: m, u, the
+        priors, and which levels weigh nothing (seen neither in random pairs nor in training)."""
+        model = cls(prior=float(description["prior"]), dedupe_prior=float(description["dedupe_prior"]))
+        for c in model.comparisons:
+            levels = description["comparisons"][c.name]
+            model.m[c.name] = np.array([level["m"] for level in levels], dtype=float)
+            model.u[c.name] = np.array([level["u"] for level in levels], dtype=float)
+            silent = np.array([level["weight"] == 0.0 for level in levels]) & (model.m[c.name] != model.u[c.name])
+            model._u_seen[c.name] = model._m_seen[c.name] = ~silent
+        return model
+
     def describe(self) -> dict:
         """The fitted parameters, for the run record and the auditor."""
         return {

@@ -1,35 +1,23 @@
-"""PLACEHOLDER for the province step (issue 11, item 2): the findings that need more than one kabupaten/kota.
+"""The province step: the findings that need more than one kabupaten/kota, without loading the province.
 
-The real package (written separately) replaces this file at merge. Until then each function keeps the
-interface the stages call and changes nothing, so a quarter's results are those of its kabupaten alone:
-- `offer`: per kabupaten, after linkage, what it contributes to each hash bucket (its rows, its validated
-  Dukcapil persons, its link decisions);
-- `resolve`: per bucket, the cross-kabupaten facts from every kabupaten's piece of that bucket;
-- `apply`: per kabupaten, before its findings, its link decisions amended by the facts (linked to another
-  kabupaten's person, GANDA across kabupaten, not NIK_TIDAK_DITEMUKAN when another extract knows the person).
-  The facts carry the other person's columns the findings need (NIK, KK, name, birth date, domicile codes,
-  death, occupation).
+Each kabupaten is linked on its own extract first (`pipelines.link.link_submissions`). Then:
+
+1. `offer` (per kabupaten): its rows that another kabupaten may decide otherwise (every row not linked
+   exactly) and its Dukcapil persons, each sent to the bucket of every partition key it has
+   (`keys.PARTITION_KEYS`: NIK fragments, KK, name and birth year, first name and birth date), so two
+   records that share a key meet in one bucket, and a bucket never holds more than its share of keys.
+2. `resolve` (per bucket): the bucket's rows linked again against every extract's persons in it and to
+   each other, by the same linker, scored by the province's model (the kabupaten's fitted parameters
+   combined: `resolve.province_model`); what crosses a border comes out as facts.
+3. `apply` (per kabupaten, with every bucket's facts, which concern only the rows that cross a border):
+   the kabupaten's decisions amended as the whole quarter's linkage would have made them;
+   `with_foreign_persons` then gives the findings the other extracts' persons those decisions name.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pipelines.province.apply import apply, chosen_links, with_foreign_persons
+from pipelines.province.offer import offer
+from pipelines.province.resolve import resolve
 
-import pandas as pd
-
-
-def offer(
-    kode_kab: str, rows: pd.DataFrame, persons: pd.DataFrame, decisions: pd.DataFrame, n_buckets: int
-) -> dict[int, pd.DataFrame]:
-    """PLACEHOLDER: contributes nothing."""
-    return {}
-
-
-def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
-    """PLACEHOLDER: no cross-kabupaten facts."""
-    return pd.DataFrame()
-
-
-def apply(kode_kab: str, decisions: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
-    """PLACEHOLDER: the decisions unchanged."""
-    return decisions
+__all__ = ["apply", "chosen_links", "offer", "resolve", "with_foreign_persons"]

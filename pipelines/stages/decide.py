@@ -32,7 +32,9 @@ def decide(io: StageIO, kode_kab: str) -> dict[str, Any]:
     decisions = io.read_frame("link.decisions")
     # What the province step found across kabupaten/kota (a person linked in another one's extract, a
     # person submitted in two) amends this kabupaten's decisions before its findings.
-    decisions = province.apply(kode_kab, decisions, io.read_frame("province.facts"))
+    facts = io.read_frame("province.facts")
+    decisions = province.apply(kode_kab, decisions, facts)
+    persons, decisions = province.with_foreign_persons(kode_kab, persons, decisions, facts)
     # Rows held for linkage (an implausible birth date) that were not linked are quarantined now.
     held_total = int(rows["quarantine_if_unlinked"].sum()) if "quarantine_if_unlinked" in rows else 0
     rows, reasons, held_quarantined = settle_held_rows(rows, reasons, decisions)

@@ -14,9 +14,6 @@ from pipelines.stages.context import pipeline_config, staged
 if TYPE_CHECKING:
     from pipelines.stages.io import StageIO
 
-# Hash buckets of the province step: each holds about 1/N of the province's offered rows and persons.
-PROVINCE_BUCKETS = 64
-
 
 def bucket_name(bucket: int) -> str:
     return f"{bucket:04d}"
@@ -29,7 +26,8 @@ def offer(io: StageIO, kode_kab: str) -> dict[str, Any]:
     rows = io.read_frame("validate.rows")
     persons = io.read_frame("validate.persons")
     decisions = io.read_frame("link.decisions")
-    pieces = province.offer(kode_kab, rows, persons, decisions, PROVINCE_BUCKETS)
+    diagnostics = io.read_json("link.diagnostics")  # the kabupaten's model, which the buckets combine
+    pieces = province.offer(kode_kab, rows, persons, decisions, pipeline_config(io.ctx).province.buckets, diagnostics)
     for bucket, piece in sorted(pieces.items()):
         io.write_frame("province_offer.pieces", piece, bucket=bucket_name(bucket))
     return {"buckets": len(pieces), "rows": int(sum(len(p) for p in pieces.values()))}

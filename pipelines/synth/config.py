@@ -40,6 +40,8 @@ class ErrorRates:
     unparseable: float = 0.003
     missing_required: float = 0.003
     two_errors: float = 0.002
+    # The same person submitted by a village of another kabupaten/kota too (a province's quarter only).
+    duplicate_other_kabupaten: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -73,6 +75,11 @@ class SynthConfig:
     deceased_rate: float = 0.015  # share of Dukcapil persons with TGL_MATI (older people more often)
     ineligible_rate: float = 0.02  # share of adults with an ineligible occupation (contract 1.2)
     moved_family_rate: float = 0.01  # share of families living in another village than the one submitting
+    # Share of each kabupaten's families that moved there from another kabupaten/kota whose village still
+    # submits them (a province's quarter only), and the share of those whose Dukcapil domicile is still
+    # the submitting village (listed by the new kabupaten's extract, address not yet changed).
+    moved_kabupaten_rate: float = 0.0
+    moved_kabupaten_same_domicile: float = 0.2
     xlsx_share: float = 0.25  # share of village files written as XLSX
     seed: int = 20260701
     rates: ErrorRates = field(default_factory=ErrorRates)
@@ -94,6 +101,8 @@ class SynthConfig:
             "deceased_rate",
             "ineligible_rate",
             "moved_family_rate",
+            "moved_kabupaten_rate",
+            "moved_kabupaten_same_domicile",
             "xlsx_share",
         ):
             value = getattr(self, name)

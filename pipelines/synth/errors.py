@@ -21,6 +21,7 @@ import pandas as pd
 from pipelines.plausible import birth_date_bounds
 from pipelines.synth import name_errors
 from pipelines.synth.config import ERROR_KINDS, ErrorRates
+from pipelines.synth.province import DUP_OTHER_KAB
 from pipelines.synth.submissions import DUP_OTHER, DUP_SAME
 
 BIT = {kind: 1 << i for i, kind in enumerate(ERROR_KINDS)}
@@ -192,6 +193,7 @@ def inject(
     dup = rows["dup"].to_numpy()
     injected[dup == DUP_SAME] |= BIT["duplicate_same_village"]
     injected[dup == DUP_OTHER] |= BIT["duplicate_other_village"]
+    injected[dup == DUP_OTHER_KAB] |= BIT["duplicate_other_kabupaten"]
     known = rows["known"].to_numpy()
 
     # Quarantine causes, one at most per row.

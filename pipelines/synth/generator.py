@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import contract, regions
-from pipelines.synth import errors, layout, names, population, submissions, truth, writer
+from pipelines.synth import errors, layout, names, population, province, submissions, truth, writer
 from pipelines.synth.config import ERROR_KINDS, SynthConfig
 from pipelines.synth.streams import stream
 
@@ -109,28 +109,78 @@ class _KabResult:
     pending: list[Future[None]]
 
 
+@dataclass
+class _KabDraft:
+    """One kabupaten before its errors: its population, clean rows and unknown persons."""
+
+    pop: population.Population
+    rows: pd.DataFrame | None = None
+    unknown: population.Population | None = None
+
+
+def _populations(config: SynthConfig, ref: np.datetime64) -> dict[str, _KabDraft]:
+    """Every kabupaten's Dukcapil population, and the families that moved across a border."""
+    drafts = {
+        kab: _KabDraft(
+            population.build_population(
+                stream(config.seed, "population", kab),
+                kab,
+                n,
+                ref,
+                deceased_rate=config.deceased_rate,
+                ineligible_rate=config.ineligible_rate,
+                moved_family_rate=config.moved_family_rate,
+            )
+        )
+        for kab, n in zip(config.kab_codes, _split(config.persons, len(config.kab_codes)), strict=True)
+    }
+    return drafts
+
+
+def _clean_rows(config: SynthConfig, ref: np.datetime64, drafts: dict[str, _KabDraft]) -> None:
+    """Each kabupaten's clean rows (with the families other kabupaten's extracts list, and the persons
+    submitted in two kabupaten, in a province's quarter)."""
+    seed, several = config.seed, len(drafts) > 1
+    guests: dict[str, list] = {}
+    if several and config.moved_kabupaten_rate > 0:
+        pops = {kab: d.pop for kab, d in drafts.items()}
+        guests = province.move_families(
+            stream(seed, "moved_kabupaten"), pops, config.moved_kabupaten_rate, config.moved_kabupaten_same_domicile
+        )
+    for (kab, draft), n_persons in zip(drafts.items(), _split(config.persons, len(drafts)), strict=True):
+        desa = np.array(sorted(regions.desa_of_kabupaten(kab)), dtype=object)
+        draft.rows, _, draft.unknown = submissions.build_rows(
+            stream(seed, "submissions", kab),
+            draft.pop,
+            config,
+            ref,
+            desa,
+            n_persons,
+            guests.get(kab, []),
+            stream(seed, "moved_kabupaten", kab),
+        )
+    if several and config.rates.duplicate_other_kabupaten > 0:
+        rows = province.copy_to_other_kabupaten(
+            stream(seed, "duplicate_other_kabupaten"),
+            {kab: d.rows for kab, d in drafts.items()},
+            config.rates.duplicate_other_kabupaten,
+        )
+        for kab, draft in drafts.items():
+            draft.rows = rows[kab]
+
+
 def _one_kabupaten(
     landing: Path,
     quarter: str,
     kode_kab: str,
-    n_persons: int,
+    draft: _KabDraft,
     config: SynthConfig,
     ref: np.datetime64,
     pool: Executor | None,
 ) -> _KabResult:
-    """Population, rows and files of one kabupaten (XLSX files possibly still being written by `pool`)."""
+    """Errors, layout and files of one kabupaten (XLSX files possibly still being written by `pool`)."""
     seed = config.seed
-    pop = population.build_population(
-        stream(seed, "population", kode_kab),
-        kode_kab,
-        n_persons,
-        ref,
-        deceased_rate=config.deceased_rate,
-        ineligible_rate=config.ineligible_rate,
-        moved_family_rate=config.moved_family_rate,
-    )
-    desa = np.array(sorted(regions.desa_of_kabupaten(kode_kab)), dtype=object)
-    rows, _, unknown = submissions.build_rows(stream(seed, "submissions", kode_kab), pop, config, ref, desa, n_persons)
+    pop, rows, unknown = draft.pop, draft.rows, draft.unknown
     errors.inject(
         stream(seed, "errors", kode_kab),
         rows,
@@ -164,28 +214,28 @@ def _one_kabupaten(
 
 
 def _ground_truth(results: dict[str, _KabResult], dukcapil_niks: pd.Index, ref: np.datetime64) -> pd.DataFrame:
-    """rows.csv content (plus the injected bit mask in `_mask`), kabupaten after kabupaten."""
-    truths = []
-    for kab, result in results.items():
-        rows = result.rows
-        expected = truth.expected_findings(rows, dukcapil_niks, ref.astype(object))
-        result.counts["quarantined_rows"] = int(expected["expected_quarantine"].sum())
-        truths.append(
-            pd.DataFrame(
-                {
-                    "source_file": rows["source_file"],
-                    "source_row": rows["source_row"],
-                    "person_id": rows["person_id"],
-                    "true_nik": rows["t_nik"],
-                    "expected_quarantine": expected["expected_quarantine"],
-                    "expected_categories": expected["expected_categories"],
-                    "injected": errors.injected_labels(rows["injected"].to_numpy()),
-                    "_mask": rows["injected"].to_numpy(),
-                }
-            )
-        )
-        log.info("synth %s: ground truth ready", kab)
-    return pd.concat(truths, ignore_index=True)
+    """rows.csv content (plus the injected bit mask in `_mask`). Judged over the whole quarter at once: a
+    person submitted in two kabupaten is GANDA on each row."""
+    rows = pd.concat([r.rows for r in results.values()], ignore_index=True)
+    expected = truth.expected_findings(rows, dukcapil_niks, ref.astype(object))
+    start = 0
+    for result in results.values():
+        end = start + len(result.rows)
+        result.counts["quarantined_rows"] = int(expected["expected_quarantine"].iloc[start:end].sum())
+        start = end
+    log.info("synth: ground truth ready")
+    return pd.DataFrame(
+        {
+            "source_file": rows["source_file"],
+            "source_row": rows["source_row"],
+            "person_id": rows["person_id"],
+            "true_nik": rows["t_nik"],
+            "expected_quarantine": expected["expected_quarantine"],
+            "expected_categories": expected["expected_categories"],
+            "injected": errors.injected_labels(rows["injected"].to_numpy()),
+            "_mask": rows["injected"].to_numpy(),
+        }
+    )
 
 
 def _noop() -> None:
@@ -223,9 +273,10 @@ def generate(landing: Path, quarter: str, config: SynthConfig, *, overwrite: boo
     submission_paths: list[Path] = []
     futures: list[Future[None]] = []
     with _xlsx_pool(expected_xlsx_rows) as pool:
+        drafts = _populations(config, ref)
+        _clean_rows(config, ref, drafts)
         results = {
-            kab: _one_kabupaten(landing, quarter, kab, n, config, ref, pool)
-            for kab, n in zip(config.kab_codes, _split(config.persons, len(config.kab_codes)), strict=True)
+            kab: _one_kabupaten(landing, quarter, kab, draft, config, ref, pool) for kab, draft in drafts.items()
         }
         for result in results.values():
             submission_paths += result.paths

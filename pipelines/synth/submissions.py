@@ -90,7 +90,7 @@ def _rows_of(pop: Population, fam_ix: np.ndarray, known: bool, rng: np.random.Ge
     )
 
 
-def _statuses(rng: np.random.Generator, rows: pd.DataFrame, kode_kab: str) -> None:
+def _statuses(rng: np.random.Generator, rows: pd.DataFrame) -> None:
     """status_usulan, alasan_nonaktif, id_dtks and program, per family with personal exceptions."""
     fam_codes, fam_uniques = pd.factorize(rows["family_key"])
     n_fam, n = len(fam_uniques), len(rows)
@@ -115,7 +115,8 @@ def _statuses(rng: np.random.Generator, rows: pd.DataFrame, kode_kab: str) -> No
     rows["status_usulan"] = status
     rows["alasan_nonaktif"] = reason
     serial = pd.Series(rows["person_id"].str.slice(5).astype(np.int64) + np.where(known, 0, 5_000_000_000))
-    dtks_id = (kode_kab + serial.astype(str).str.zfill(10)).to_numpy(dtype=object)
+    # The person's own kabupaten (in `person_id`): a family submitted from another kabupaten keeps its id.
+    dtks_id = (rows["person_id"].str.slice(1, 5) + serial.astype(str).str.zfill(10)).to_numpy(dtype=object)
     rows["id_dtks"] = np.where(status == "BARU", "", dtks_id).astype(object)
     family_programs = _programs(rng, n_fam)[fam_codes]
     rows["program"] = np.where(status == "BARU", np.where(rng.random(n) < 0.2, "BLT-DD", ""), family_programs).astype(
@@ -129,6 +130,15 @@ def _kecamatan_spans(villages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     uniq, first, counts = np.unique(kec, return_index=True, return_counts=True)
     group = np.searchsorted(uniq, kec)
     return first[group], counts[group]
+
+
+def propose_again(dups: pd.DataFrame, u: np.ndarray) -> None:
+    """A second submission of a person is often proposed as new (BARU, no DTKS id or programme) or flagged
+    for removal as a duplicate; `u` holds one uniform per copy."""
+    dups["status_usulan"] = np.select([u < 0.45, u < 0.55], ["BARU", "NONAKTIF"], default=dups["status_usulan"])
+    dups["alasan_nonaktif"] = np.select([u < 0.45, u < 0.55], ["", "GANDA"], default=dups["alasan_nonaktif"])
+    dups["id_dtks"] = np.where(u < 0.45, "", dups["id_dtks"])
+    dups["program"] = np.where(u < 0.45, "", dups["program"])
 
 
 def add_duplicates(
@@ -158,11 +168,7 @@ def add_duplicates(
     target = np.where(nearby, near_ix, any_ix)
     is_other = dups["dup"].to_numpy() == DUP_OTHER
     dups["kode_desa"] = np.where(is_other, villages[np.minimum(target, len(villages) - 1)], dups["kode_desa"])
-    u = rng.random(m)
-    dups["status_usulan"] = np.select([u < 0.45, u < 0.55], ["BARU", "NONAKTIF"], default=dups["status_usulan"])
-    dups["alasan_nonaktif"] = np.select([u < 0.45, u < 0.55], ["", "GANDA"], default=dups["alasan_nonaktif"])
-    dups["id_dtks"] = np.where(u < 0.45, "", dups["id_dtks"])
-    dups["program"] = np.where(u < 0.45, "", dups["program"])
+    propose_again(dups, rng.random(m))
     rows = rows.assign(dup=DUP_NONE)
     return pd.concat([rows, dups], ignore_index=True)
 
@@ -174,9 +180,13 @@ def build_rows(
     ref_date: np.datetime64,
     desa: np.ndarray,
     persons_in_kab: int,
+    guests: list[tuple[Population, np.ndarray]] = (),
+    guest_rng: np.random.Generator | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, Population | None]:
     """Clean submission rows of one kabupaten (known and unknown persons, duplicates included).
 
+    `guests`: families of other kabupaten's populations (positions) that this kabupaten's villages still
+    submit (they moved away: `province.move_families`), drawn with `guest_rng`.
     Returns the rows, the participating villages and the population of unknown persons.
     """
     villages = participating_villages(rng, desa)
@@ -186,6 +196,8 @@ def build_rows(
     q = min(1.0, config.submitted_share * persons_in_kab / max(persons_there, 1))
     chosen = np.flatnonzero(in_village & (rng.random(len(f)) < q))
     rows = _rows_of(pop, chosen, True, rng)
+    if guests:
+        rows = pd.concat([rows, *(_rows_of(p, ix, True, guest_rng) for p, ix in guests)], ignore_index=True)
 
     unknown = None
     n_unknown = round(config.unknown_share / (1 - config.unknown_share) * len(rows))
@@ -193,5 +205,5 @@ def build_rows(
         weights = np.where(pd.Series(desa).isin(villages).to_numpy(), rng.gamma(2.0, 1.0, len(desa)), 0.0)
         unknown = build_unknown(rng, pop, n_unknown, ref_date, weights)
         rows = pd.concat([rows, _rows_of(unknown, np.arange(len(unknown.families)), False, rng)], ignore_index=True)
-    _statuses(rng, rows, pop.kode_kab)
+    _statuses(rng, rows)
     return add_duplicates(rng, rows, villages, config), villages, unknown
