@@ -114,7 +114,8 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
     decided = result.rows.sort_values("row_id").reset_index(drop=True)
     person = decided["person_index"].to_numpy()
     has_person = person >= 0
-    person_kab = np.where(has_person, persons["kode_kab"].to_numpy()[np.maximum(person, 0)], None)
+    person_kab = np.full(len(person), None, dtype=object)  # a bucket may keep no person at all
+    person_kab[has_person] = persons["kode_kab"].to_numpy()[person[has_person]]
     foreign = has_person & (person_kab != rows["kode_kab"].to_numpy())
 
     def facts(kind: str, mask: np.ndarray, person_pos: np.ndarray | None, **extra: Any) -> pd.DataFrame:
