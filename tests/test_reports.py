@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from pipelines import contract as c
 from pipelines.config import DeliverySettings, load_config
@@ -20,12 +21,22 @@ from pipelines.regions import desa_of_kabupaten, region_name
 from pipelines.reports import excel as x
 from pipelines.reports import feedback as fb
 from pipelines.reports import guidance as g
+from pipelines.reports import readable as rd
 from pipelines.reports import write_desa_feedback, write_kabupaten_workbook
 from pipelines.reports.feedback import desa_reason, feedback_file_names, merged_reference
 from pipelines.reports.html_summary import RunInfo, render_kabupaten, render_run, write_html
 from pipelines.reports.mail import kabupaten_message
+from pipelines.reports.printable import MAX_PRINT_WIDTH
 from pipelines.reports.summary import combine, count_kabupaten
-from pipelines.reports.workbook import FILE_PROBLEMS_SHEET, SUMMARY_SHEET
+from pipelines.reports.workbook import (
+    ALL_FINDINGS_SHEET,
+    CHANGES_SHEET,
+    DESA_SHEET,
+    FILE_PROBLEMS_SHEET,
+    KECAMATAN_SHEET,
+    SUMMARY_SHEET,
+    sheet_name,
+)
 
 KAB = "5203"
 QUARTER = "2026Q3"
@@ -90,11 +101,32 @@ def make_inputs() -> dict[str, pd.DataFrame]:
         [(sf(D3, "xlsx"), D3, "UNREADABLE", "Berkas tidak dapat dibuka (rusak).")],
         columns=["source_file", "kode_desa", "status", "message"],
     )
+    snapshot = pd.DataFrame(
+        [
+            ("p1", "SITI AMINAH", "1990-01-01", "P", "5203010101000001", c.AKTIF, None, sf(D1), 1),
+            ("p2", "AHMAD", "1985-05-05", "L", "5203010101000009", c.AKTIF, None, sf(D1), 2),
+            ("p3", "X", "1980-01-01", "L", "5203010101000003", c.AKTIF, None, sf(D2), 2),
+            ("p4", "Y", "1980-01-01", "L", "5203010101000004", c.AKTIF, None, sf(D3), 1),
+            ("p5", "BAIQ NURUL", "1950-12-31", "P", "5203010101000005", c.NONAKTIF, "MENINGGAL", sf(D3), 2),
+        ],
+        columns=[
+            "person_key",
+            "nama",
+            "tanggal_lahir",
+            "jenis_kelamin",
+            "no_kk",
+            "status_dtks",
+            "alasan_nonaktif",
+            "source_file",
+            "source_row",
+        ],
+    )
     return {
         "row_outcome": row_outcome,
         "discrepancy": discrepancy,
         "context": context,
         "file_problems": file_problems,
+        "snapshot": snapshot,
     }
 
 
@@ -157,44 +189,61 @@ def assert_no_formulas(path: Path) -> None:
 # --- workbook -----------------------------------------------------------------------------------------
 
 
+def sheet(wb, category: str):
+    return wb[sheet_name(category)]
+
+
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[A-Z]+_[A-Z_]+\b")
+
+
 def test_workbook_has_summary_every_category_and_file_problems(standard):
     _, wb = standard
-    assert wb.sheetnames == [SUMMARY_SHEET, *c.CATEGORIES, FILE_PROBLEMS_SHEET]
-    assert all(len(name) <= 31 for name in wb.sheetnames)
+    assert wb.sheetnames == [
+        SUMMARY_SHEET,
+        KECAMATAN_SHEET,
+        DESA_SHEET,
+        CHANGES_SHEET,
+        ALL_FINDINGS_SHEET,
+        *[g.guidance_for(cat).short for cat in c.CATEGORIES],
+        FILE_PROBLEMS_SHEET,
+    ]
+    assert all(len(name) <= 31 and not SNAKE.search(name) for name in wb.sheetnames)  # tabs in words
     summary = wb[SUMMARY_SHEET]
     text = "\n".join(str(v) for r in rows_of(summary) for v in r if v is not None)
     assert region_name(KAB) in text  # Kabupaten Lombok Timur
     assert QUARTER in text and "Triwulan III 2026" in text and RUN in text
     assert "dtks-pipeline" in text
+    assert g.CHANGES_FIRST_QUARTER in text  # no previous quarter given: it says so
     assert wb.properties.creator == "dtks-pipeline"
 
 
 def test_summary_counts_equal_inputs(standard, inputs):
-    ws = standard[1][SUMMARY_SHEET]
+    wb = standard[1]
+    ws = wb[SUMMARY_SHEET]
     ro = inputs["row_outcome"]
     for outcome in c.OUTCOMES:
         assert row_starting(ws, g.OUTCOME_DESCRIPTIONS[outcome])[1] == (ro["outcome"] == outcome).sum()
     assert row_starting(ws, "Jumlah")[1] == len(ro)
+    assert ws["B12"].number_format == "#,##0"  # counts show a thousands separator
 
     per_cat = table(ws, "Kategori")
     disc = inputs["discrepancy"]
-    by_code = {r["Kode kategori"]: r for r in per_cat if r["Kode kategori"]}
-    assert list(by_code) == list(c.CATEGORIES)
+    by_title = {r["Kategori"]: r for r in per_cat}
     for cat in c.CATEGORIES:
-        assert by_code[cat]["Jumlah"] == (disc["category"] == cat).sum()
-        assert by_code[cat]["Kategori"] == g.GUIDANCE[cat].title
-    total_row = next(r for r in per_cat if r["Kategori"] == "Jumlah")
-    assert total_row["Jumlah"] == len(disc)
-    keruak = region_name(D1[:6])
-    other = region_name(D3[:6])
-    assert total_row[keruak] == disc["kode_desa"].isin([D1, D2]).sum()
-    assert total_row[other] == (disc["kode_desa"] == D3).sum()
-    # every kecamatan of the kabupaten has a column, even without findings
-    header = row_starting(ws, "Kategori")
-    for kec in pd.unique(pd.Series([d[:6] for d in _DESA])):
-        assert region_name(kec) in header
+        assert by_title[g.GUIDANCE[cat].title]["Jumlah temuan"] == (disc["category"] == cat).sum()
+        assert by_title[g.GUIDANCE[cat].title]["Lembar"] == sheet_name(cat)
+    assert by_title["Jumlah"]["Jumlah temuan"] == len(disc)
 
-    per_desa = {r["Kode desa"]: r for r in table(ws, "Kecamatan")}
+    per_kec = {r["Kecamatan"]: r for r in table(wb[KECAMATAN_SHEET], "Kecamatan")}
+    keruak, other = region_name(D1[:6]), region_name(D3[:6])
+    assert per_kec[keruak]["Jumlah temuan"] == disc["kode_desa"].isin([D1, D2]).sum()
+    assert per_kec[other]["Jumlah temuan"] == (disc["kode_desa"] == D3).sum()
+    assert per_kec[keruak]["Baris usulan"] == 5 and per_kec[keruak]["Dikarantina"] == 1
+    assert per_kec["Jumlah"]["Jumlah temuan"] == len(disc)
+    for kec in pd.unique(pd.Series([d[:6] for d in _DESA])):  # every kecamatan, even without findings
+        assert region_name(kec) in per_kec
+
+    per_desa = {r["Kode desa"]: r for r in table(wb[DESA_SHEET], "Kecamatan")}
     assert set(per_desa) == set(_DESA)  # every desa of the kabupaten, in code order
     assert per_desa[D1]["Desa/Kelurahan"] == desa_of_kabupaten(KAB)[D1]
     assert per_desa[D1]["Kecamatan"] == keruak
@@ -205,59 +254,183 @@ def test_summary_counts_equal_inputs(standard, inputs):
     assert sum(r["Jumlah temuan"] for r in per_desa.values()) == len(disc)
 
 
-def test_summary_has_bar_chart_of_categories(standard):
+def test_summary_chart_labels_show_the_value_only(standard):
     path, wb = standard
     ws = wb[SUMMARY_SHEET]
-    assert len(ws._charts) == 1
-    chart = ws._charts[0]
-    assert chart.tagname == "barChart"
+    assert len(ws._charts) == 1 and ws._charts[0].tagname == "barChart"
     with zipfile.ZipFile(path) as z:
         xml = z.read("xl/charts/chart1.xml").decode()
     assert "Ringkasan" in xml and "Jumlah temuan per kategori" in xml
+    # LibreOffice reads a flag that is left out as "show": each one is written, only the value is shown
+    for flag, shown in (
+        ("showVal", 1),
+        ("showCatName", 0),
+        ("showSerName", 0),
+        ("showLegendKey", 0),
+        ("showPercent", 0),
+    ):
+        assert f'<{flag} val="{shown}" />' in xml, flag
 
 
 def test_category_sheet_holds_guidance_and_rows(standard):
     wb = standard[1]
-    ws = wb[c.GANDA]
+    ws = sheet(wb, c.GANDA)
     assert row_starting(ws, "Arti")[1] == g.GUIDANCE[c.GANDA].meaning
     assert row_starting(ws, "Tindak lanjut")[1].startswith("1. ")
-    rows = table(ws, "Kecamatan")
-    assert [(r["Kode desa"], r["Baris"]) for r in rows] == [(D1, 1), (D2, 1)]
-    first = rows[0]
+    rows = table(ws, "Desa/Kelurahan")
+    assert [(r["Kode desa"], r["Baris"]) for r in rows] == [(D1, 2), (D2, 2)]  # rows as Excel numbers them
+    first, second = rows
     assert first["Desa/Kelurahan"] == desa_of_kabupaten(KAB)[D1]
-    assert first["Berkas"] == sf(D1)
+    assert first["Berkas"] == f"{D1}.csv"  # the file's name, never its path in the landing area
     assert first["Nama"] == "SITI AMINAH" and first["No. KK"] == "5203010101000001"
-    assert first["Tanggal lahir"] == "1990-01-01"
-    assert first["Hasil baris"] == "diterima"
-    assert rows[1]["Hasil baris"] == "digabung sebagai data ganda"
+    assert first["Tanggal lahir"] == "01-01-1990"
+    assert first["Kelompok"] == second["Kelompok"] == 1
+    assert first["Nilai yang disarankan"] == g.GANDA_KEPT  # p1 is published from D1 row 1
+    assert second["Nilai yang disarankan"] == f"Dipertahankan: desa {desa_of_kabupaten(KAB)[D1]} ({D1}.csv) baris 2"
+    assert first["Tindakan"] == g.ROW_ACTIONS[c.GANDA, "kept"]
+    assert second["Tindakan"] == g.ROW_ACTIONS[c.GANDA, "merged"]
+    assert first["Status DTKS"] == "AKTIF" and second["Status DTKS"] == "AKTIF" + g.STATUS_DTKS_VIA_OTHER_ROW
+    assert first["Keterangan"] == f"sama dengan desa {desa_of_kabupaten(KAB)[D2]} ({D2}.csv) baris 2"
+    assert first["Hasil baris"] == "diterima" and second["Hasil baris"] == "digabung sebagai data ganda"
     assert first["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
-    header_row = next(i for i, r in enumerate(rows_of(ws), 1) if r[0] == "Kecamatan")
+    header_row = next(i for i, r in enumerate(rows_of(ws), 1) if r[0] == "Desa/Kelurahan")
     assert ws.freeze_panes == f"A{header_row + 1}"
     assert ws.auto_filter.ref.startswith(f"A{header_row}:")
     assert ws.auto_filter.ref.endswith(str(header_row + 2))
 
-    nb = table(wb[c.NIK_BERBEDA], "Kecamatan")
+    nb = table(sheet(wb, c.NIK_BERBEDA), "Desa/Kelurahan")
     assert nb[0]["Nilai yang disarankan"] == "5203014101900002"
     assert nb[0]["Keterangan"] == "NIK berbeda"
-    assert table(wb[c.PINDAH_DOMISILI], "Kecamatan") == []  # empty but present
-    assert "tidak ada temuan" in str(rows_of(wb[c.PINDAH_DOMISILI])[1][0])
+    dead = table(sheet(wb, c.MENINGGAL), "Desa/Kelurahan")
+    assert dead[0]["Nilai yang disarankan"] == "NONAKTIF (meninggal 01-02-2025)"
+    assert dead[0]["Status DTKS"] == "NONAKTIF (meninggal)"
+    assert dead[0]["Keterangan"] == "TGL_MATI 01-02-2025".replace("TGL_MATI", "tanggal meninggal")
+    assert table(sheet(wb, c.PINDAH_DOMISILI), "Desa/Kelurahan") == []  # empty but present
+    assert "tidak ada temuan" in str(rows_of(sheet(wb, c.PINDAH_DOMISILI))[1][0])
 
 
-def test_nik_and_kk_are_text(standard):
-    wb = standard[1]
-    seen = 0
-    for name in c.CATEGORIES:
-        ws = wb[name]
-        header = next(r for r in ws.iter_rows() if r[0].value == "Kecamatan")
-        cols = {cell.value: cell.column for cell in header}
-        for row in ws.iter_rows(min_row=header[0].row + 1):
-            for col in ("NIK", "No. KK", "Nilai yang disarankan"):
-                cell = row[cols[col] - 1]
-                if cell.value is not None:
-                    assert cell.data_type == "s" and isinstance(cell.value, str)
-                    assert cell.number_format == "@"
-                    seen += 1
-    assert seen >= 10
+def test_all_findings_sheet_has_one_row_per_submitted_row(standard, inputs):
+    rows = table(standard[1][ALL_FINDINGS_SHEET], "Desa/Kelurahan")
+    disc = inputs["discrepancy"]
+    assert len(rows) == len(disc[["source_file", "source_row"]].drop_duplicates())
+    two = next(r for r in rows if r["Kode desa"] == D1 and r["Baris"] == 3)  # NIK and KK berbeda
+    assert two["Temuan"] == f"• {g.GUIDANCE[c.NIK_BERBEDA].title}\n• {g.GUIDANCE[c.KK_BERBEDA].title}"
+    assert two["Nilai yang disarankan"] == "• NIK: 5203014101900002\n• No. KK: 5203010101000009"
+    assert two["Tindakan"].count("•") == 2
+
+
+def test_every_finding_on_a_linked_row_carries_its_suggestion(tmp_path):
+    """On a linked row the pipeline knows the value to use for every finding: the linked person's NIK (also
+    for NIK_TIDAK_VALID), KK, identity and DTKS status, and for GANDA the row kept."""
+    f = sf(D1)
+    ro = pd.DataFrame(
+        [
+            (f, 1, D1, c.OUTCOME_PUBLISHED, "p1", "5203014101900001", c.PADAN_DENGAN_KOREKSI),
+            (f, 2, D1, c.OUTCOME_PUBLISHED, "p2", "5203014101900002", c.PADAN),
+            (f, 3, D1, c.OUTCOME_MERGED, "p2", "5203014101900002", c.PADAN),
+            (f, 4, D1, c.OUTCOME_PUBLISHED, "p4", None, c.TIDAK_PADAN),
+        ],
+        columns=["source_file", "source_row", "kode_desa", "outcome", "person_key", "nik_dukcapil", "status_padan"],
+    )
+    disc = pd.DataFrame(
+        [
+            (D1, f, 1, "", c.NIK_TIDAK_VALID, "NIK kosong.", None),
+            (D1, f, 1, "", c.NIK_BERBEDA, "NIK kosong; NIK Dukcapil ditemukan.", "5203014101900001"),
+            (
+                D1,
+                f,
+                2,
+                "5203014101900002",
+                c.IDENTITAS_TIDAK_SESUAI,
+                "nama (usulan: SITI; Dukcapil: SITI AMINAH)",
+                None,
+            ),
+            (D1, f, 2, "5203014101900002", c.PEKERJAAN_TIDAK_LAYAK, "Pekerjaan menurut Dukcapil: KEPALA DESA", None),
+            (D1, f, 2, "5203014101900002", c.GANDA, f"Data ganda dengan: {f} baris 3", None),
+            (D1, f, 3, "5203014101900002", c.GANDA, f"Data ganda dengan: {f} baris 2", None),
+            (
+                D1,
+                f,
+                3,
+                "5203014101900002",
+                c.BIODATA_TIDAK_SESUAI_NIK,
+                "tanggal_lahir (NIK: 01-01-..90; usulan: 1991-01-01).",
+                None,
+            ),
+            (D1, f, 4, "5203019999990001", c.NIK_TIDAK_DITEMUKAN, "NIK tidak terdaftar.", None),
+        ],
+        columns=["kode_desa", "source_file", "source_row", "nik", "category", "detail", "suggested_value"],
+    )
+    snapshot = pd.DataFrame(
+        [
+            ("p1", "SITI", "1990-01-01", "P", "5203010101000001", c.AKTIF, None, f, 1),
+            ("p2", "SITI AMINAH", "1990-01-01", "P", "5203010101000001", c.NONAKTIF, "PEKERJAAN_TIDAK_LAYAK", f, 2),
+        ],
+        columns=[
+            "person_key",
+            "nama",
+            "tanggal_lahir",
+            "jenis_kelamin",
+            "no_kk",
+            "status_dtks",
+            "alasan_nonaktif",
+            "source_file",
+            "source_row",
+        ],
+    )
+    path = write(
+        tmp_path,
+        discrepancy=disc,
+        row_outcome=ro,
+        file_problems=pd.DataFrame(),
+        context=pd.DataFrame(),
+        snapshot=snapshot,
+    )
+    wb = openpyxl.load_workbook(path)
+    seen = set()
+    for cat in disc["category"].unique():
+        for row in table(sheet(wb, cat), "Desa/Kelurahan"):
+            linked = row["Status padan"] in (
+                g.STATUS_PADAN_LABELS[c.PADAN],
+                g.STATUS_PADAN_LABELS[c.PADAN_DENGAN_KOREKSI],
+            )
+            assert row["Tindakan"], (cat, row)
+            assert not SNAKE.search(row["Keterangan"] or ""), row["Keterangan"]
+            if linked:
+                assert row["Nilai yang disarankan"], (cat, row)
+                seen.add(cat)
+    assert seen == set(disc["category"]) - {c.NIK_TIDAK_DITEMUKAN}
+    by_cat = {cat: table(sheet(wb, cat), "Desa/Kelurahan") for cat in disc["category"].unique()}
+    assert by_cat[c.NIK_TIDAK_VALID][0]["Nilai yang disarankan"] == "5203014101900001"
+    assert by_cat[c.IDENTITAS_TIDAK_SESUAI][0]["Nilai yang disarankan"] == "nama: SITI AMINAH"
+    assert by_cat[c.IDENTITAS_TIDAK_SESUAI][0]["Keterangan"] == "nama: usulan SITI, Dukcapil SITI AMINAH"
+    assert by_cat[c.PEKERJAAN_TIDAK_LAYAK][0]["Status DTKS"] == "NONAKTIF (pekerjaan tidak layak)"
+    assert (
+        by_cat[c.BIODATA_TIDAK_SESUAI_NIK][0]["Nilai yang disarankan"]
+        == "tanggal lahir: 01-01-1990; jenis kelamin: perempuan"
+    )
+    assert (
+        by_cat[c.BIODATA_TIDAK_SESUAI_NIK][0]["Keterangan"]
+        == "tanggal lahir: tersandi di NIK 01-01-..90, usulan 01-01-1991."
+    )
+    assert by_cat[c.NIK_TIDAK_DITEMUKAN][0]["Nilai yang disarankan"] is None  # not linked: nothing is known
+
+
+def test_every_sheet_prints_on_a4(standard):
+    path, _ = standard
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.paperSize == 9 and setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert "Halaman &P dari &N" in ws.oddFooter.right.text and "data pribadi" in ws.oddFooter.left.text
+        shown = [
+            ws.column_dimensions[get_column_letter(i)].width or 13
+            for i in range(1, ws.max_column + 1)
+            if not ws.column_dimensions[get_column_letter(i)].hidden
+        ]
+        assert sum(shown) <= MAX_PRINT_WIDTH[setup.orientation], (ws.title, sum(shown))
+        if ws.title != SUMMARY_SHEET:
+            assert ws.print_title_rows, ws.title  # the table's header on every page
 
 
 def test_formula_looking_input_is_stored_as_text(tmp_path, inputs):
@@ -287,13 +460,15 @@ def test_empty_inputs(tmp_path):
     empty = pd.DataFrame()
     path = write(tmp_path, discrepancy=empty, row_outcome=empty, file_problems=empty, context=empty)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [SUMMARY_SHEET, *c.CATEGORIES, FILE_PROBLEMS_SHEET]
+    assert wb.sheetnames[-len(c.CATEGORIES) - 1 : -1] == [sheet_name(cat) for cat in c.CATEGORIES]
     ws = wb[SUMMARY_SHEET]
     assert row_starting(ws, "Jumlah")[1] == 0
-    assert all(r["Jumlah"] == 0 for r in table(ws, "Kategori"))
+    assert all(r["Jumlah temuan"] == 0 for r in table(ws, "Kategori"))
     assert len(ws._charts) == 1
-    for name in [*c.CATEGORIES, FILE_PROBLEMS_SHEET]:
-        assert table(wb[name], "Kecamatan") == []
+    for cat in c.CATEGORIES:
+        assert table(sheet(wb, cat), "Desa/Kelurahan") == []
+    assert table(wb[ALL_FINDINGS_SHEET], "Desa/Kelurahan") == []
+    assert table(wb[FILE_PROBLEMS_SHEET], "Kecamatan") == []
 
 
 def test_empty_frames_with_columns(tmp_path, inputs):
@@ -319,18 +494,18 @@ def test_unknown_codes_and_extra_categories_do_not_break(tmp_path, inputs):
     )
     path = write(tmp_path, **{**inputs, "discrepancy": disc})
     wb = openpyxl.load_workbook(path)
-    assert "KATEGORI_BARU" in wb.sheetnames
-    fmt = table(wb[c.FORMAT_TIDAK_VALID], "Kecamatan")
+    assert "Kategori baru" in wb.sheetnames
+    fmt = table(sheet(wb, c.FORMAT_TIDAK_VALID), "Desa/Kelurahan")
     assert fmt[0]["Kecamatan"] == "(tidak diketahui)" and fmt[0]["Kode desa"] == "9999999999"
     total = next(r for r in table(wb[SUMMARY_SHEET], "Kategori") if r["Kategori"] == "Jumlah")
-    assert total["Jumlah"] == len(disc)
+    assert total["Jumlah temuan"] == len(disc)
 
 
 def test_file_desa_is_used_when_row_code_is_missing(tmp_path, inputs):
     disc = inputs["discrepancy"].copy()
     disc.loc[disc["category"] == c.MENINGGAL, "kode_desa"] = None
     path = write(tmp_path, **{**inputs, "discrepancy": disc})
-    rows = table(openpyxl.load_workbook(path)[c.MENINGGAL], "Kecamatan")
+    rows = table(sheet(openpyxl.load_workbook(path), c.MENINGGAL), "Desa/Kelurahan")
     assert rows[0]["Kode desa"] == D3
 
 
@@ -364,10 +539,28 @@ def test_control_characters_and_odd_types(tmp_path, inputs):
     ctx = inputs["context"].copy()
     ctx["no_kk"] = ctx["no_kk"].astype(float)  # an ID read as float keeps its 16 digits, no ".0"
     path = write(tmp_path, **{**inputs, "discrepancy": disc, "context": ctx})
-    rows = table(openpyxl.load_workbook(path)[c.GANDA], "Kecamatan")
+    rows = table(sheet(openpyxl.load_workbook(path), c.GANDA), "Desa/Kelurahan")
     assert rows[0]["Keterangan"] == "abc"
     assert rows[0]["Nama"] == "SITI AMINAH"
     assert rows[0]["No. KK"] == "5203010101000001"
+
+
+def test_readable_text():
+    names = {D1: "Desa Satu"}.get
+    assert rd.readable("tanggal_lahir (usulan: 2023-01-01; Dukcapil: 2023-12-05)") == (
+        "tanggal lahir: usulan 01-01-2023, Dukcapil 05-12-2023"
+    )
+    assert (
+        rd.readable(f"Data ganda dengan: {sf(D1)} baris 17", names)
+        == f"Data ganda dengan: desa Desa Satu ({D1}.csv) baris 18"
+    )
+    assert rd.readable("Nomor KK wajib diisi; no_kk kosong") == "Nomor KK wajib diisi; nomor KK kosong"
+    assert "YYYY" not in rd.readable("bukan tanggal yang valid dalam format YYYY-MM-DD, DD-MM-YYYY atau DD/MM/YYYY.")
+    assert rd.shown_row(1) == 2 and rd.shown_row("12") == 13 and rd.shown_row(None) is None
+    assert (
+        rd.bullet_list(["NIK kosong.", "NIK kosong.", "Nomor KK wajib diisi."])
+        == "• NIK kosong.\n• Nomor KK wajib diisi."
+    )
 
 
 # --- desa feedback ------------------------------------------------------------------------------------
@@ -533,14 +726,14 @@ def test_new_category_gets_its_sheet_and_wording(tmp_path, inputs):
     )
     disc = pd.concat([inputs["discrepancy"], extra], ignore_index=True)
     wb = openpyxl.load_workbook(write(tmp_path, **{**inputs, "discrepancy": disc}))
-    assert new in wb.sheetnames and wb.sheetnames[-1] == FILE_PROBLEMS_SHEET
     guide = g.guidance_for(new)
+    assert guide.short in wb.sheetnames and wb.sheetnames[-1] == FILE_PROBLEMS_SHEET
     assert guide.title == "Biodata tidak sesuai dengan NIK"
-    assert row_starting(wb[new], "Arti")[1] == guide.meaning
-    assert [r["Baris"] for r in table(wb[new], "Kecamatan")] == [1]
-    by_code = {r["Kode kategori"]: r for r in table(wb[SUMMARY_SHEET], "Kategori")}
-    assert by_code[new]["Jumlah"] == 1
-    per_desa = {r["Kode desa"]: r for r in table(wb[SUMMARY_SHEET], "Kecamatan")}
+    assert row_starting(wb[guide.short], "Arti")[1] == guide.meaning
+    assert [r["Baris"] for r in table(wb[guide.short], "Desa/Kelurahan")] == [2]
+    by_title = {r["Kategori"]: r for r in table(wb[SUMMARY_SHEET], "Kategori")}
+    assert by_title[guide.title]["Jumlah temuan"] == 1
+    per_desa = {r["Kode desa"]: r for r in table(wb[DESA_SHEET], "Kecamatan")}
     assert per_desa[D1][guide.short] == 1
 
 

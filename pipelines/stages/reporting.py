@@ -93,6 +93,8 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
     staged = ctx.stage_dir("reports") / kode_kab
     shutil.rmtree(staged, ignore_errors=True)  # a retried task must not leave an earlier attempt's files
     staged.mkdir(parents=True)
+    snapshot = _persons_of(ctx, tables["row_outcome"])
+    changes = _household_changes(ctx, kode_kab, snapshot, tables)
     workbook = write_kabupaten_workbook(
         staged / f"laporan_dtks_{kode_kab}_{ctx.quarter}.xlsx",
         kode_kab=kode_kab,
@@ -102,6 +104,8 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
         row_outcome=tables["row_outcome"],
         file_problems=file_problems,
         context=tables["context"],
+        snapshot=snapshot,
+        changes=changes,
     )
     quarantine = _read_kabupaten(
         ctx.root / "decide" / "quarantine.parquet", _submission_prefix(ctx, kode_kab), also=misplaced
@@ -128,6 +132,33 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
     write_json(staged / "summary.json", summary)
     log.info("Stage reports (%s) done in %.1f s", kode_kab, summary["seconds"])
     return summary
+
+
+def _persons_of(ctx: RunContext, row_outcome: pd.DataFrame) -> pd.DataFrame:
+    """The published persons of the kabupaten's rows (a merged row's person may be published elsewhere):
+    their DTKS status, the row kept for them, their corrected identity."""
+    keys = [k for k in pd.unique(row_outcome.get("person_key", pd.Series(dtype=object))) if isinstance(k, str)]
+    return read_frame(
+        ctx.root / "decide" / "dtks_snapshot.parquet", filters=pc.field("person_key").cast(pa.string()).isin(keys)
+    )
+
+
+def _household_changes(ctx: RunContext, kode_kab: str, snapshot: pd.DataFrame, tables: dict[str, pd.DataFrame]):
+    """Households in, out or changed since the quarter the warehouse published last before this one."""
+    from pipelines.reports.changes import household_changes, previous_snapshot
+    from pipelines.stages.context import warehouse_url
+    from pipelines.warehouse import connect
+
+    engine = connect(warehouse_url(ctx))
+    try:
+        previous_quarter, previous = previous_snapshot(engine, ctx.quarter, kode_kab)
+    finally:
+        engine.dispose()
+    current = snapshot[snapshot["kode_desa"].astype("string").str.startswith(kode_kab).fillna(False)]
+    submitted = tables["row_outcome"][["source_file", "source_row", "outcome"]].merge(
+        tables["context"][["source_file", "source_row", "no_kk"]], on=["source_file", "source_row"], how="left"
+    )
+    return household_changes(previous_quarter, previous, current, submitted)
 
 
 def run_info(ctx: RunContext, kode_kab: str | None = None):
