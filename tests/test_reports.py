@@ -157,6 +157,14 @@ def row_starting(ws, label: str) -> tuple:
     raise AssertionError(f"no row {label!r} in {ws.title}")
 
 
+def header_value(ws, label: str) -> str:
+    """The text of a "Label: text" line of a village file's header block."""
+    for r in ws.iter_rows(values_only=True):
+        if r and isinstance(r[0], str) and r[0].startswith(f"{label}: "):
+            return r[0][len(label) + 2 :]
+    raise AssertionError(f"no line {label!r} in {ws.title}")
+
+
 def table(ws, first_header: str) -> list[dict]:
     """The table whose header row starts with `first_header`, as dicts (ends at the first empty row)."""
     rows = rows_of(ws)
@@ -571,12 +579,13 @@ def feedback_rows() -> pd.DataFrame:
     return pd.DataFrame(
         [
             ("3", "", "BUDI", c.OUTCOME_QUARANTINED, None, None, None,
-             f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}", "tanggal_lahir kosong"),
-            ("1", "5203014101900001", "SITI AMINAH", c.OUTCOME_PUBLISHED, c.PADAN, "p1", None, c.GANDA, None),
+             f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}", "Tanggal lahir wajib diisi.\nNIK kosong."),
+            ("1", "5203014101900001", "SITI AMINAH", c.OUTCOME_PUBLISHED, c.PADAN, "p1", None, c.GANDA,
+             "@SUM(A1)"),
             ("2", "5203014101900099", "AHMAD", c.OUTCOME_MERGED, c.PADAN_DENGAN_KOREKSI, "p2",
              f"{sf(D1)}:1", f"{c.GANDA};{c.NIK_BERBEDA}", None),
             ("10", "+62812", '=HYPERLINK("x")', c.OUTCOME_MERGED, c.PADAN, "p1", f"{sf(D2)}:1", c.GANDA,
-             "@SUM(A1)"),
+             None),
         ],
         columns=["source_row", "nik", "nama", "outcome", "status_padan", "person_key", "merged_into",
                  "categories", "reasons"],
@@ -590,35 +599,38 @@ def write_feedback(tmp_path: Path, rows: pd.DataFrame, name: str = "fb.xlsx") ->
 def test_feedback_header_and_rows(tmp_path, feedback_rows):
     path = write_feedback(tmp_path, feedback_rows)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Hasil Usulan"]
+    assert wb.sheetnames == ["Hasil Usulan", "Siap Kirim Ulang", "Perubahan KK"]
     ws = wb["Hasil Usulan"]
-    assert desa_of_kabupaten(KAB)[D1] in row_starting(ws, "Desa/Kelurahan")[1]
-    assert row_starting(ws, "Kecamatan")[1] == region_name(D1[:6])
-    assert row_starting(ws, "Kabupaten/Kota")[1] == region_name(KAB)
-    assert QUARTER in row_starting(ws, "Periode")[1]
-    assert row_starting(ws, "ID proses")[1] == RUN
-    assert row_starting(ws, "Ringkasan")[1].startswith("4 baris usulan: 1 diterima, 2 digabung")
+    assert desa_of_kabupaten(KAB)[D1] in header_value(ws, "Desa/Kelurahan")
+    assert header_value(ws, "Kecamatan") == region_name(D1[:6])
+    assert header_value(ws, "Kabupaten/Kota") == region_name(KAB)
+    assert QUARTER in header_value(ws, "Periode")
+    assert header_value(ws, "ID proses") == RUN
+    assert header_value(ws, "Ringkasan").startswith("4 baris usulan: 1 diterima, 2 digabung")
+    assert header_value(ws, "Perlu tindakan") == "4 baris (bertanda 'YA')."
 
     rows = table(ws, "Baris")
-    assert [r["Baris"] for r in rows] == [1, 2, 3, 10]  # in row order, numbers
+    assert [r["Baris"] for r in rows] == [2, 3, 4, 11]  # in row order, as Excel numbers them (header = 1)
     by_row = {r["Baris"]: r for r in rows}
-    assert by_row[1]["Hasil"] == "diterima"
-    assert by_row[1]["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
-    assert by_row[1]["Temuan"] == g.GUIDANCE[c.GANDA].title
-    assert by_row[2]["Hasil"] == "digabung sebagai data ganda"
-    assert by_row[2]["Digabung dengan"] == "baris 1"  # same desa's file
-    assert by_row[2]["Temuan"] == f"{g.GUIDANCE[c.GANDA].title}; {g.GUIDANCE[c.NIK_BERBEDA].title}"
-    assert by_row[3]["Hasil"] == "dikarantina"
-    assert by_row[3]["Alasan"] == "tanggal_lahir kosong"
-    assert by_row[3]["Status padan"] == g.STATUS_PADAN_EMPTY
-    assert g.GUIDANCE[c.DATA_TIDAK_LENGKAP].desa_advice in by_row[3]["Saran perbaikan"]
-    assert by_row[10]["Digabung dengan"] == f"baris 1 pada usulan desa {desa_of_kabupaten(KAB)[D2]} ({D2})"
+    assert by_row[2]["Hasil"] == "diterima" and by_row[2]["Perlu tindakan"] == "YA"
+    assert by_row[2]["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
+    assert by_row[2]["Temuan"] == g.GUIDANCE[c.GANDA].title
+    assert by_row[3]["Hasil"] == "digabung sebagai data ganda"
+    assert by_row[3]["Digabung dengan"] == "baris 2"  # same desa's file
+    assert by_row[3]["Alasan"] == "Digabung ke baris 2 (baris yang dipertahankan)."
+    assert by_row[3]["Temuan"] == f"• {g.GUIDANCE[c.GANDA].title}\n• {g.GUIDANCE[c.NIK_BERBEDA].title}"
+    assert by_row[4]["Hasil"] == "dikarantina"
+    assert by_row[4]["Alasan"] == "• Tanggal lahir wajib diisi.\n• NIK kosong."  # one per line, each once
+    assert by_row[4]["Status padan"] == g.STATUS_PADAN_EMPTY
+    assert g.GUIDANCE[c.DATA_TIDAK_LENGKAP].desa_advice in by_row[4]["Saran perbaikan"]
+    assert by_row[11]["Digabung dengan"] == f"baris 2 pada usulan desa {desa_of_kabupaten(KAB)[D2]} ({D2})"
     header = next(r for r in ws.iter_rows() if r[0].value == "Baris")
     assert ws.freeze_panes == f"A{header[0].row + 1}"
     nik_col = next(cell.column for cell in header if cell.value == "NIK")
     for (cell,) in ws.iter_rows(min_row=header[0].row + 1, min_col=nik_col, max_col=nik_col):
         if cell.value:
             assert cell.data_type == "s" and cell.number_format == "@"
+    assert g.CHANGES_FIRST_QUARTER in str(rows_of(wb["Perubahan KK"]))  # no earlier quarter: it says so
 
 
 def test_feedback_neutralises_formulas(tmp_path, feedback_rows):
@@ -632,7 +644,7 @@ def test_feedback_neutralises_formulas(tmp_path, feedback_rows):
 def test_feedback_empty_and_deterministic(tmp_path, feedback_rows):
     path = write_feedback(tmp_path, pd.DataFrame())
     ws = openpyxl.load_workbook(path)["Hasil Usulan"]
-    assert "Tidak ada baris usulan" in row_starting(ws, "Ringkasan")[1]
+    assert "Tidak ada baris usulan" in header_value(ws, "Ringkasan")
     assert table(ws, "Baris") == []
     a = write_feedback(tmp_path, feedback_rows, "a.xlsx")
     b = write_feedback(tmp_path, feedback_rows, "b.xlsx")
@@ -640,11 +652,15 @@ def test_feedback_empty_and_deterministic(tmp_path, feedback_rows):
 
 
 def test_merged_reference_forms():
-    assert merged_reference(f"{sf(D1)}:12", D1) == "baris 12"
-    assert merged_reference(f"{sf(D1, 'xlsx')}#12", D1) == "baris 12"
-    assert merged_reference("12", D1) == "baris 12"
-    assert merged_reference(f"{sf(D1)} baris 3", D1) == "baris 3"  # the form pipelines.stages passes
-    assert merged_reference(f"{sf(D2)}/7", D1).startswith("baris 7 pada usulan desa ")
+    # data row 12 is row 13 in Excel (the header is row 1)
+    assert merged_reference(f"{sf(D1)}:12", D1) == "baris 13"
+    assert merged_reference(f"{sf(D1, 'xlsx')}#12", D1) == "baris 13"
+    assert merged_reference("12", D1) == "baris 13"
+    assert merged_reference(f"{sf(D1)} baris 3", D1) == "baris 4"  # the form pipelines.stages passes
+    assert merged_reference(f"{sf(D2)}/7", D1).startswith("baris 8 pada usulan desa ")
+    assert (
+        merged_reference(f"{QUARTER}/submissions/{KAB}/lain.csv baris 1", D1) == "baris 2 pada usulan berkas lain.csv"
+    )
     assert merged_reference("sesuatu yang lain", D1) == "sesuatu yang lain"
     assert merged_reference(None, D1) is None
 
@@ -757,7 +773,7 @@ def test_desa_reason_never_shows_another_persons_data():
     reason = desa_reason(c.IDENTITAS_TIDAK_SESUAI, detail)
     assert reason == "Berbeda dengan data Dukcapil: nama, tanggal lahir."
     assert "RINA" not in reason and "1971" not in reason
-    assert desa_reason(c.MENINGGAL, "Tercatat meninggal di Dukcapil pada 2024-05-06").endswith("2024-05-06")
+    assert desa_reason(c.MENINGGAL, "Tercatat meninggal di Dukcapil pada 2024-05-06").endswith("06-05-2024")
     assert desa_reason("KATEGORI_BARU", "apa saja") is None  # unknown categories: title and advice only
 
 
@@ -785,10 +801,14 @@ def test_feedback_rows_join_outcomes_findings_and_quarantine(inputs):
     ctx = inputs["context"].assign(nik=["5203014101900001", "5203014101900099", "5203014101900001", "5203014101900005"])
     rows = fb.feedback_rows(ro, ctx, inputs["discrepancy"], quarantine).set_index(["source_file", "source_row"])
     assert len(rows) == len(ro)  # every submitted row, once
-    assert rows.loc[(sf(D1), "3"), "reasons"] == "Tanggal lahir wajib diisi. NIK kosong."  # quarantine reasons once
+    assert rows.loc[(sf(D1), "3"), "reasons"] == "Tanggal lahir wajib diisi.\nNIK kosong."  # quarantine reasons once
     assert rows.loc[(sf(D1), "3"), "categories"] == f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}"
     assert rows.loc[(sf(D2), "1"), "merged_into"] == f"{sf(D1)} baris 1"
-    assert rows.loc[(sf(D1), "2"), "reasons"] == "NIK berbeda KK berbeda"
+    assert rows.loc[(sf(D1), "2"), "reasons"] == "NIK berbeda\nKK berbeda"
+    # the person's own Dukcapil NIK and KK, for the advice and the ready-to-resubmit sheet
+    assert rows.loc[(sf(D1), "2"), "fix_nik"] == "5203014101900002"
+    assert rows.loc[(sf(D1), "2"), "fix_no_kk"] == "5203010101000009"
+    assert rows.loc[(sf(D3), "2"), "fix_nonaktif"] == "MENINGGAL"
     assert rows.loc[(sf(D1), "1"), "nama"] == "SITI AMINAH"
     assert pd.isna(rows.loc[(sf(D3), "1"), "nama"])  # no context: empty, not an error
 
@@ -805,17 +825,17 @@ def test_feedback_names_the_file_and_its_problem(tmp_path, feedback_rows):
         file_problems=["Berkas XLSX rusak atau bukan XLSX."],
     )
     ws = openpyxl.load_workbook(path)["Hasil Usulan"]
-    assert row_starting(ws, "Berkas usulan")[1] == f"{D1}.xlsx"
-    assert row_starting(ws, "Status berkas")[1] == "Tidak dapat dibaca. Berkas XLSX rusak atau bukan XLSX."
-    assert "Tidak ada baris usulan" in row_starting(ws, "Ringkasan")[1]
+    assert header_value(ws, "Berkas usulan") == f"{D1}.xlsx"
+    assert header_value(ws, "Status berkas") == "Tidak dapat dibaca. Berkas XLSX rusak atau bukan XLSX."
+    assert "Tidak ada baris usulan" in header_value(ws, "Ringkasan")
     # a merged row of the desa's .xlsx that points at its .csv names the other file
     rows = feedback_rows_for_merge(feedback_rows)
     path = write_desa_feedback(
         tmp_path / "y.xlsx", kode_desa=D1, quarter=QUARTER, run_id=RUN, rows=rows, source_file=sf(D1, "xlsx")
     )
     by_row = {r["Baris"]: r for r in table(openpyxl.load_workbook(path)["Hasil Usulan"], "Baris")}
-    assert by_row[2]["Digabung dengan"] == f"baris 1 pada berkas {D1}.csv"
-    assert merged_reference(f"{sf(D1, 'xlsx')} baris 4", D1, sf(D1, "xlsx")) == "baris 4"
+    assert by_row[3]["Digabung dengan"] == f"baris 2 pada berkas {D1}.csv"
+    assert merged_reference(f"{sf(D1, 'xlsx')} baris 4", D1, sf(D1, "xlsx")) == "baris 5"
 
 
 def feedback_rows_for_merge(rows: pd.DataFrame) -> pd.DataFrame:
@@ -968,3 +988,61 @@ def test_delivery_settings_are_checked():
             DeliverySettings(**bad)
     merged = load_config({"delivery": {"recipients": {"5203": ["a@lotim.go.id"]}, "cc": "p@ntb.go.id"}}).delivery
     assert merged.recipients["5203"] == ("a@lotim.go.id",) and merged.cc == ("p@ntb.go.id",)
+
+
+def test_village_file_gives_the_persons_own_dukcapil_values_and_a_sheet_to_resubmit(tmp_path, inputs):
+    """The operator reads the Dukcapil NIK and KK of the person (not "see the Dinsos report"), sees the
+    value written wrong, and gets the rows to fix in the submission's columns, corrected where Dukcapil
+    supports it, ready to send again."""
+    quarantine = pd.DataFrame(
+        {
+            "source_file": [sf(D1)],
+            "source_row": ["3"],
+            "raw_fields": [json.dumps({"tanggal_lahir": "31-02-1990", "nama": "BUDI"})],
+            "reasons": [
+                json.dumps(
+                    [
+                        {
+                            "category": c.FORMAT_TIDAK_VALID,
+                            "field": "tanggal_lahir",
+                            "message": "Tanggal lahir tidak valid.",
+                        }
+                    ]
+                )
+            ],
+        }
+    )
+    ro = inputs["row_outcome"].assign(merged_into_file=None, merged_into_row=None)
+    ctx = inputs["context"].assign(nik=["5203014101900001", "5203014101900099", "5203014101900001", "5203014101900005"])
+    rows = fb.feedback_rows(ro, ctx, inputs["discrepancy"], quarantine)
+    submitted = pd.DataFrame(
+        [
+            {**dict.fromkeys(c.SUBMISSION_COLUMNS), "source_row": 1, "nik": "5203014101900001", "nama": "SITI AMINAH"},
+            {**dict.fromkeys(c.SUBMISSION_COLUMNS), "source_row": 2, "nik": "5203014101900099", "nama": "AHMAD",
+             "no_kk": "5203010101000002", "kode_desa": D1, "status_usulan": "TETAP"},
+            {**dict.fromkeys(c.SUBMISSION_COLUMNS), "source_row": 3, "nama": "BUDI", "tanggal_lahir": "31-02-1990"},
+        ]
+    )  # fmt: skip
+    path = write_desa_feedback(
+        tmp_path / "v.xlsx",
+        kode_desa=D1,
+        quarter=QUARTER,
+        run_id=RUN,
+        rows=rows[rows["source_file"] == sf(D1)],
+        source_file=sf(D1),
+        submitted=submitted,
+    )
+    wb = openpyxl.load_workbook(path)
+    by_row = {r["Baris"]: r for r in table(wb["Hasil Usulan"], "Baris")}
+    ahmad = by_row[3]
+    assert ahmad["Perlu tindakan"] == "YA"
+    assert ahmad["Data menurut Dukcapil"] == "NIK: 5203014101900002\nNo. KK: 5203010101000009"
+    assert "Tulis NIK 5203014101900002" in ahmad["Saran perbaikan"]
+    assert "lihat laporan Dinas Sosial" not in ahmad["Saran perbaikan"]
+    assert by_row[4]["Alasan"].startswith("• Tanggal lahir tidak valid. Tertulis: '31-02-1990'.\n")  # echoed
+    resubmit = table(wb["Siap Kirim Ulang"], "kode_desa")
+    assert [r["Baris asal"] for r in resubmit] == [2, 3, 4]  # only rows to fix
+    fixed = next(r for r in resubmit if r["Baris asal"] == 3)
+    assert fixed["nik"] == "5203014101900002" and fixed["no_kk"] == "5203010101000009"
+    assert fixed["nama"] == "AHMAD" and fixed["status_usulan"] == "TETAP" and fixed["kode_desa"] == D1
+    assert list(resubmit[0])[: len(c.SUBMISSION_COLUMNS)] == list(c.SUBMISSION_COLUMNS)  # the contract's layout

@@ -169,7 +169,12 @@ def household_changes(
         if kk in prev_kk or kk in accounted:
             continue
         known = [before[m["person_key"]] for m in members if m["person_key"] in before]
-        reason = "aktif kembali" if known else "usulan baru"
+        if any(_t(p["status_dtks"]) != c.AKTIF for p in known):
+            reason = "aktif kembali"
+        elif known and len(known) == len(members):
+            reason = "anggota pindah dari KK lain"
+        else:
+            reason = "usulan baru"
         add(kk, members, g.CHANGE_IN, reason, 0, len(members))
     return HouseholdChanges(previous_quarter, pd.DataFrame(rows, columns=list(COLUMNS)))
 

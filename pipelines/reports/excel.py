@@ -87,6 +87,7 @@ HEADER_CENTER: Final = Style(
 WRAP: Final = Style(alignment=Alignment(wrap_text=True, vertical="top"))
 TOP: Final = Style(alignment=Alignment(vertical="top"))
 LABEL_TOP: Final = Style(font=Font(bold=True), alignment=Alignment(vertical="top"))
+LABEL_WRAP: Final = Style(alignment=Alignment(wrap_text=True, vertical="top"))
 ID_TEXT: Final = Style(number_format=TEXT_FORMAT)
 PERCENT: Final = Style(number_format="0.0%")
 # counts with a thousands separator (Excel and LibreOffice show the reader's own: 12.345 in Indonesian)
@@ -264,6 +265,21 @@ def set_widths(ws: Any, widths: Sequence[int], *, minimum: int = MIN_WIDTH, maxi
     return clamped
 
 
+def wide_line(
+    ws: Any, row: int, label: str, text: str, widths: Sequence[float], *, bold_label: bool = True
+) -> list[Any]:
+    """A row of the header block of a table sheet: "Label: text" across the table's width (merged, wrapped,
+    with the height that shows every line), so a narrow first column neither cuts the label nor widens
+    the printed page."""
+    last = len(widths)
+    ws.merged_cells.add(f"A{row}:{get_column_letter(last)}{row}")
+    shown = f"{label}: {text}" if label else text
+    lines = text_lines(shown, sum(widths) * 0.95)
+    if lines > 1:
+        ws.row_dimensions[row].height = LINE_HEIGHT * lines
+    return [text_cell(ws, shown, WRAP if not bold_label else LABEL_WRAP)]
+
+
 def text_block(
     ws: Any,
     row: int,
@@ -412,10 +428,9 @@ class FastRows:
 LINE_HEIGHT: Final = 15  # points per line of 11 pt text
 
 
-def text_lines(text: str | None, width: float, fill: float = 0.9) -> int:
-    """How many lines `text` takes wrapped in a column `width` characters wide (word by word, a little
-    pessimistic: upper-case names are wider than the digit a width unit stands for; `fill` 1.0 for
-    mixed-case sentences)."""
+def text_lines(text: str | None, width: float, fill: float = 1.0) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide, word by word (`fill` below 1
+    for text wider than the digit a width unit stands for)."""
     if not text:
         return 1
     per_line = max(1, int(width * fill) - 1)

@@ -50,6 +50,8 @@ def _kabupaten_tables(ctx: RunContext, kode_kab: str, also: Sequence[str]) -> di
             columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
             also=also,
         ),
+        # the rows as sent, for the village files' ready-to-resubmit sheets
+        "submitted": _read_kabupaten(ctx.root / "ingest" / "submissions.parquet", prefix, also=also),
     }
 
 
@@ -110,7 +112,7 @@ def reports(ctx: RunContext, kode_kab: str) -> dict[str, Any]:
     quarantine = _read_kabupaten(
         ctx.root / "decide" / "quarantine.parquet", _submission_prefix(ctx, kode_kab), also=misplaced
     )
-    feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa")
+    feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa", changes=changes)
     counts = count_kabupaten(
         kode_kab,
         row_outcome=tables["row_outcome"],
@@ -224,6 +226,7 @@ def _write_feedback(
     quarantine: pd.DataFrame,
     files: list[dict[str, Any]],
     desa_dir: Path,
+    changes: Any = None,
 ) -> int:
     """One feedback file per submitted file of the kabupaten, also for a file that could not be read (it
     says why); a desa that sent a .csv and a .xlsx gets two files with distinct names."""
@@ -231,6 +234,8 @@ def _write_feedback(
 
     rows = feedback_rows(tables["row_outcome"], tables["context"], tables["discrepancy"], quarantine)
     groups = {source_file: group for source_file, group in rows.groupby("source_file", sort=True)}
+    sent = tables.get("submitted")
+    sent_groups = {f: group for f, group in sent.groupby("source_file", sort=False)} if sent is not None else {}
     reports = {f["source_file"]: f for f in files}
     names = feedback_file_names(sorted({*reports, *groups}), ctx.quarter)
     for source_file, name in names.items():
@@ -244,6 +249,8 @@ def _write_feedback(
             source_file=source_file,
             file_status=report.get("status"),
             file_problems=[p["message"] for p in report.get("problems", [])],
+            submitted=sent_groups.get(source_file),
+            changes=changes,
         )
     return len(names)
 
