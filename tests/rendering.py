@@ -98,7 +98,9 @@ def read_pdf(pdf: Path) -> list[Page]:
     pages = []
     with pdfplumber.open(pdf) as doc:
         for i, page in enumerate(doc.pages, 1):
-            sizes = [ch["size"] for ch in page.chars if ch["text"].strip()]
+            # upright glyphs only: pdfminer reports the size of text written upwards (the count tables'
+            # headers) from its rotated box, not its font
+            sizes = [ch["size"] for ch in page.chars if ch["text"].strip() and ch.get("upright", True)]
             pages.append(
                 Page(
                     number=i,
