@@ -550,13 +550,13 @@ def _write_summary(
     """The first sheet, portrait A4: the run, outcomes, status padan and findings per category on the first
     page; the households' change since the previous quarter and the chart on the second."""
     kab_title = regions.kab_name()
-    widths = x.prepare_sheet(ws, [52, 12, 24], orientation="portrait", header_left=kab_title, clamp=False)
+    widths = x.prepare_sheet(ws, [52, 14, 22], orientation="portrait", header_left=kab_title, clamp=False)
     guides = [g.guidance_for(cat) for cat in categories]
     rows: list[list[Any]] = []
 
     def line(label: str, *values: Any, style: x.Style | None = None) -> None:
         """A row whose label wraps in column A, with the height that shows it whole."""
-        lines = x.text_lines(label, widths[0], fill=1.0)
+        lines = x.text_lines(label, widths[0])
         if lines > 1:
             ws.row_dimensions[len(rows) + 1].height = x.LINE_HEIGHT * lines
         rows.append([x.text_cell(ws, label, style or (x.WRAP if lines > 1 else None)), *values])
@@ -567,8 +567,8 @@ def _write_summary(
     rows.append([x.text_cell(ws, "Kode wilayah", x.LABEL), x.text_cell(ws, dotted(regions.kode_kab))])
     rows.append([x.text_cell(ws, "Periode", x.LABEL), x.text_cell(ws, g.period_text(quarter))])
     rows.append([x.text_cell(ws, "ID proses", x.LABEL), x.text_cell(ws, run_id)])
-    rows.append(x.text_block(ws, len(rows) + 1, "Keterangan", GENERATION_NOTE, widths, target=47))
-    rows.append(x.text_block(ws, len(rows) + 1, "Perhatian", PRIVACY_NOTE, widths, target=47))
+    rows.append(x.wide_line(ws, len(rows) + 1, "Keterangan", GENERATION_NOTE, widths))
+    rows.append(x.wide_line(ws, len(rows) + 1, "Perhatian", PRIVACY_NOTE, widths))
     rows.append([])
 
     # A. outcomes
