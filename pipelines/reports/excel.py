@@ -447,11 +447,10 @@ def text_lines(text: str | None, width: float, fill: float | None = None) -> int
     """How many lines `text` takes wrapped in a column `width` characters wide, word by word. A width unit
     is one digit of the default font; LibreOffice fits about 1.2 characters of mixed-case text per unit,
     1.0 of capitals (names), which `fill` (characters per unit) follows unless given."""
-    if not text:
+    if not text or (len(text) < width - 1 and "\n" not in text):
         return 1
     if fill is None:
-        letters = [ch for ch in text if ch.isalpha()]
-        fill = 1.0 if letters and sum(ch.isupper() for ch in letters) > len(letters) / 2 else 1.15
+        fill = 1.0 if text.isupper() else 1.15
     per_line = max(1, int(width * fill) - 1)
     total = 0
     for paragraph in text.split("\n"):

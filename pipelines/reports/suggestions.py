@@ -96,26 +96,33 @@ def annotate(
     people: dict[str, dict[str, Any]] = {}
     if persons is not None and len(persons) and "person_key" in persons:
         cols = [col for col in PERSON_COLUMNS if col in persons]
-        people = {rec["person_key"]: rec for rec in persons[cols].drop_duplicates("person_key").to_dict("records")}
+        wanted = persons[persons["person_key"].isin(set(findings["person_key"].dropna()))]  # not the whole DTKS
+        people = {rec["person_key"]: rec for rec in wanted[cols].drop_duplicates("person_key").to_dict("records")}
 
     groups: dict[str, int] = {}
+    shown_text: dict[str, str | None] = {}  # most details repeat ("NIK kosong.")
     shown, suggestion, action, status, group = [], [], [], [], []
     columns = ["category", "detail", "suggested_value", "outcome", "status_padan", "person_key", "nik_dukcapil"]
     columns += ["nik_kandidat", "_file", "_row"]
-    frame = findings.reindex(columns=columns)
+    frame = findings.reindex(columns=columns).astype(object)
+    frame = frame.where(frame.notna(), None)  # missing is None below: no `is_missing` per value
     for cat, detail, suggested, outcome, padan, key, nik_dukcapil, kandidat, file, row in frame.itertuples(
         index=False, name=None
     ):
-        key = None if x.is_missing(key) else str(key)
+        key = None if key is None else str(key)
         person = people.get(key) if key else None
-        linked = _text(padan) in LINKED and not x.is_missing(nik_dukcapil)
-        text = r.readable(detail, desa_name)
-        value: str | None = None if x.is_missing(suggested) else _text(suggested) or None
+        linked = padan in LINKED and nik_dukcapil is not None
+        text = shown_text.get(detail) if isinstance(detail, str) else None
+        if text is None:
+            text = r.readable(detail, desa_name)
+            if isinstance(detail, str):
+                shown_text[detail] = text
+        value: str | None = None if suggested is None else _text(suggested) or None
         variant = "linked" if linked else "unlinked"
         number = None
         if cat == c.NIK_TIDAK_VALID and linked:
             value = _text(nik_dukcapil)
-        elif cat == c.NIK_TIDAK_VALID and not x.is_missing(kandidat):
+        elif cat == c.NIK_TIDAK_VALID and kandidat is not None:
             value, variant = _text(kandidat), "candidate"
         elif cat == c.IDENTITAS_TIDAK_SESUAI:
             value = _identity_values(detail, person, suggested) if linked else None

@@ -397,28 +397,35 @@ def _write_category_sheet(
 
 
 def _all_findings(findings: pd.DataFrame) -> pd.DataFrame:
-    """One row per submitted row with findings: its findings, suggestions and actions, one per line."""
+    """One row per submitted row with findings: its findings, suggestions and actions, one per line. A plain
+    loop over the sorted findings: pandas' per-group calls take seconds on a kabupaten's 100k findings."""
     if findings.empty:
         return findings.assign(shown_detail=pd.Series(dtype="object"))
-    f = findings.assign(
-        _title=findings["category"].map(lambda cat: g.guidance_for(cat or "LAINNYA").title),
-        _value=[
-            None if x.is_missing(v) or v is None else f"{g.suggestion_label(cat)}{v}"
-            for cat, v in zip(findings["category"], findings["suggestion"], strict=True)
-        ],
-    )
     order = {cat: i for i, cat in enumerate(_categories(findings))}
-    f["_order"] = f["category"].map(lambda cat: order.get(cat or "LAINNYA", len(order)))
+    f = findings.assign(_order=findings["category"].map(lambda cat: order.get(cat or "LAINNYA", len(order))))
     f = f.sort_values(["kec", "desa", "_file", "_rownum", "_row", "_order"], kind="stable")
-    first = f.drop_duplicates(["_file", "_row"]).set_index(["_file", "_row"])
-
-    def lines(column: str) -> pd.Series:
-        return f.groupby(["_file", "_row"], sort=False)[column].agg(lambda v: rd.bullet_list([t for t in v if t]))
-
-    first["shown_detail"] = lines("_title")
-    first["suggestion"] = lines("_value")
-    first["action"] = lines("action")
-    return first.reset_index()
+    titles = {cat: g.guidance_for(cat or "LAINNYA").title for cat in order}
+    first, texts, values, actions = [], [], [], []
+    previous = None
+    for pos, (key, cat, suggestion, action) in enumerate(
+        zip(zip(f["_file"], f["_row"], strict=True), f["category"], f["suggestion"], f["action"], strict=True)
+    ):
+        if key != previous:
+            first.append(pos)
+            texts.append([])
+            values.append([])
+            actions.append([])
+            previous = key
+        texts[-1].append(titles.get(cat) or g.guidance_for(cat or "LAINNYA").title)
+        if suggestion is not None and not x.is_missing(suggestion):
+            values[-1].append(f"{g.suggestion_label(cat)}{suggestion}")
+        if action:
+            actions[-1].append(action)
+    out = f.iloc[first].copy()
+    out["shown_detail"] = [rd.bullet_list(t) for t in texts]
+    out["suggestion"] = [rd.bullet_list(v) for v in values]
+    out["action"] = [rd.bullet_list(a) for a in actions]
+    return out
 
 
 def _write_file_problems(ws: Any, regions: Regions, problems: pd.DataFrame, kab_title: str) -> None:
