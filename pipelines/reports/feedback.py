@@ -329,12 +329,12 @@ def _write_resubmit(
     ws.append(x.cells(ws, headers, x.HEADER))
     raw: dict[str, dict[str, Any]] = {}
     if submitted is not None and len(submitted) and "source_row" in submitted:
-        for rec in submitted.to_dict("records"):
+        wanted = {str(x.row_number(v)) for v in rows["source_row"][act]} if any(act) else set()
+        for rec in submitted[submitted["source_row"].map(lambda v: str(x.row_number(v)) in wanted)].to_dict("records"):
             raw[str(x.row_number(rec["source_row"]))] = rec
     out: list[list[Any]] = [[] for _ in headers]
-    for (_, row), needed in zip(rows.iterrows(), act, strict=True):
-        if not needed or (x.as_text(row["outcome"]) or "") == c.OUTCOME_MERGED:
-            continue
+    todo = rows[pd.Series(act, index=rows.index, dtype=bool) & (rows["outcome"] != c.OUTCOME_MERGED)]
+    for row in todo.to_dict("records"):  # only the rows to fix: a file's clean rows cost nothing here
         rec = dict(raw.get(str(x.row_number(row["source_row"])), {}))
         if not rec:  # no raw row at hand: what the feedback row knows
             rec = {"nik": row["nik"], "nama": row["nama"], "no_kk": row["no_kk"]}
