@@ -152,7 +152,7 @@ def test_each_kabupaten_gets_its_reports(published, inbox):
     for name, data in files.items():  # exactly the published files
         assert data == (published_dir(ctx) / name).read_bytes()
     workbook = openpyxl.load_workbook(io.BytesIO(files[workbook_name]))
-    assert workbook.sheetnames[0] == "Ringkasan" and "GANDA" in workbook.sheetnames
+    assert workbook.sheetnames[0] == "Ringkasan" and "Data ganda" in workbook.sheetnames
     summary_page = files[html_name].decode("utf-8")
     assert "Ringkasan Hasil Pemutakhiran" in summary_page and "<script" not in summary_page
 

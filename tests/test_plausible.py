@@ -373,11 +373,12 @@ def test_controls(published):
 def test_what_the_officer_and_the_village_read(published):
     reports = published["reports"]
     wb = load_workbook(next(reports.glob("laporan_dtks_5203_*.xlsx")), read_only=True)
-    sheet = [r for r in wb["IDENTITAS_TIDAK_SESUAI"].iter_rows(values_only=True)]
-    header = next(r for r in sheet if r and r[0] == "Kecamatan")
+    sheet = [r for r in wb["Identitas tidak sesuai"].iter_rows(values_only=True)]
+    header = next(r for r in sheet if r and r[0] == "Desa/Kelurahan")
     rows = [dict(zip(header, r, strict=False)) for r in sheet[sheet.index(header) + 1 :]]
-    baby = next(r for r in rows if str(r["Baris"]) == "2")
-    assert baby["Nilai yang disarankan"] == BABY.isoformat() and baby["Tanggal lahir"] == BABY_TYPO.isoformat()
+    baby = next(r for r in rows if str(r["Baris"]) == "3")  # data row 2: row 3 in Excel
+    assert baby["Nilai yang disarankan"] == f"tanggal lahir: {BABY:%d-%m-%Y}"
+    assert baby["Tanggal lahir"] == f"{BABY_TYPO:%d-%m-%Y}"
     assert baby["Keterangan"].startswith(IMPLAUSIBLE) and baby["Hasil baris"] == "diterima"
     wb.close()
 
@@ -386,9 +387,11 @@ def test_what_the_officer_and_the_village_read(published):
     header = next(r for r in lines if r and r[0] == "Baris")
     by_row = {r[0]: dict(zip(header, r, strict=False)) for r in lines[lines.index(header) + 1 :] if r and r[0]}
     # The village reads why, about its own row only: never Dukcapil's birth date.
-    assert f"{IMPLAUSIBLE} Berbeda dengan data Dukcapil: tanggal lahir." in by_row[2]["Alasan"]
-    assert BABY.isoformat() not in json.dumps(by_row[2], default=str)
-    assert by_row[6]["Hasil"] == "dikarantina" and IMPLAUSIBLE in by_row[6]["Alasan"]
+    # rows as Excel numbers them: data rows 2 and 6 are rows 3 and 7
+    assert f"{IMPLAUSIBLE} Berbeda dengan data Dukcapil: tanggal lahir." in by_row[3]["Alasan"]
+    assert BABY.isoformat() not in json.dumps(by_row[3], default=str)
+    assert f"{BABY:%d-%m-%Y}" not in json.dumps(by_row[3], default=str)
+    assert by_row[7]["Hasil"] == "dikarantina" and IMPLAUSIBLE in by_row[7]["Alasan"]
     feedback.close()
 
 

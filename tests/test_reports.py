@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from pipelines import contract as c
 from pipelines.config import DeliverySettings, load_config
@@ -20,12 +21,22 @@ from pipelines.regions import desa_of_kabupaten, region_name
 from pipelines.reports import excel as x
 from pipelines.reports import feedback as fb
 from pipelines.reports import guidance as g
+from pipelines.reports import readable as rd
 from pipelines.reports import write_desa_feedback, write_kabupaten_workbook
 from pipelines.reports.feedback import desa_reason, feedback_file_names, merged_reference
 from pipelines.reports.html_summary import RunInfo, render_kabupaten, render_run, write_html
 from pipelines.reports.mail import kabupaten_message
+from pipelines.reports.printable import MAX_PRINT_WIDTH
 from pipelines.reports.summary import combine, count_kabupaten
-from pipelines.reports.workbook import FILE_PROBLEMS_SHEET, SUMMARY_SHEET
+from pipelines.reports.workbook import (
+    ALL_FINDINGS_SHEET,
+    CHANGES_SHEET,
+    DESA_SHEET,
+    FILE_PROBLEMS_SHEET,
+    KECAMATAN_SHEET,
+    SUMMARY_SHEET,
+    sheet_name,
+)
 
 KAB = "5203"
 QUARTER = "2026Q3"
@@ -90,11 +101,32 @@ def make_inputs() -> dict[str, pd.DataFrame]:
         [(sf(D3, "xlsx"), D3, "UNREADABLE", "Berkas tidak dapat dibuka (rusak).")],
         columns=["source_file", "kode_desa", "status", "message"],
     )
+    snapshot = pd.DataFrame(
+        [
+            ("p1", "SITI AMINAH", "1990-01-01", "P", "5203010101000001", c.AKTIF, None, sf(D1), 1),
+            ("p2", "AHMAD", "1985-05-05", "L", "5203010101000009", c.AKTIF, None, sf(D1), 2),
+            ("p3", "X", "1980-01-01", "L", "5203010101000003", c.AKTIF, None, sf(D2), 2),
+            ("p4", "Y", "1980-01-01", "L", "5203010101000004", c.AKTIF, None, sf(D3), 1),
+            ("p5", "BAIQ NURUL", "1950-12-31", "P", "5203010101000005", c.NONAKTIF, "MENINGGAL", sf(D3), 2),
+        ],
+        columns=[
+            "person_key",
+            "nama",
+            "tanggal_lahir",
+            "jenis_kelamin",
+            "no_kk",
+            "status_dtks",
+            "alasan_nonaktif",
+            "source_file",
+            "source_row",
+        ],
+    )
     return {
         "row_outcome": row_outcome,
         "discrepancy": discrepancy,
         "context": context,
         "file_problems": file_problems,
+        "snapshot": snapshot,
     }
 
 
@@ -123,6 +155,14 @@ def row_starting(ws, label: str) -> tuple:
         if r and r[0] == label:
             return r
     raise AssertionError(f"no row {label!r} in {ws.title}")
+
+
+def header_value(ws, label: str) -> str:
+    """The text of a "Label: text" line of a village file's header block."""
+    for r in ws.iter_rows(values_only=True):
+        if r and isinstance(r[0], str) and r[0].startswith(f"{label}: "):
+            return r[0][len(label) + 2 :]
+    raise AssertionError(f"no line {label!r} in {ws.title}")
 
 
 def table(ws, first_header: str) -> list[dict]:
@@ -157,44 +197,61 @@ def assert_no_formulas(path: Path) -> None:
 # --- workbook -----------------------------------------------------------------------------------------
 
 
+def sheet(wb, category: str):
+    return wb[sheet_name(category)]
+
+
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[A-Z]+_[A-Z_]+\b")
+
+
 def test_workbook_has_summary_every_category_and_file_problems(standard):
     _, wb = standard
-    assert wb.sheetnames == [SUMMARY_SHEET, *c.CATEGORIES, FILE_PROBLEMS_SHEET]
-    assert all(len(name) <= 31 for name in wb.sheetnames)
+    assert wb.sheetnames == [
+        SUMMARY_SHEET,
+        KECAMATAN_SHEET,
+        DESA_SHEET,
+        CHANGES_SHEET,
+        ALL_FINDINGS_SHEET,
+        *[g.guidance_for(cat).short for cat in c.CATEGORIES],
+        FILE_PROBLEMS_SHEET,
+    ]
+    assert all(len(name) <= 31 and not SNAKE.search(name) for name in wb.sheetnames)  # tabs in words
     summary = wb[SUMMARY_SHEET]
     text = "\n".join(str(v) for r in rows_of(summary) for v in r if v is not None)
     assert region_name(KAB) in text  # Kabupaten Lombok Timur
     assert QUARTER in text and "Triwulan III 2026" in text and RUN in text
     assert "dtks-pipeline" in text
+    assert g.CHANGES_FIRST_QUARTER in text  # no previous quarter given: it says so
     assert wb.properties.creator == "dtks-pipeline"
 
 
 def test_summary_counts_equal_inputs(standard, inputs):
-    ws = standard[1][SUMMARY_SHEET]
+    wb = standard[1]
+    ws = wb[SUMMARY_SHEET]
     ro = inputs["row_outcome"]
     for outcome in c.OUTCOMES:
         assert row_starting(ws, g.OUTCOME_DESCRIPTIONS[outcome])[1] == (ro["outcome"] == outcome).sum()
     assert row_starting(ws, "Jumlah")[1] == len(ro)
+    assert ws["B12"].number_format == "#,##0"  # counts show a thousands separator
 
     per_cat = table(ws, "Kategori")
     disc = inputs["discrepancy"]
-    by_code = {r["Kode kategori"]: r for r in per_cat if r["Kode kategori"]}
-    assert list(by_code) == list(c.CATEGORIES)
+    by_title = {r["Kategori"]: r for r in per_cat}
     for cat in c.CATEGORIES:
-        assert by_code[cat]["Jumlah"] == (disc["category"] == cat).sum()
-        assert by_code[cat]["Kategori"] == g.GUIDANCE[cat].title
-    total_row = next(r for r in per_cat if r["Kategori"] == "Jumlah")
-    assert total_row["Jumlah"] == len(disc)
-    keruak = region_name(D1[:6])
-    other = region_name(D3[:6])
-    assert total_row[keruak] == disc["kode_desa"].isin([D1, D2]).sum()
-    assert total_row[other] == (disc["kode_desa"] == D3).sum()
-    # every kecamatan of the kabupaten has a column, even without findings
-    header = row_starting(ws, "Kategori")
-    for kec in pd.unique(pd.Series([d[:6] for d in _DESA])):
-        assert region_name(kec) in header
+        assert by_title[g.GUIDANCE[cat].title]["Jumlah temuan"] == (disc["category"] == cat).sum()
+        assert by_title[g.GUIDANCE[cat].title]["Lembar"] == sheet_name(cat)
+    assert by_title["Jumlah"]["Jumlah temuan"] == len(disc)
 
-    per_desa = {r["Kode desa"]: r for r in table(ws, "Kecamatan")}
+    per_kec = {r["Kecamatan"]: r for r in table(wb[KECAMATAN_SHEET], "Kecamatan")}
+    keruak, other = region_name(D1[:6]), region_name(D3[:6])
+    assert per_kec[keruak]["Jumlah temuan"] == disc["kode_desa"].isin([D1, D2]).sum()
+    assert per_kec[other]["Jumlah temuan"] == (disc["kode_desa"] == D3).sum()
+    assert per_kec[keruak]["Baris usulan"] == 5 and per_kec[keruak]["Dikarantina"] == 1
+    assert per_kec["Jumlah"]["Jumlah temuan"] == len(disc)
+    for kec in pd.unique(pd.Series([d[:6] for d in _DESA])):  # every kecamatan, even without findings
+        assert region_name(kec) in per_kec
+
+    per_desa = {r["Kode desa"]: r for r in table(wb[DESA_SHEET], "Kecamatan")}
     assert set(per_desa) == set(_DESA)  # every desa of the kabupaten, in code order
     assert per_desa[D1]["Desa/Kelurahan"] == desa_of_kabupaten(KAB)[D1]
     assert per_desa[D1]["Kecamatan"] == keruak
@@ -205,59 +262,183 @@ def test_summary_counts_equal_inputs(standard, inputs):
     assert sum(r["Jumlah temuan"] for r in per_desa.values()) == len(disc)
 
 
-def test_summary_has_bar_chart_of_categories(standard):
+def test_summary_chart_labels_show_the_value_only(standard):
     path, wb = standard
     ws = wb[SUMMARY_SHEET]
-    assert len(ws._charts) == 1
-    chart = ws._charts[0]
-    assert chart.tagname == "barChart"
+    assert len(ws._charts) == 1 and ws._charts[0].tagname == "barChart"
     with zipfile.ZipFile(path) as z:
         xml = z.read("xl/charts/chart1.xml").decode()
     assert "Ringkasan" in xml and "Jumlah temuan per kategori" in xml
+    # LibreOffice reads a flag that is left out as "show": each one is written, only the value is shown
+    for flag, shown in (
+        ("showVal", 1),
+        ("showCatName", 0),
+        ("showSerName", 0),
+        ("showLegendKey", 0),
+        ("showPercent", 0),
+    ):
+        assert f'<{flag} val="{shown}" />' in xml, flag
 
 
 def test_category_sheet_holds_guidance_and_rows(standard):
     wb = standard[1]
-    ws = wb[c.GANDA]
+    ws = sheet(wb, c.GANDA)
     assert row_starting(ws, "Arti")[1] == g.GUIDANCE[c.GANDA].meaning
     assert row_starting(ws, "Tindak lanjut")[1].startswith("1. ")
-    rows = table(ws, "Kecamatan")
-    assert [(r["Kode desa"], r["Baris"]) for r in rows] == [(D1, 1), (D2, 1)]
-    first = rows[0]
+    rows = table(ws, "Desa/Kelurahan")
+    assert [(r["Kode desa"], r["Baris"]) for r in rows] == [(D1, 2), (D2, 2)]  # rows as Excel numbers them
+    first, second = rows
     assert first["Desa/Kelurahan"] == desa_of_kabupaten(KAB)[D1]
-    assert first["Berkas"] == sf(D1)
+    assert first["Berkas"] == f"{D1}.csv"  # the file's name, never its path in the landing area
     assert first["Nama"] == "SITI AMINAH" and first["No. KK"] == "5203010101000001"
-    assert first["Tanggal lahir"] == "1990-01-01"
-    assert first["Hasil baris"] == "diterima"
-    assert rows[1]["Hasil baris"] == "digabung sebagai data ganda"
+    assert first["Tanggal lahir"] == "01-01-1990"
+    assert first["Kelompok"] == second["Kelompok"] == 1
+    assert first["Nilai yang disarankan"] == g.GANDA_KEPT  # p1 is published from D1 row 1
+    assert second["Nilai yang disarankan"] == f"Dipertahankan: desa {desa_of_kabupaten(KAB)[D1]} ({D1}.csv) baris 2"
+    assert first["Tindakan"] == g.ROW_ACTIONS[c.GANDA, "kept"]
+    assert second["Tindakan"] == g.ROW_ACTIONS[c.GANDA, "merged"]
+    assert first["Status DTKS"] == "AKTIF" and second["Status DTKS"] == "AKTIF" + g.STATUS_DTKS_VIA_OTHER_ROW
+    assert first["Keterangan"] == f"sama dengan desa {desa_of_kabupaten(KAB)[D2]} ({D2}.csv) baris 2"
+    assert first["Hasil baris"] == "diterima" and second["Hasil baris"] == "digabung sebagai data ganda"
     assert first["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
-    header_row = next(i for i, r in enumerate(rows_of(ws), 1) if r[0] == "Kecamatan")
+    header_row = next(i for i, r in enumerate(rows_of(ws), 1) if r[0] == "Desa/Kelurahan")
     assert ws.freeze_panes == f"A{header_row + 1}"
     assert ws.auto_filter.ref.startswith(f"A{header_row}:")
     assert ws.auto_filter.ref.endswith(str(header_row + 2))
 
-    nb = table(wb[c.NIK_BERBEDA], "Kecamatan")
+    nb = table(sheet(wb, c.NIK_BERBEDA), "Desa/Kelurahan")
     assert nb[0]["Nilai yang disarankan"] == "5203014101900002"
     assert nb[0]["Keterangan"] == "NIK berbeda"
-    assert table(wb[c.PINDAH_DOMISILI], "Kecamatan") == []  # empty but present
-    assert "tidak ada temuan" in str(rows_of(wb[c.PINDAH_DOMISILI])[1][0])
+    dead = table(sheet(wb, c.MENINGGAL), "Desa/Kelurahan")
+    assert dead[0]["Nilai yang disarankan"] == "NONAKTIF (meninggal 01-02-2025)"
+    assert dead[0]["Status DTKS"] == "NONAKTIF (meninggal)"
+    assert dead[0]["Keterangan"] == "TGL_MATI 01-02-2025".replace("TGL_MATI", "tanggal meninggal")
+    assert table(sheet(wb, c.PINDAH_DOMISILI), "Desa/Kelurahan") == []  # empty but present
+    assert "tidak ada temuan" in str(rows_of(sheet(wb, c.PINDAH_DOMISILI))[1][0])
 
 
-def test_nik_and_kk_are_text(standard):
-    wb = standard[1]
-    seen = 0
-    for name in c.CATEGORIES:
-        ws = wb[name]
-        header = next(r for r in ws.iter_rows() if r[0].value == "Kecamatan")
-        cols = {cell.value: cell.column for cell in header}
-        for row in ws.iter_rows(min_row=header[0].row + 1):
-            for col in ("NIK", "No. KK", "Nilai yang disarankan"):
-                cell = row[cols[col] - 1]
-                if cell.value is not None:
-                    assert cell.data_type == "s" and isinstance(cell.value, str)
-                    assert cell.number_format == "@"
-                    seen += 1
-    assert seen >= 10
+def test_all_findings_sheet_has_one_row_per_submitted_row(standard, inputs):
+    rows = table(standard[1][ALL_FINDINGS_SHEET], "Desa/Kelurahan")
+    disc = inputs["discrepancy"]
+    assert len(rows) == len(disc[["source_file", "source_row"]].drop_duplicates())
+    two = next(r for r in rows if r["Kode desa"] == D1 and r["Baris"] == 3)  # NIK and KK berbeda
+    assert two["Temuan"] == f"• {g.GUIDANCE[c.NIK_BERBEDA].title}\n• {g.GUIDANCE[c.KK_BERBEDA].title}"
+    assert two["Nilai yang disarankan"] == "• NIK: 5203014101900002\n• No. KK: 5203010101000009"
+    assert two["Tindakan"].count("•") == 2
+
+
+def test_every_finding_on_a_linked_row_carries_its_suggestion(tmp_path):
+    """On a linked row the pipeline knows the value to use for every finding: the linked person's NIK (also
+    for NIK_TIDAK_VALID), KK, identity and DTKS status, and for GANDA the row kept."""
+    f = sf(D1)
+    ro = pd.DataFrame(
+        [
+            (f, 1, D1, c.OUTCOME_PUBLISHED, "p1", "5203014101900001", c.PADAN_DENGAN_KOREKSI),
+            (f, 2, D1, c.OUTCOME_PUBLISHED, "p2", "5203014101900002", c.PADAN),
+            (f, 3, D1, c.OUTCOME_MERGED, "p2", "5203014101900002", c.PADAN),
+            (f, 4, D1, c.OUTCOME_PUBLISHED, "p4", None, c.TIDAK_PADAN),
+        ],
+        columns=["source_file", "source_row", "kode_desa", "outcome", "person_key", "nik_dukcapil", "status_padan"],
+    )
+    disc = pd.DataFrame(
+        [
+            (D1, f, 1, "", c.NIK_TIDAK_VALID, "NIK kosong.", None),
+            (D1, f, 1, "", c.NIK_BERBEDA, "NIK kosong; NIK Dukcapil ditemukan.", "5203014101900001"),
+            (
+                D1,
+                f,
+                2,
+                "5203014101900002",
+                c.IDENTITAS_TIDAK_SESUAI,
+                "nama (usulan: SITI; Dukcapil: SITI AMINAH)",
+                None,
+            ),
+            (D1, f, 2, "5203014101900002", c.PEKERJAAN_TIDAK_LAYAK, "Pekerjaan menurut Dukcapil: KEPALA DESA", None),
+            (D1, f, 2, "5203014101900002", c.GANDA, f"Data ganda dengan: {f} baris 3", None),
+            (D1, f, 3, "5203014101900002", c.GANDA, f"Data ganda dengan: {f} baris 2", None),
+            (
+                D1,
+                f,
+                3,
+                "5203014101900002",
+                c.BIODATA_TIDAK_SESUAI_NIK,
+                "tanggal_lahir (NIK: 01-01-..90; usulan: 1991-01-01).",
+                None,
+            ),
+            (D1, f, 4, "5203019999990001", c.NIK_TIDAK_DITEMUKAN, "NIK tidak terdaftar.", None),
+        ],
+        columns=["kode_desa", "source_file", "source_row", "nik", "category", "detail", "suggested_value"],
+    )
+    snapshot = pd.DataFrame(
+        [
+            ("p1", "SITI", "1990-01-01", "P", "5203010101000001", c.AKTIF, None, f, 1),
+            ("p2", "SITI AMINAH", "1990-01-01", "P", "5203010101000001", c.NONAKTIF, "PEKERJAAN_TIDAK_LAYAK", f, 2),
+        ],
+        columns=[
+            "person_key",
+            "nama",
+            "tanggal_lahir",
+            "jenis_kelamin",
+            "no_kk",
+            "status_dtks",
+            "alasan_nonaktif",
+            "source_file",
+            "source_row",
+        ],
+    )
+    path = write(
+        tmp_path,
+        discrepancy=disc,
+        row_outcome=ro,
+        file_problems=pd.DataFrame(),
+        context=pd.DataFrame(),
+        snapshot=snapshot,
+    )
+    wb = openpyxl.load_workbook(path)
+    seen = set()
+    for cat in disc["category"].unique():
+        for row in table(sheet(wb, cat), "Desa/Kelurahan"):
+            linked = row["Status padan"] in (
+                g.STATUS_PADAN_LABELS[c.PADAN],
+                g.STATUS_PADAN_LABELS[c.PADAN_DENGAN_KOREKSI],
+            )
+            assert row["Tindakan"], (cat, row)
+            assert not SNAKE.search(row["Keterangan"] or ""), row["Keterangan"]
+            if linked:
+                assert row["Nilai yang disarankan"], (cat, row)
+                seen.add(cat)
+    assert seen == set(disc["category"]) - {c.NIK_TIDAK_DITEMUKAN}
+    by_cat = {cat: table(sheet(wb, cat), "Desa/Kelurahan") for cat in disc["category"].unique()}
+    assert by_cat[c.NIK_TIDAK_VALID][0]["Nilai yang disarankan"] == "5203014101900001"
+    assert by_cat[c.IDENTITAS_TIDAK_SESUAI][0]["Nilai yang disarankan"] == "nama: SITI AMINAH"
+    assert by_cat[c.IDENTITAS_TIDAK_SESUAI][0]["Keterangan"] == "nama: usulan SITI, Dukcapil SITI AMINAH"
+    assert by_cat[c.PEKERJAAN_TIDAK_LAYAK][0]["Status DTKS"] == "NONAKTIF (pekerjaan tidak layak)"
+    assert (
+        by_cat[c.BIODATA_TIDAK_SESUAI_NIK][0]["Nilai yang disarankan"]
+        == "tanggal lahir: 01-01-1990; jenis kelamin: perempuan"
+    )
+    assert (
+        by_cat[c.BIODATA_TIDAK_SESUAI_NIK][0]["Keterangan"]
+        == "tanggal lahir: tersandi di NIK 01-01-..90, usulan 01-01-1991."
+    )
+    assert by_cat[c.NIK_TIDAK_DITEMUKAN][0]["Nilai yang disarankan"] is None  # not linked: nothing is known
+
+
+def test_every_sheet_prints_on_a4(standard):
+    path, _ = standard
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.paperSize == 9 and setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert "Halaman &P dari &N" in ws.oddFooter.right.text and "data pribadi" in ws.oddFooter.left.text
+        shown = [
+            ws.column_dimensions[get_column_letter(i)].width or 13
+            for i in range(1, ws.max_column + 1)
+            if not ws.column_dimensions[get_column_letter(i)].hidden
+        ]
+        assert sum(shown) <= MAX_PRINT_WIDTH[setup.orientation], (ws.title, sum(shown))
+        if ws.title != SUMMARY_SHEET:
+            assert ws.print_title_rows, ws.title  # the table's header on every page
 
 
 def test_formula_looking_input_is_stored_as_text(tmp_path, inputs):
@@ -287,13 +468,15 @@ def test_empty_inputs(tmp_path):
     empty = pd.DataFrame()
     path = write(tmp_path, discrepancy=empty, row_outcome=empty, file_problems=empty, context=empty)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [SUMMARY_SHEET, *c.CATEGORIES, FILE_PROBLEMS_SHEET]
+    assert wb.sheetnames[-len(c.CATEGORIES) - 1 : -1] == [sheet_name(cat) for cat in c.CATEGORIES]
     ws = wb[SUMMARY_SHEET]
     assert row_starting(ws, "Jumlah")[1] == 0
-    assert all(r["Jumlah"] == 0 for r in table(ws, "Kategori"))
+    assert all(r["Jumlah temuan"] == 0 for r in table(ws, "Kategori"))
     assert len(ws._charts) == 1
-    for name in [*c.CATEGORIES, FILE_PROBLEMS_SHEET]:
-        assert table(wb[name], "Kecamatan") == []
+    for cat in c.CATEGORIES:
+        assert table(sheet(wb, cat), "Desa/Kelurahan") == []
+    assert table(wb[ALL_FINDINGS_SHEET], "Desa/Kelurahan") == []
+    assert table(wb[FILE_PROBLEMS_SHEET], "Kecamatan") == []
 
 
 def test_empty_frames_with_columns(tmp_path, inputs):
@@ -319,18 +502,18 @@ def test_unknown_codes_and_extra_categories_do_not_break(tmp_path, inputs):
     )
     path = write(tmp_path, **{**inputs, "discrepancy": disc})
     wb = openpyxl.load_workbook(path)
-    assert "KATEGORI_BARU" in wb.sheetnames
-    fmt = table(wb[c.FORMAT_TIDAK_VALID], "Kecamatan")
+    assert "Kategori baru" in wb.sheetnames
+    fmt = table(sheet(wb, c.FORMAT_TIDAK_VALID), "Desa/Kelurahan")
     assert fmt[0]["Kecamatan"] == "(tidak diketahui)" and fmt[0]["Kode desa"] == "9999999999"
     total = next(r for r in table(wb[SUMMARY_SHEET], "Kategori") if r["Kategori"] == "Jumlah")
-    assert total["Jumlah"] == len(disc)
+    assert total["Jumlah temuan"] == len(disc)
 
 
 def test_file_desa_is_used_when_row_code_is_missing(tmp_path, inputs):
     disc = inputs["discrepancy"].copy()
     disc.loc[disc["category"] == c.MENINGGAL, "kode_desa"] = None
     path = write(tmp_path, **{**inputs, "discrepancy": disc})
-    rows = table(openpyxl.load_workbook(path)[c.MENINGGAL], "Kecamatan")
+    rows = table(sheet(openpyxl.load_workbook(path), c.MENINGGAL), "Desa/Kelurahan")
     assert rows[0]["Kode desa"] == D3
 
 
@@ -364,10 +547,28 @@ def test_control_characters_and_odd_types(tmp_path, inputs):
     ctx = inputs["context"].copy()
     ctx["no_kk"] = ctx["no_kk"].astype(float)  # an ID read as float keeps its 16 digits, no ".0"
     path = write(tmp_path, **{**inputs, "discrepancy": disc, "context": ctx})
-    rows = table(openpyxl.load_workbook(path)[c.GANDA], "Kecamatan")
+    rows = table(sheet(openpyxl.load_workbook(path), c.GANDA), "Desa/Kelurahan")
     assert rows[0]["Keterangan"] == "abc"
     assert rows[0]["Nama"] == "SITI AMINAH"
     assert rows[0]["No. KK"] == "5203010101000001"
+
+
+def test_readable_text():
+    names = {D1: "Desa Satu"}.get
+    assert rd.readable("tanggal_lahir (usulan: 2023-01-01; Dukcapil: 2023-12-05)") == (
+        "tanggal lahir: usulan 01-01-2023, Dukcapil 05-12-2023"
+    )
+    assert (
+        rd.readable(f"Data ganda dengan: {sf(D1)} baris 17", names)
+        == f"Data ganda dengan: desa Desa Satu ({D1}.csv) baris 18"
+    )
+    assert rd.readable("Nomor KK wajib diisi; no_kk kosong") == "Nomor KK wajib diisi; nomor KK kosong"
+    assert "YYYY" not in rd.readable("bukan tanggal yang valid dalam format YYYY-MM-DD, DD-MM-YYYY atau DD/MM/YYYY.")
+    assert rd.shown_row(1) == 2 and rd.shown_row("12") == 13 and rd.shown_row(None) is None
+    assert (
+        rd.bullet_list(["NIK kosong.", "NIK kosong.", "Nomor KK wajib diisi."])
+        == "• NIK kosong.\n• Nomor KK wajib diisi."
+    )
 
 
 # --- desa feedback ------------------------------------------------------------------------------------
@@ -378,12 +579,13 @@ def feedback_rows() -> pd.DataFrame:
     return pd.DataFrame(
         [
             ("3", "", "BUDI", c.OUTCOME_QUARANTINED, None, None, None,
-             f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}", "tanggal_lahir kosong"),
-            ("1", "5203014101900001", "SITI AMINAH", c.OUTCOME_PUBLISHED, c.PADAN, "p1", None, c.GANDA, None),
+             f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}", "Tanggal lahir wajib diisi.\nNIK kosong."),
+            ("1", "5203014101900001", "SITI AMINAH", c.OUTCOME_PUBLISHED, c.PADAN, "p1", None, c.GANDA,
+             "@SUM(A1)"),
             ("2", "5203014101900099", "AHMAD", c.OUTCOME_MERGED, c.PADAN_DENGAN_KOREKSI, "p2",
              f"{sf(D1)}:1", f"{c.GANDA};{c.NIK_BERBEDA}", None),
             ("10", "+62812", '=HYPERLINK("x")', c.OUTCOME_MERGED, c.PADAN, "p1", f"{sf(D2)}:1", c.GANDA,
-             "@SUM(A1)"),
+             None),
         ],
         columns=["source_row", "nik", "nama", "outcome", "status_padan", "person_key", "merged_into",
                  "categories", "reasons"],
@@ -397,35 +599,38 @@ def write_feedback(tmp_path: Path, rows: pd.DataFrame, name: str = "fb.xlsx") ->
 def test_feedback_header_and_rows(tmp_path, feedback_rows):
     path = write_feedback(tmp_path, feedback_rows)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Hasil Usulan"]
+    assert wb.sheetnames == ["Hasil Usulan", "Siap Kirim Ulang", "Perubahan KK"]
     ws = wb["Hasil Usulan"]
-    assert desa_of_kabupaten(KAB)[D1] in row_starting(ws, "Desa/Kelurahan")[1]
-    assert row_starting(ws, "Kecamatan")[1] == region_name(D1[:6])
-    assert row_starting(ws, "Kabupaten/Kota")[1] == region_name(KAB)
-    assert QUARTER in row_starting(ws, "Periode")[1]
-    assert row_starting(ws, "ID proses")[1] == RUN
-    assert row_starting(ws, "Ringkasan")[1].startswith("4 baris usulan: 1 diterima, 2 digabung")
+    assert desa_of_kabupaten(KAB)[D1] in header_value(ws, "Desa/Kelurahan")
+    assert header_value(ws, "Kecamatan") == region_name(D1[:6])
+    assert header_value(ws, "Kabupaten/Kota") == region_name(KAB)
+    assert QUARTER in header_value(ws, "Periode")
+    assert header_value(ws, "ID proses") == RUN
+    assert header_value(ws, "Ringkasan").startswith("4 baris usulan: 1 diterima, 2 digabung")
+    assert header_value(ws, "Perlu tindakan") == "4 baris (bertanda 'YA')."
 
     rows = table(ws, "Baris")
-    assert [r["Baris"] for r in rows] == [1, 2, 3, 10]  # in row order, numbers
+    assert [r["Baris"] for r in rows] == [2, 3, 4, 11]  # in row order, as Excel numbers them (header = 1)
     by_row = {r["Baris"]: r for r in rows}
-    assert by_row[1]["Hasil"] == "diterima"
-    assert by_row[1]["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
-    assert by_row[1]["Temuan"] == g.GUIDANCE[c.GANDA].title
-    assert by_row[2]["Hasil"] == "digabung sebagai data ganda"
-    assert by_row[2]["Digabung dengan"] == "baris 1"  # same desa's file
-    assert by_row[2]["Temuan"] == f"{g.GUIDANCE[c.GANDA].title}; {g.GUIDANCE[c.NIK_BERBEDA].title}"
-    assert by_row[3]["Hasil"] == "dikarantina"
-    assert by_row[3]["Alasan"] == "tanggal_lahir kosong"
-    assert by_row[3]["Status padan"] == g.STATUS_PADAN_EMPTY
-    assert g.GUIDANCE[c.DATA_TIDAK_LENGKAP].desa_advice in by_row[3]["Saran perbaikan"]
-    assert by_row[10]["Digabung dengan"] == f"baris 1 pada usulan desa {desa_of_kabupaten(KAB)[D2]} ({D2})"
+    assert by_row[2]["Hasil"] == "diterima" and by_row[2]["Perlu tindakan"] == "YA"
+    assert by_row[2]["Status padan"] == g.STATUS_PADAN_LABELS[c.PADAN]
+    assert by_row[2]["Temuan"] == g.GUIDANCE[c.GANDA].title
+    assert by_row[3]["Hasil"] == "digabung sebagai data ganda"
+    assert by_row[3]["Digabung dengan"] == "baris 2"  # same desa's file
+    assert by_row[3]["Alasan"] == "Digabung ke baris 2 (baris yang dipertahankan)."
+    assert by_row[3]["Temuan"] == f"• {g.GUIDANCE[c.GANDA].title}\n• {g.GUIDANCE[c.NIK_BERBEDA].title}"
+    assert by_row[4]["Hasil"] == "dikarantina"
+    assert by_row[4]["Alasan"] == "• Tanggal lahir wajib diisi.\n• NIK kosong."  # one per line, each once
+    assert by_row[4]["Status padan"] == g.STATUS_PADAN_EMPTY
+    assert g.GUIDANCE[c.DATA_TIDAK_LENGKAP].desa_advice in by_row[4]["Saran perbaikan"]
+    assert by_row[11]["Digabung dengan"] == f"baris 2 pada usulan desa {desa_of_kabupaten(KAB)[D2]} ({D2})"
     header = next(r for r in ws.iter_rows() if r[0].value == "Baris")
     assert ws.freeze_panes == f"A{header[0].row + 1}"
     nik_col = next(cell.column for cell in header if cell.value == "NIK")
     for (cell,) in ws.iter_rows(min_row=header[0].row + 1, min_col=nik_col, max_col=nik_col):
         if cell.value:
             assert cell.data_type == "s" and cell.number_format == "@"
+    assert g.CHANGES_FIRST_QUARTER in str(rows_of(wb["Perubahan KK"]))  # no earlier quarter: it says so
 
 
 def test_feedback_neutralises_formulas(tmp_path, feedback_rows):
@@ -439,7 +644,7 @@ def test_feedback_neutralises_formulas(tmp_path, feedback_rows):
 def test_feedback_empty_and_deterministic(tmp_path, feedback_rows):
     path = write_feedback(tmp_path, pd.DataFrame())
     ws = openpyxl.load_workbook(path)["Hasil Usulan"]
-    assert "Tidak ada baris usulan" in row_starting(ws, "Ringkasan")[1]
+    assert "Tidak ada baris usulan" in header_value(ws, "Ringkasan")
     assert table(ws, "Baris") == []
     a = write_feedback(tmp_path, feedback_rows, "a.xlsx")
     b = write_feedback(tmp_path, feedback_rows, "b.xlsx")
@@ -447,11 +652,15 @@ def test_feedback_empty_and_deterministic(tmp_path, feedback_rows):
 
 
 def test_merged_reference_forms():
-    assert merged_reference(f"{sf(D1)}:12", D1) == "baris 12"
-    assert merged_reference(f"{sf(D1, 'xlsx')}#12", D1) == "baris 12"
-    assert merged_reference("12", D1) == "baris 12"
-    assert merged_reference(f"{sf(D1)} baris 3", D1) == "baris 3"  # the form pipelines.stages passes
-    assert merged_reference(f"{sf(D2)}/7", D1).startswith("baris 7 pada usulan desa ")
+    # data row 12 is row 13 in Excel (the header is row 1)
+    assert merged_reference(f"{sf(D1)}:12", D1) == "baris 13"
+    assert merged_reference(f"{sf(D1, 'xlsx')}#12", D1) == "baris 13"
+    assert merged_reference("12", D1) == "baris 13"
+    assert merged_reference(f"{sf(D1)} baris 3", D1) == "baris 4"  # the form pipelines.stages passes
+    assert merged_reference(f"{sf(D2)}/7", D1).startswith("baris 8 pada usulan desa ")
+    assert (
+        merged_reference(f"{QUARTER}/submissions/{KAB}/lain.csv baris 1", D1) == "baris 2 pada usulan berkas lain.csv"
+    )
     assert merged_reference("sesuatu yang lain", D1) == "sesuatu yang lain"
     assert merged_reference(None, D1) is None
 
@@ -533,14 +742,14 @@ def test_new_category_gets_its_sheet_and_wording(tmp_path, inputs):
     )
     disc = pd.concat([inputs["discrepancy"], extra], ignore_index=True)
     wb = openpyxl.load_workbook(write(tmp_path, **{**inputs, "discrepancy": disc}))
-    assert new in wb.sheetnames and wb.sheetnames[-1] == FILE_PROBLEMS_SHEET
     guide = g.guidance_for(new)
+    assert guide.short in wb.sheetnames and wb.sheetnames[-1] == FILE_PROBLEMS_SHEET
     assert guide.title == "Biodata tidak sesuai dengan NIK"
-    assert row_starting(wb[new], "Arti")[1] == guide.meaning
-    assert [r["Baris"] for r in table(wb[new], "Kecamatan")] == [1]
-    by_code = {r["Kode kategori"]: r for r in table(wb[SUMMARY_SHEET], "Kategori")}
-    assert by_code[new]["Jumlah"] == 1
-    per_desa = {r["Kode desa"]: r for r in table(wb[SUMMARY_SHEET], "Kecamatan")}
+    assert row_starting(wb[guide.short], "Arti")[1] == guide.meaning
+    assert [r["Baris"] for r in table(wb[guide.short], "Desa/Kelurahan")] == [2]
+    by_title = {r["Kategori"]: r for r in table(wb[SUMMARY_SHEET], "Kategori")}
+    assert by_title[guide.title]["Jumlah temuan"] == 1
+    per_desa = {r["Kode desa"]: r for r in table(wb[DESA_SHEET], "Kecamatan")}
     assert per_desa[D1][guide.short] == 1
 
 
@@ -564,7 +773,7 @@ def test_desa_reason_never_shows_another_persons_data():
     reason = desa_reason(c.IDENTITAS_TIDAK_SESUAI, detail)
     assert reason == "Berbeda dengan data Dukcapil: nama, tanggal lahir."
     assert "RINA" not in reason and "1971" not in reason
-    assert desa_reason(c.MENINGGAL, "Tercatat meninggal di Dukcapil pada 2024-05-06").endswith("2024-05-06")
+    assert desa_reason(c.MENINGGAL, "Tercatat meninggal di Dukcapil pada 2024-05-06").endswith("06-05-2024")
     assert desa_reason("KATEGORI_BARU", "apa saja") is None  # unknown categories: title and advice only
 
 
@@ -592,10 +801,14 @@ def test_feedback_rows_join_outcomes_findings_and_quarantine(inputs):
     ctx = inputs["context"].assign(nik=["5203014101900001", "5203014101900099", "5203014101900001", "5203014101900005"])
     rows = fb.feedback_rows(ro, ctx, inputs["discrepancy"], quarantine).set_index(["source_file", "source_row"])
     assert len(rows) == len(ro)  # every submitted row, once
-    assert rows.loc[(sf(D1), "3"), "reasons"] == "Tanggal lahir wajib diisi. NIK kosong."  # quarantine reasons once
+    assert rows.loc[(sf(D1), "3"), "reasons"] == "Tanggal lahir wajib diisi.\nNIK kosong."  # quarantine reasons once
     assert rows.loc[(sf(D1), "3"), "categories"] == f"{c.NIK_TIDAK_VALID};{c.DATA_TIDAK_LENGKAP}"
     assert rows.loc[(sf(D2), "1"), "merged_into"] == f"{sf(D1)} baris 1"
-    assert rows.loc[(sf(D1), "2"), "reasons"] == "NIK berbeda KK berbeda"
+    assert rows.loc[(sf(D1), "2"), "reasons"] == "NIK berbeda\nKK berbeda"
+    # the person's own Dukcapil NIK and KK, for the advice and the ready-to-resubmit sheet
+    assert rows.loc[(sf(D1), "2"), "fix_nik"] == "5203014101900002"
+    assert rows.loc[(sf(D1), "2"), "fix_no_kk"] == "5203010101000009"
+    assert rows.loc[(sf(D3), "2"), "fix_nonaktif"] == "MENINGGAL"
     assert rows.loc[(sf(D1), "1"), "nama"] == "SITI AMINAH"
     assert pd.isna(rows.loc[(sf(D3), "1"), "nama"])  # no context: empty, not an error
 
@@ -612,17 +825,17 @@ def test_feedback_names_the_file_and_its_problem(tmp_path, feedback_rows):
         file_problems=["Berkas XLSX rusak atau bukan XLSX."],
     )
     ws = openpyxl.load_workbook(path)["Hasil Usulan"]
-    assert row_starting(ws, "Berkas usulan")[1] == f"{D1}.xlsx"
-    assert row_starting(ws, "Status berkas")[1] == "Tidak dapat dibaca. Berkas XLSX rusak atau bukan XLSX."
-    assert "Tidak ada baris usulan" in row_starting(ws, "Ringkasan")[1]
+    assert header_value(ws, "Berkas usulan") == f"{D1}.xlsx"
+    assert header_value(ws, "Status berkas") == "Tidak dapat dibaca. Berkas XLSX rusak atau bukan XLSX."
+    assert "Tidak ada baris usulan" in header_value(ws, "Ringkasan")
     # a merged row of the desa's .xlsx that points at its .csv names the other file
     rows = feedback_rows_for_merge(feedback_rows)
     path = write_desa_feedback(
         tmp_path / "y.xlsx", kode_desa=D1, quarter=QUARTER, run_id=RUN, rows=rows, source_file=sf(D1, "xlsx")
     )
     by_row = {r["Baris"]: r for r in table(openpyxl.load_workbook(path)["Hasil Usulan"], "Baris")}
-    assert by_row[2]["Digabung dengan"] == f"baris 1 pada berkas {D1}.csv"
-    assert merged_reference(f"{sf(D1, 'xlsx')} baris 4", D1, sf(D1, "xlsx")) == "baris 4"
+    assert by_row[3]["Digabung dengan"] == f"baris 2 pada berkas {D1}.csv"
+    assert merged_reference(f"{sf(D1, 'xlsx')} baris 4", D1, sf(D1, "xlsx")) == "baris 5"
 
 
 def feedback_rows_for_merge(rows: pd.DataFrame) -> pd.DataFrame:
@@ -780,3 +993,61 @@ def test_delivery_settings_are_checked():
             load_config({"delivery": setting})
     merged = load_config({"delivery": {"recipients": {"5203": ["a@lotim.go.id"]}, "cc": "p@ntb.go.id"}}).delivery
     assert merged.recipients["5203"] == ("a@lotim.go.id",) and merged.cc == ("p@ntb.go.id",)
+
+
+def test_village_file_gives_the_persons_own_dukcapil_values_and_a_sheet_to_resubmit(tmp_path, inputs):
+    """The operator reads the Dukcapil NIK and KK of the person (not "see the Dinsos report"), sees the
+    value written wrong, and gets the rows to fix in the submission's columns, corrected where Dukcapil
+    supports it, ready to send again."""
+    quarantine = pd.DataFrame(
+        {
+            "source_file": [sf(D1)],
+            "source_row": ["3"],
+            "raw_fields": [json.dumps({"tanggal_lahir": "31-02-1990", "nama": "BUDI"})],
+            "reasons": [
+                json.dumps(
+                    [
+                        {
+                            "category": c.FORMAT_TIDAK_VALID,
+                            "field": "tanggal_lahir",
+                            "message": "Tanggal lahir tidak valid.",
+                        }
+                    ]
+                )
+            ],
+        }
+    )
+    ro = inputs["row_outcome"].assign(merged_into_file=None, merged_into_row=None)
+    ctx = inputs["context"].assign(nik=["5203014101900001", "5203014101900099", "5203014101900001", "5203014101900005"])
+    rows = fb.feedback_rows(ro, ctx, inputs["discrepancy"], quarantine)
+    submitted = pd.DataFrame(
+        [
+            {**dict.fromkeys(c.SUBMISSION_COLUMNS), "source_row": 1, "nik": "5203014101900001", "nama": "SITI AMINAH"},
+            {**dict.fromkeys(c.SUBMISSION_COLUMNS), "source_row": 2, "nik": "5203014101900099", "nama": "AHMAD",
+             "no_kk": "5203010101000002", "kode_desa": D1, "status_usulan": "TETAP"},
+            {**dict.fromkeys(c.SUBMISSION_COLUMNS), "source_row": 3, "nama": "BUDI", "tanggal_lahir": "31-02-1990"},
+        ]
+    )  # fmt: skip
+    path = write_desa_feedback(
+        tmp_path / "v.xlsx",
+        kode_desa=D1,
+        quarter=QUARTER,
+        run_id=RUN,
+        rows=rows[rows["source_file"] == sf(D1)],
+        source_file=sf(D1),
+        submitted=submitted,
+    )
+    wb = openpyxl.load_workbook(path)
+    by_row = {r["Baris"]: r for r in table(wb["Hasil Usulan"], "Baris")}
+    ahmad = by_row[3]
+    assert ahmad["Perlu tindakan"] == "YA"
+    assert ahmad["Data menurut Dukcapil"] == "NIK: 5203014101900002\nNo. KK: 5203010101000009"
+    assert "Tulis NIK 5203014101900002" in ahmad["Saran perbaikan"]
+    assert "lihat laporan Dinas Sosial" not in ahmad["Saran perbaikan"]
+    assert by_row[4]["Alasan"].startswith("• Tanggal lahir tidak valid. Tertulis: '31-02-1990'.\n")  # echoed
+    resubmit = table(wb["Siap Kirim Ulang"], "kode_desa")
+    assert [r["Baris asal"] for r in resubmit] == [2, 3, 4]  # only rows to fix
+    fixed = next(r for r in resubmit if r["Baris asal"] == 3)
+    assert fixed["nik"] == "5203014101900002" and fixed["no_kk"] == "5203010101000009"
+    assert fixed["nama"] == "AHMAD" and fixed["status_usulan"] == "TETAP" and fixed["kode_desa"] == D1
+    assert list(resubmit[0])[: len(c.SUBMISSION_COLUMNS)] == list(c.SUBMISSION_COLUMNS)  # the contract's layout

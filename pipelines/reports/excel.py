@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import math
@@ -71,10 +72,31 @@ HEADER: Final = Style(
     border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN),
 )
 TOTAL: Final = Style(font=Font(bold=True), fill=PatternFill(fill_type="solid", fgColor="D9E1F2"))
+# narrow count columns: the header reads upwards, so no word is cut
+HEADER_ROTATED: Final = Style(
+    font=Font(bold=True, color="FFFFFF"),
+    fill=PatternFill(fill_type="solid", fgColor="305496"),
+    alignment=Alignment(text_rotation=90, vertical="bottom", horizontal="center"),
+    border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN),
+)
+HEADER_CENTER: Final = Style(
+    font=Font(bold=True, color="FFFFFF"),
+    fill=PatternFill(fill_type="solid", fgColor="305496"),
+    alignment=Alignment(wrap_text=True, vertical="top", horizontal="center"),
+    border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN),
+)
 WRAP: Final = Style(alignment=Alignment(wrap_text=True, vertical="top"))
+TOP: Final = Style(alignment=Alignment(vertical="top"))
 LABEL_TOP: Final = Style(font=Font(bold=True), alignment=Alignment(vertical="top"))
+LABEL_WRAP: Final = Style(alignment=Alignment(wrap_text=True, vertical="top"))
 ID_TEXT: Final = Style(number_format=TEXT_FORMAT)
 PERCENT: Final = Style(number_format="0.0%")
+# counts with a thousands separator (Excel and LibreOffice show the reader's own: 12.345 in Indonesian)
+COUNT_FORMAT: Final = "#,##0"
+COUNT: Final = Style(number_format=COUNT_FORMAT)
+TOTAL_COUNT: Final = Style(
+    font=Font(bold=True), fill=PatternFill(fill_type="solid", fgColor="D9E1F2"), number_format=COUNT_FORMAT
+)
 TOTAL_PERCENT: Final = Style(font=TOTAL.font, fill=TOTAL.fill, number_format="0.0%")
 
 
@@ -128,17 +150,31 @@ def looks_like_formula(text: str) -> bool:
 
 
 def _apply(cell: Cell, style: Style | None) -> Cell:
-    if style is not None:
-        if style.font is not None:
-            cell.font = style.font
-        if style.fill is not None:
-            cell.fill = style.fill
-        if style.alignment is not None:
-            cell.alignment = style.alignment
-        if style.border is not None:
-            cell.border = style.border
-        if style.number_format is not None:
-            cell.number_format = style.number_format
+    """Give `cell` the style. The first cell of a workbook with a style registers its parts (openpyxl
+    hashes each font, fill, ... to find it in the stylesheet, about 0.2 ms a part); later cells copy the
+    result, which keeps a village file's fixed cost down when a kabupaten has hundreds of them."""
+    if style is None:
+        return cell
+    cache: dict[int, tuple[Style, Any]] = cell.parent.parent.__dict__.setdefault("_dtks_style_arrays", {})
+    known = cache.get(id(style))
+    quote_prefix = getattr(cell._style, "quotePrefix", 0)  # set by `text_cell` for a formula-looking value
+    if known is not None:
+        cell._style = copy.copy(known[1])
+        cell._style.quotePrefix = quote_prefix
+        return cell
+    if style.font is not None:
+        cell.font = style.font
+    if style.fill is not None:
+        cell.fill = style.fill
+    if style.alignment is not None:
+        cell.alignment = style.alignment
+    if style.border is not None:
+        cell.border = style.border
+    if style.number_format is not None:
+        cell.number_format = style.number_format
+    array = copy.copy(cell._style)
+    array.quotePrefix = 0
+    cache[id(style)] = (style, array)  # the style is kept, so its id stays its own
     return cell
 
 
@@ -244,6 +280,21 @@ def set_widths(ws: Any, widths: Sequence[int], *, minimum: int = MIN_WIDTH, maxi
     return clamped
 
 
+def wide_line(
+    ws: Any, row: int, label: str, text: str, widths: Sequence[float], *, bold_label: bool = True
+) -> list[Any]:
+    """A row of the header block of a table sheet: "Label: text" across the table's width (merged, wrapped,
+    with the height that shows every line), so a narrow first column neither cuts the label nor widens
+    the printed page."""
+    last = len(widths)
+    ws.merged_cells.add(f"A{row}:{get_column_letter(last)}{row}")
+    shown = f"{label}: {text}" if label else text
+    lines = text_lines(shown, sum(widths) * 0.95)
+    if lines > 1:
+        ws.row_dimensions[row].height = LINE_HEIGHT * lines
+    return [text_cell(ws, shown, WRAP if not bold_label else LABEL_WRAP)]
+
+
 def text_block(
     ws: Any,
     row: int,
@@ -264,7 +315,7 @@ def text_block(
             break
     if end > 2:
         ws.merged_cells.add(f"B{row}:{get_column_letter(end)}{row}")
-    per_line = max(1.0, total * 1.1)  # a width unit is one digit; average text is a little narrower
+    per_line = max(1.0, total * 1.1)  # a width unit is one digit; sentences fit about 1.15 characters a unit
     lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
     if lines > 1:
         ws.row_dimensions[row].height = 15 * lines
@@ -296,26 +347,36 @@ class FastRows:
         n_columns: int,
         id_columns: Iterable[int] = (),
         number_columns: Iterable[int] = (),
+        wrap_columns: Iterable[int] = (),
+        widths: Sequence[float] = (),
     ) -> None:
         self.ws = ws
+        self.widths = list(widths)
         self.next_row = first_row
         self.letters = [get_column_letter(i) for i in range(1, n_columns + 1)]
         self.id_columns = frozenset(id_columns)
         self.number_columns = frozenset(number_columns)
+        self.wrap_columns = frozenset(wrap_columns)
         self.parts: list[str] = []
         self._style = {
-            (False, False): None,
-            (True, False): self._register(TEXT_FORMAT, False),
-            (False, True): self._register(None, True),
-            (True, True): self._register(TEXT_FORMAT, True),
+            (is_id, risky, wrap): self._register(TEXT_FORMAT if is_id else None, risky, wrap)
+            for is_id in (False, True)
+            for risky in (False, True)
+            for wrap in (False, True)
         }
+        if not self.wrap_columns:  # a table without wrapped text keeps openpyxl's default alignment
+            self._style[False, False, False] = None
 
-    def _register(self, number_format: str | None, quote_prefix: bool) -> str:
+    def _register(self, number_format: str | None, quote_prefix: bool, wrap: bool = False) -> str:
         cell = WriteOnlyCell(self.ws)
         if number_format:
             cell.number_format = number_format
         if quote_prefix:
             cell.quotePrefix = True
+        if wrap:
+            cell.alignment = WRAP.alignment
+        elif self.wrap_columns:  # beside wrapped cells, every cell starts at the top of its row
+            cell.alignment = TOP.alignment
         return str(cell.style_id)
 
     def _tail(self, idx: int, value: Any) -> str:
@@ -325,11 +386,13 @@ class FastRows:
         if idx in self.number_columns and isinstance(value, int | float) and not isinstance(value, bool):
             if isinstance(value, float) and not math.isfinite(value):
                 return ""
-            return f' t="n"><v>{value!r}</v></c>'
+            style = self._style[False, False, False]
+            s_attr = f' s="{style}"' if style is not None else ""
+            return f'{s_attr} t="n"><v>{value!r}</v></c>'
         text = as_text(value)
         if text is None:
             return ""
-        style = self._style[idx in self.id_columns, looks_like_formula(text)]
+        style = self._style[idx in self.id_columns, looks_like_formula(text), idx in self.wrap_columns]
         s_attr = f' s="{style}"' if style is not None else ""
         space = ' xml:space="preserve"' if text != text.strip() else ""
         return f'{s_attr} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
@@ -353,11 +416,55 @@ class FastRows:
             tails = map_distinct(column, lambda value, idx=idx: self._tail(idx, value))
             cells.append([f'<c r="{letter}{r}"{tail}' if tail else "" for r, tail in zip(rows, tails, strict=True)])
         records = zip(*cells, strict=True)
-        self.parts.extend(f'<row r="{r}">{"".join(row)}</row>' for r, row in zip(rows, records, strict=True))
+        opening = self._row_openings(columns, rows)
+        self.parts.extend(f"{o}{''.join(row)}</row>" for o, row in zip(opening, records, strict=True))
         self.next_row += len(rows)
+
+    def _row_openings(self, columns: Sequence[Sequence[Any]], rows: range) -> list[str]:
+        """`<row r="..">`, with the height that shows every line of its wrapped cells: neither Excel nor
+        LibreOffice fits the height of a row it reads, so a row without one shows only its first line."""
+        wrapped = [i for i in self.wrap_columns if i < len(self.widths) and i < len(columns)]
+        if not wrapped:
+            return [f'<row r="{r}">' for r in rows]
+        lines = [1] * len(rows)
+        for idx in wrapped:
+            width = self.widths[idx]
+            counts = map_distinct(columns[idx], lambda v, width=width: text_lines(as_text(v), width))
+            lines = [max(a, b) for a, b in zip(lines, counts, strict=True)]
+        return [
+            f'<row r="{r}" ht="{LINE_HEIGHT * n}" customHeight="1">' if n > 1 else f'<row r="{r}">'
+            for r, n in zip(rows, lines, strict=True)
+        ]
 
     def xml(self) -> bytes:
         return "".join(self.parts).encode("utf-8")
+
+
+LINE_HEIGHT: Final = 15  # points per line of 11 pt text
+
+
+def text_lines(text: str | None, width: float, fill: float | None = None) -> int:
+    """How many lines `text` takes wrapped in a column `width` characters wide, word by word. A width unit
+    is one digit of the default font; LibreOffice fits about 1.2 characters of mixed-case text per unit,
+    1.0 of capitals (names), which `fill` (characters per unit) follows unless given."""
+    if not text or (len(text) < width - 1 and "\n" not in text):
+        return 1
+    if fill is None:
+        fill = 1.0 if text.isupper() else 1.15
+    per_line = max(1, int(width * fill) - 1)
+    total = 0
+    for paragraph in text.split("\n"):
+        count, line = 1, 0
+        for word in paragraph.split():
+            while len(word) > per_line:  # a word longer than the column breaks anywhere
+                count, word = count + (1 if line else 0), word[per_line:]
+                line = 0
+            if line and line + 1 + len(word) > per_line:
+                count, line = count + 1, len(word)
+            else:
+                line += (1 if line else 0) + len(word)
+        total += count
+    return total
 
 
 def _escape(text: str) -> str:
@@ -377,28 +484,45 @@ def _splice_rows(sheet_xml: bytes, rows_xml: bytes) -> bytes:
     return sheet_xml[:empty] + b"<sheetData>" + rows_xml + b"</sheetData>" + sheet_xml[empty + 12 :]
 
 
-def prepare_sheet(ws: Any, widths: Sequence[int], *, freeze_row: int | None = None) -> list[int]:
-    """Column widths, frozen rows and print set-up of a write-only sheet.
+def prepare_sheet(
+    ws: Any,
+    widths: Sequence[int],
+    *,
+    freeze_row: int | None = None,
+    orientation: str = "landscape",
+    header_left: str = "",
+    title_rows: str | None = None,
+    clamp: bool = True,
+) -> list[int]:
+    """Column widths, frozen rows and print set-up (`printable.page_setup`) of a write-only sheet.
 
     Returns the widths as set. Must run before the first `append`: openpyxl writes these parts of the
     sheet when the first row arrives, and silently ignores later changes.
     """
+    from pipelines.reports.printable import page_setup
+
     if ws._writer is not None:
         raise RuntimeError("prepare_sheet() must be called before the first row is written")
-    clamped = set_widths(ws, widths)
+    if clamp:
+        clamped = set_widths(ws, widths)
+    else:
+        clamped = list(widths)
+        for idx, width in enumerate(clamped, 1):
+            ws.column_dimensions[get_column_letter(idx)].width = width
     if freeze_row is not None:
         ws.freeze_panes = f"A{freeze_row}"
-    landscape(ws)
+    page_setup(ws, orientation=orientation, header_left=header_left, title_rows=title_rows)
     return clamped
 
 
-def landscape(ws: Any) -> None:
-    """Print set-up: A4 landscape, all columns on one page width."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = 9  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+def header_height(headers: Sequence[str], widths: Sequence[float]) -> float:
+    """The height (points) of a header row whose texts wrap inside their columns, so no header is cut."""
+    return LINE_HEIGHT * max((text_lines(h, w) for h, w in zip(headers, widths, strict=False)), default=1) + 2
+
+
+def rotated_header_height(headers: Sequence[str]) -> float:
+    """The height (points) of a header row written upwards (`HEADER_ROTATED`)."""
+    return 6.5 * max((len(h) for h in headers), default=4) + 8
 
 
 def fixed_timestamp(run_id: str, quarter: str) -> dt.datetime:

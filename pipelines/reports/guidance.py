@@ -44,8 +44,9 @@ GUIDANCE: Final[dict[str, Guidance]] = {
                     "bersangkutan dan memperbaikinya pada usulan berikutnya."
                 ),
                 (
-                    "Periksa juga lembar NIK_BERBEDA dan KEMUNGKINAN_PADAN: bila baris yang sama tercantum "
-                    "di sana, NIK dari Dukcapil sudah tersedia pada kolom 'Nilai yang disarankan'."
+                    "Bila baris dapat dipadankan dengan Dukcapil melalui data lainnya, NIK dari Dukcapil "
+                    "tercantum pada kolom 'Nilai yang disarankan' (juga di lembar 'NIK berbeda' atau "
+                    "'Kemungkinan padan')."
                 ),
                 (
                     "Bila warga belum memiliki NIK, arahkan warga untuk merekam data kependudukan di Dinas "
@@ -162,7 +163,7 @@ GUIDANCE: Final[dict[str, Guidance]] = {
         Guidance(
             code=c.GANDA,
             title="Data ganda",
-            short="Ganda",
+            short="Data ganda",
             meaning=(
                 "Orang yang sama diusulkan lebih dari satu kali pada triwulan ini, di desa yang sama atau di"
                 " desa lain. Setiap baris dalam kelompok mendapat temuan ini; hanya satu baris yang "
@@ -263,8 +264,8 @@ GUIDANCE: Final[dict[str, Guidance]] = {
             actions=(
                 (
                     "Minta desa memperbaiki isian yang disebut pada kolom 'Keterangan' (tanggal ditulis "
-                    "TTTT-BB-HH, HH-BB-TTTT, atau HH/BB/TTTT; jenis kelamin L atau P) dan mengirim ulang "
-                    "baris tersebut."
+                    "HH-BB-TTTT, misalnya 17-08-1980; jenis kelamin L atau P) dan mengirim ulang baris "
+                    "tersebut."
                 ),
                 (
                     "Ingatkan operator desa agar kolom NIK dan nomor KK diformat sebagai teks di Excel "
@@ -494,3 +495,103 @@ def format_seconds(seconds: float) -> str:
     if hours:
         return f"{hours} jam {minutes} menit"
     return f"{minutes} menit {secs} detik" if minutes else f"{secs} detik"
+
+
+# --- per finding, in the officer's workbook ----------------------------------------------------------------
+
+STATUS_DTKS_QUARANTINED: Final = "belum masuk DTKS (dikarantina)"
+STATUS_DTKS_VIA_OTHER_ROW: Final = " (lewat baris lain)"
+GANDA_KEPT: Final = "Baris ini yang dipertahankan"
+
+# alasan_nonaktif (contract 1.1 and 3.2) in words
+ALASAN_LABELS: Final[dict[str, str]] = {
+    "MENINGGAL": "meninggal",
+    "PINDAH": "pindah",
+    "MAMPU": "mampu",
+    "GANDA": "data ganda",
+    "TIDAK_DITEMUKAN": "tidak ditemukan",
+    c.ALASAN_TIDAK_LAYAK: "pekerjaan tidak layak",
+}
+
+
+def alasan_label(reason: object) -> str:
+    text = "" if reason is None else str(reason).strip()
+    return ALASAN_LABELS.get(text.upper(), text.replace("_", " ").lower())
+
+
+# What to do about one finding, in a sentence ("Tindakan"). Keyed by category and by what the pipeline
+# knows of the row: "linked" (padan: the suggested value is the person's own), "unlinked", "candidate"
+# (a possible link), "kept"/"merged" (a duplicate group's kept row and the others).
+ROW_ACTIONS: Final[dict[tuple[str, str], str]] = {
+    (c.NIK_TIDAK_VALID, "linked"): "Pakai NIK yang disarankan (Dukcapil); minta desa memperbaikinya.",
+    (c.NIK_TIDAK_VALID, "candidate"): "Periksa NIK calon dari Dukcapil; bila orangnya sama, minta desa memakainya.",
+    (c.NIK_TIDAK_VALID, "unlinked"): "Minta desa menulis NIK dari KTP-el atau KK warga.",
+    (c.NIK_TIDAK_DITEMUKAN, "unlinked"): "Minta desa mencocokkan NIK dengan KTP-el atau KK warga.",
+    (c.NIK_BERBEDA, "linked"): "Pastikan orangnya sama, lalu minta desa memakai NIK yang disarankan.",
+    (c.KK_BERBEDA, "linked"): "Minta desa memakai nomor KK yang disarankan untuk keluarga ini.",
+    (c.IDENTITAS_TIDAK_SESUAI, "linked"): "Minta desa memperbaiki data sesuai nilai yang disarankan (Dukcapil).",
+    (c.IDENTITAS_TIDAK_SESUAI, "unlinked"): "NIK mungkin milik orang lain: minta desa memastikan NIK dari KTP-el/KK.",
+    (c.MENINGGAL, "linked"): "Konfirmasikan kematian ke desa; hentikan bantuan atas nama ini.",
+    (c.GANDA, "kept"): "Pertahankan baris ini; minta desa menghapus baris lain dalam kelompok.",
+    (c.GANDA, "merged"): "Minta desa menghapus baris ini dari usulan berikutnya.",
+    (c.PEKERJAAN_TIDAK_LAYAK, "linked"): "Verifikasi pekerjaan warga; bila benar, hentikan bantuan.",
+    (c.PINDAH_DOMISILI, "linked"): "Tanyakan ke desa apakah warga masih tinggal di desa pengusul.",
+    (c.DATA_TIDAK_LENGKAP, "unlinked"): "Minta desa melengkapi data dan mengirim ulang baris ini.",
+    (c.FORMAT_TIDAK_VALID, "unlinked"): "Minta desa memperbaiki isian dan mengirim ulang baris ini.",
+    (c.KEMUNGKINAN_PADAN, "unlinked"): "Bandingkan dengan data Dukcapil NIK yang disarankan; putuskan sama atau tidak.",
+    (c.BIODATA_TIDAK_SESUAI_NIK, "linked"): "Minta desa memperbaiki data sesuai nilai yang disarankan (Dukcapil).",
+    (c.BIODATA_TIDAK_SESUAI_NIK, "unlinked"): "Cocokkan tanggal lahir dan jenis kelamin dengan KTP-el/KK warga.",
+}
+
+
+def row_action(category: str, variant: str) -> str:
+    """The action for one finding; the category's first follow-up step where no variant is worded."""
+    for key in ((category, variant), (category, "linked"), (category, "unlinked")):
+        if key in ROW_ACTIONS:
+            return ROW_ACTIONS[key]
+    return guidance_for(category).actions[0]
+
+
+def sheet_title(category: str) -> str:
+    """The tab of a category's sheet: its short label in words (Excel allows 31 characters)."""
+    return guidance_for(category).short[:31]
+
+
+# "Nilai yang disarankan" on the "Semua Temuan" sheet, where a row's suggestions stand one per line
+SUGGESTION_LABELS: Final[dict[str, str]] = {
+    c.NIK_TIDAK_VALID: "NIK: ",
+    c.NIK_BERBEDA: "NIK: ",
+    c.KEMUNGKINAN_PADAN: "NIK calon: ",
+    c.KK_BERBEDA: "No. KK: ",
+    c.MENINGGAL: "Status: ",
+    c.PEKERJAAN_TIDAK_LAYAK: "Status: ",
+    c.PINDAH_DOMISILI: "Domisili: ",
+}
+
+
+def suggestion_label(category: str) -> str:
+    return SUGGESTION_LABELS.get(category, "")
+
+
+ALL_FINDINGS_NOTE: Final = (
+    "Setiap baris usulan yang memiliki temuan tercantum sekali; rincian per kategori ada pada lembar kategorinya."
+)
+
+# --- households (KK) since the previous published quarter ------------------------------------------------
+
+CHANGE_IN: Final = "masuk"
+CHANGE_OUT: Final = "keluar"
+CHANGE_CHANGED: Final = "berubah"
+CHANGE_LABELS: Final[dict[str, str]] = {
+    CHANGE_IN: "Masuk (keluarga baru di DTKS)",
+    CHANGE_OUT: "Keluar (tidak lagi aktif di DTKS)",
+    CHANGE_CHANGED: "Berubah (KK, anggota, atau status berubah)",
+}
+CHANGES_FIRST_QUARTER: Final = (
+    "Triwulan ini adalah triwulan pertama yang diterbitkan: belum ada triwulan sebelumnya untuk "
+    "dibandingkan, sehingga belum ada keluarga yang masuk, keluar, atau berubah."
+)
+CHANGES_NOTE: Final = (
+    "Satu baris per keluarga (nomor KK) yang masuk, keluar, atau berubah, dengan alasannya. Keluarga "
+    "dihitung aktif bila sedikitnya satu anggotanya AKTIF di DTKS."
+)

@@ -2,7 +2,7 @@
 whole run: rows in, outcomes, status padan, findings per category and per area, quarantine reasons, files
 with problems, the run id, code version and time per stage.
 
-Self-contained: the charts are inline SVG (`charts.py`), the styles sit in the page, there is no
+Self-contained: the charts are HTML bars (`html_bars.py`), the styles sit in the page, there is no
 JavaScript, and a Content-Security-Policy forbids loading anything, so the page opens the same offline, from
 an e-mail attachment or from a file share. Counts only: no NIK, KK, name or birth date (the rows themselves
 are in the Dinsos workbook).

@@ -27,8 +27,9 @@ AUTOMATIC: Final = (
     "Pesan ini dikirim secara otomatis oleh dtks-pipeline setelah hasil diterbitkan; mohon tidak membalas."
 )
 ATTACHMENT_NOTES: Final = {
-    ".xlsx": "buku kerja temuan untuk Dinas Sosial: ringkasan, satu lembar per kategori temuan beserta tindak "
-    "lanjutnya, dan berkas bermasalah (memuat data pribadi)",
+    ".xlsx": "buku kerja temuan untuk Dinas Sosial: ringkasan, semua temuan dengan nilai yang disarankan dan "
+    "tindakannya, satu lembar per kategori temuan, perubahan keluarga sejak triwulan lalu, dan berkas "
+    "bermasalah (memuat data pribadi)",
     ".html": "ringkasan proses dengan grafik, dapat dibuka dengan peramban web (hanya berisi jumlah)",
     ".zip": "berkas hasil usulan untuk setiap desa/kelurahan: nasib setiap baris yang dikirim desa (memuat data "
     "pribadi)",

@@ -51,6 +51,8 @@ def _kabupaten_tables(io: StageIO, kode_kab: str, also: Sequence[str]) -> dict[s
             columns=["source_file", "source_row", "nama", "no_kk", "tanggal_lahir", "nik"],
             also=also,
         ),
+        # the rows as sent, for the village files' ready-to-resubmit sheets
+        "submitted": _read_kabupaten(io.input_path("ingest.submissions"), prefix, also=also),
     }
 
 
@@ -91,6 +93,8 @@ def reports(io: StageIO, kode_kab: str) -> dict[str, Any]:
     staged = io.output_path("reports.staged")
     shutil.rmtree(staged, ignore_errors=True)  # a retried task must not leave an earlier attempt's files
     staged.mkdir(parents=True)
+    snapshot = _persons_of(io, tables["row_outcome"])
+    changes = _household_changes(ctx, kode_kab, snapshot, tables)
     workbook = write_kabupaten_workbook(
         staged / f"laporan_dtks_{kode_kab}_{ctx.quarter}.xlsx",
         kode_kab=kode_kab,
@@ -100,9 +104,11 @@ def reports(io: StageIO, kode_kab: str) -> dict[str, Any]:
         row_outcome=tables["row_outcome"],
         file_problems=file_problems,
         context=tables["context"],
+        snapshot=snapshot,
+        changes=changes,
     )
     quarantine = _read_kabupaten(io.input_path("decide.quarantine"), _submission_prefix(ctx, kode_kab), also=misplaced)
-    feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa")
+    feedback = _write_feedback(ctx, tables, quarantine, files, staged / "desa", changes=changes)
     counts = count_kabupaten(
         kode_kab,
         row_outcome=tables["row_outcome"],
@@ -120,6 +126,31 @@ def reports(io: StageIO, kode_kab: str) -> dict[str, Any]:
         "files": {"workbook": workbook.name, "summary_html": html.name, "desa_dir": "desa"},
         "counts": counts,
     }
+
+
+def _persons_of(io: StageIO, row_outcome: pd.DataFrame) -> pd.DataFrame:
+    """The published persons of the kabupaten's rows (a merged row's person may be published elsewhere):
+    their DTKS status, the row kept for them, their corrected identity."""
+    keys = [k for k in pd.unique(row_outcome.get("person_key", pd.Series(dtype=object))) if isinstance(k, str)]
+    return io.read_frame("decide.dtks_snapshot", filters=pc.field("person_key").cast(pa.string()).isin(keys))
+
+
+def _household_changes(ctx: RunContext, kode_kab: str, snapshot: pd.DataFrame, tables: dict[str, pd.DataFrame]):
+    """Households in, out or changed since the quarter the warehouse published last before this one."""
+    from pipelines.reports.changes import household_changes, previous_snapshot
+    from pipelines.stages.context import warehouse_url
+    from pipelines.warehouse import connect
+
+    engine = connect(warehouse_url(ctx))
+    try:
+        previous_quarter, previous = previous_snapshot(engine, ctx.quarter, kode_kab)
+    finally:
+        engine.dispose()
+    current = snapshot[snapshot["kode_desa"].astype("string").str.startswith(kode_kab).fillna(False)]
+    submitted = tables["row_outcome"][["source_file", "source_row", "outcome"]].merge(
+        tables["context"][["source_file", "source_row", "no_kk"]], on=["source_file", "source_row"], how="left"
+    )
+    return household_changes(previous_quarter, previous, current, submitted)
 
 
 def run_info(io: StageIO, kode_kab: str | None = None):
@@ -196,6 +227,7 @@ def _write_feedback(
     quarantine: pd.DataFrame,
     files: list[dict[str, Any]],
     desa_dir: Path,
+    changes: Any = None,
 ) -> int:
     """One feedback file per submitted file of the kabupaten, also for a file that could not be read (it
     says why); a desa that sent a .csv and a .xlsx gets two files with distinct names."""
@@ -203,6 +235,8 @@ def _write_feedback(
 
     rows = feedback_rows(tables["row_outcome"], tables["context"], tables["discrepancy"], quarantine)
     groups = {source_file: group for source_file, group in rows.groupby("source_file", sort=True)}
+    sent = tables.get("submitted")
+    sent_groups = {f: group for f, group in sent.groupby("source_file", sort=False)} if sent is not None else {}
     reports = {f["source_file"]: f for f in files}
     names = feedback_file_names(sorted({*reports, *groups}), ctx.quarter)
     for source_file, name in names.items():
@@ -216,6 +250,8 @@ def _write_feedback(
             source_file=source_file,
             file_status=report.get("status"),
             file_problems=[p["message"] for p in report.get("problems", [])],
+            submitted=sent_groups.get(source_file),
+            changes=changes,
         )
     return len(names)
 
