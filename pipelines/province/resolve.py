@@ -158,6 +158,7 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
     owner = rows["nik"].map(pd.Series(np.arange(len(persons)), index=persons["NIK"]).groupby(level=0).first())
     owner_kab = persons["kode_kab"].reindex(owner.fillna(-1).astype(np.int64)).to_numpy()
     owned = owner.notna().to_numpy() & (owner_kab != rows["kode_kab"].to_numpy())
+    owned &= owner.fillna(-1).to_numpy() != np.where(decided["decision"].eq(LINK), person, -2)  # linked: a `link`
     found.append(facts(OWNER, owned, owner.to_numpy()[owned].astype(np.int64)))
 
     # Rows of several kabupaten that no extract knows and that are one person.
