@@ -59,6 +59,12 @@ def dtks_run(landing: Path, url: str, home: Path) -> dict:
     env = {"DTKS_PERSON_KEY_SECRET": secrets.token_hex(16), **os.environ, "DTKS_HOME": str(home)}
     command = ["/usr/bin/time", "-v", str(ROOT / ".venv" / "bin" / "dtks"), "run", "--landing", str(landing)]
     command += ["--quarter", QUARTER, "--warehouse", url, "--reports", str(home / "reports")]
+    # The gate is judged per kabupaten/kota: the corpus's kabupaten is all damaged inputs (27% of its rows
+    # quarantined by design); let it through so that every entry is published and accounted for.
+    settings = home / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"quality_gate": {"max_quarter_quarantine_share": 0.5}}))
+    command += ["--config", str(settings)]
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started

@@ -139,8 +139,13 @@ def test_a_hostile_quarter_publishes_accounts_for_everything_and_leaks_nothing(
             QUARTER,
             warehouse=url.render_as_string(hide_password=False),
             reports=str(tmp_path / "reports"),
+            # The gate is judged per kabupaten/kota: the corpus's own kabupaten (5203) is all damaged
+            # inputs, 27% of its rows quarantined by design. Let it through, so that every entry is accounted
+            # for; tests/test_gate_policy.py holds such a kabupaten back under the default.
+            config={"quality_gate": {"max_quarter_quarantine_share": 0.5}},
         )
     assert result["status"] == "PUBLISHED", result.get("message")
+    assert not result.get("held_back")
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mib < 3 * 1024
 
@@ -206,7 +211,7 @@ def test_a_hostile_quarter_publishes_accounts_for_everything_and_leaks_nothing(
     texts["command lines"] = "\n".join(sorted(command_lines.seen))
     assert any(p.startswith("logs/dtks-run-") for p in texts), "the Airflow log of the run is scanned"
     assert not leaks(texts, [password, secret_warehouse["token"]])
-    work = next(home.glob(f"work/{QUARTER}/*/ingest")).parent
+    work = next(home.glob(f"work/{QUARTER}/*/kab")).parent
     ids, names = personal_values(work)
     assert len(ids) > 1_000 and len(names) > 1_000  # what is looked for is really there
     village_file = (quarter.landing / next(f for f in quarter.good_files if f.endswith(".csv"))).read_bytes()
