@@ -175,13 +175,11 @@ def validate(io: StageIO, kode_kab: str) -> dict[str, Any]:
 def _gate_limits(limits, kode_kab: str | None):
     """The gate's limits for one partition. A folder that is no kabupaten/kota holds only files rejected at
     ingest (reported in the run's summary): their share of rejected files is not a reason to stop."""
-    from dataclasses import replace
-
     from pipelines import regions
 
     if kode_kab is None or regions.is_kabupaten(kode_kab):
         return limits
-    return replace(limits, max_rejected_file_share=1.0)
+    return limits.model_copy(update={"max_rejected_file_share": 1.0})
 
 
 @staged("quality_gate")
