@@ -180,7 +180,7 @@ STAGES: Final[tuple[Stage, ...]] = (
         "province_offer",
         "pipelines.stages.province:offer",
         "Penyiapan pemadanan antarkabupaten",
-        inputs=("validate.rows", "validate.persons", "link.decisions", "link.diagnostics"),
+        inputs=("discover.files", "validate.rows", "validate.persons", "link.decisions", "link.diagnostics"),
         outputs=("province_offer.pieces",),
         over=KABUPATEN,
     ),

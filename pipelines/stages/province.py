@@ -21,8 +21,11 @@ def bucket_name(bucket: int) -> str:
 
 @staged("province_offer")
 def offer(io: StageIO, kode_kab: str) -> dict[str, Any]:
-    from pipelines import province
+    from pipelines import province, regions
 
+    kabupaten = {f["kode_kab"] for f in io.read_json("discover.files") if regions.is_kabupaten(f.get("kode_kab") or "")}
+    if len(kabupaten) < 2:  # nothing crosses a border: a kabupaten's quarter pays nothing for the province step
+        return {"buckets": 0, "rows": 0, "kabupaten_in_quarter": len(kabupaten)}
     rows = io.read_frame("validate.rows")
     persons = io.read_frame("validate.persons")
     decisions = io.read_frame("link.decisions")
