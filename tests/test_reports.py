@@ -27,6 +27,7 @@ from pipelines.reports.feedback import desa_reason, feedback_file_names, merged_
 from pipelines.reports.html_summary import RunInfo, render_kabupaten, render_run, write_html
 from pipelines.reports.mail import kabupaten_message
 from pipelines.reports.printable import MAX_PRINT_WIDTH
+from pipelines.reports.suggestions import PERSON_COLUMNS
 from pipelines.reports.summary import combine, count_kabupaten
 from pipelines.reports.workbook import (
     ALL_FINDINGS_SHEET,
@@ -109,17 +110,7 @@ def make_inputs() -> dict[str, pd.DataFrame]:
             ("p4", "Y", "1980-01-01", "L", "5203010101000004", c.AKTIF, None, sf(D3), 1),
             ("p5", "BAIQ NURUL", "1950-12-31", "P", "5203010101000005", c.NONAKTIF, "MENINGGAL", sf(D3), 2),
         ],
-        columns=[
-            "person_key",
-            "nama",
-            "tanggal_lahir",
-            "jenis_kelamin",
-            "no_kk",
-            "status_dtks",
-            "alasan_nonaktif",
-            "source_file",
-            "source_row",
-        ],
+        columns=list(PERSON_COLUMNS),
     )
     return {
         "row_outcome": row_outcome,
@@ -374,17 +365,7 @@ def test_every_finding_on_a_linked_row_carries_its_suggestion(tmp_path):
             ("p1", "SITI", "1990-01-01", "P", "5203010101000001", c.AKTIF, None, f, 1),
             ("p2", "SITI AMINAH", "1990-01-01", "P", "5203010101000001", c.NONAKTIF, "PEKERJAAN_TIDAK_LAYAK", f, 2),
         ],
-        columns=[
-            "person_key",
-            "nama",
-            "tanggal_lahir",
-            "jenis_kelamin",
-            "no_kk",
-            "status_dtks",
-            "alasan_nonaktif",
-            "source_file",
-            "source_row",
-        ],
+        columns=list(PERSON_COLUMNS),
     )
     path = write(
         tmp_path,
