@@ -89,6 +89,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _links(summary: Mapping[str, Any], base: str) -> str:
     run = run_url(base, summary["run_id"])
+    api = f"{base}/api/runs/{quote(summary['run_id'], safe='')}"
     rows = [
         (
             escape(f"Data Docs (Great Expectations) {region_name(kab) or kab}"),
@@ -108,7 +109,7 @@ def _links(summary: Mapping[str, Any], base: str) -> str:
     return (
         f'<h2 id="tautan">{escape(LINKS_TITLE)}</h2>'
         + _table(["Isi", "Tautan"], rows)
-        + f'<p class="note">{escape(note)} <a href="{run}.json">JSON proses ini</a></p>'
+        + f'<p class="note">{escape(note)} <a href="{api}">JSON proses ini</a></p>'
     )
 
 

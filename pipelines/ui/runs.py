@@ -16,7 +16,7 @@ from typing import Any, Final
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from pipelines import regions
+from pipelines import regions, registry
 from pipelines.privacy import mask_text
 from pipelines.registry import ARTEFACTS
 from pipelines.reports import guidance as g
@@ -179,6 +179,36 @@ def _report_kind(name: str) -> str:
     if p.parent.name == "desa":
         return "desa"
     return "buku_kerja" if p.name.startswith("laporan_dtks_") else "lainnya"
+
+
+def mapped_kabupaten(record: dict[str, Any], task_id: str) -> list[str]:
+    """The kode_kab of each map index of a kabupaten task of the run, as discover listed them for the DAG
+    (`registry.PARTITIONS`: every code with an input file; `registry.WITH_SUBMISSIONS`: every real
+    kabupaten/kota with a village file), rebuilt from the run's input files."""
+    stage = registry.BY_TASK.get(task_id)
+    if stage is None or stage.over != registry.KABUPATEN:
+        return []
+    files = record.get("input_files") or []
+    if stage.each == registry.WITH_SUBMISSIONS:
+        codes = {str(f.get("kode_kab")) for f in files if f.get("kind") == "submission"}
+        return sorted(k for k in codes if regions.is_kabupaten(k))
+    return sorted({str(f["kode_kab"]) for f in files if f.get("kode_kab")})
+
+
+def task_target(record: dict[str, Any], task_id: str, map_index: int) -> tuple[str, str] | None:
+    """What a task's extra link opens: ("data-docs", kode_kab) for the validate task, ("reports", the
+    kabupaten's workbook) for the report task; None when there is nothing (yet) to open."""
+    codes = mapped_kabupaten(record, task_id)
+    if not 0 <= map_index < len(codes):
+        return None
+    kab = codes[map_index]
+    stage = registry.BY_TASK[task_id]
+    if stage.name == "validate":
+        return ("data-docs", kab) if kab in data_docs(record) else None
+    if stage.name == "reports":
+        workbooks = [f for f in published_reports(record)["files"] if f.startswith(f"{kab}/laporan_dtks_")]
+        return ("reports", workbooks[0]) if workbooks else None
+    return None
 
 
 def run_info(record: dict[str, Any]) -> RunInfo:
