@@ -15,9 +15,8 @@ from typing import Any, Final
 
 from sqlalchemy import Engine
 
-from pipelines.ui.app import Access
+from pipelines.ui.app import DAG_ID, Access
 
-DAG_ID: Final = "dtks_quarterly"
 UNMASK_RESOURCE: Final = "DTKS Data Pribadi"
 CONN_ENV: Final = "DTKS_UI_WAREHOUSE_CONN"  # another warehouse connection than dtks_warehouse
 

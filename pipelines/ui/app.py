@@ -25,6 +25,7 @@ from pipelines.ui.runs import RunNotFound, data_docs, published_reports, run_rec
 from pipelines.ui.tracing import Question, answer
 
 URL_PREFIX: Final = "/dtks"
+DAG_ID: Final = "dtks_quarterly"  # the runs this app describes
 # Files with personal data: only for users holding the unmask permission.
 PERSONAL_SUFFIXES: Final = frozenset({".xlsx", ".xls", ".csv", ".pdf", ".eml"})
 NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -99,7 +100,9 @@ def create_app(warehouse: Callable[[], Engine], access: Access) -> FastAPI:
         return HTMLResponse(pages.quarters_page(published_quarters(engine()), base(request)), headers=NO_STORE)
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
-    def run_html(run_id: str, request: Request, user: User) -> HTMLResponse:
+    def run_html(run_id: str, request: Request, user: User, dag_id: str | None = None) -> HTMLResponse:
+        if dag_id not in (None, DAG_ID):  # the DAG-run view shows this tab on every DAG's runs
+            return HTMLResponse(pages.not_dtks_page(base(request), dag_id), headers=NO_STORE)
         summary, info = summary_of(run_id)
         return HTMLResponse(pages.run_page(summary, info, base(request)), headers=NO_STORE)
 

@@ -136,6 +136,13 @@ def run_page(summary: Mapping[str, Any], info: h.RunInfo | None, base: str) -> s
     return page.replace("</h1>", "</h1>" + top, 1)
 
 
+def not_dtks_page(base: str, dag_id: str) -> str:
+    """The DAG-run tab on a run of another DAG: nothing of DTKS to show."""
+    body = f"<h1>{escape(APP_TITLE)}</h1>{_nav(base)}"
+    body += f"<p>DAG {escape(dag_id)} bukan dtks_quarterly: tidak ada hasil DTKS untuk proses ini.</p>"
+    return _page(APP_TITLE, body)
+
+
 def quarters_page(quarters: Sequence[Mapping[str, Any]], base: str) -> str:
     """The navigation page: every published quarter, its run and its changes from the quarter before."""
     rows = []
