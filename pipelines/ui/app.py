@@ -7,14 +7,12 @@ cookie, checked by the auth manager): none means 401, a bad one 403. The user mu
 village files) needs the permission `Access.can_unmask` checks. Data Docs and HTML summaries hold counts only.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 
@@ -106,6 +104,26 @@ def create_app(warehouse: Callable[[], Engine], access: Access) -> FastAPI:
         summary, info = summary_of(run_id)
         return HTMLResponse(pages.run_page(summary, info, base(request)), headers=NO_STORE)
 
+    def trace_response(request: Request, user: Any, asked: dict[str, Any]) -> HTMLResponse:
+        quarters = [q["quarter"] for q in published_quarters(engine())]
+        may_unmask = access.can_unmask(user)
+        if not asked["quarter"] or not (asked["nik"] or asked["source_file"]):
+            return HTMLResponse(pages.trace_page(base(request), quarters, asked, may_unmask=may_unmask))
+        question, unmasked = trace_question(
+            asked["quarter"], asked["nik"], asked["source_file"], asked["source_row"], asked["unmask"], user
+        )
+        try:
+            document, text = answer(engine(), question, unmask=unmasked)
+        except TraceError as exc:
+            page = pages.trace_page(base(request), quarters, asked, may_unmask=may_unmask, error=str(exc))
+            return HTMLResponse(page, status_code=404, headers=NO_STORE)
+        page = pages.trace_page(base(request), quarters, asked, may_unmask=may_unmask, text=text, document=document)
+        return HTMLResponse(page, headers=NO_STORE)
+
+    def asked_of(quarter, nik, source_file, source_row, unmask) -> dict[str, Any]:
+        row = int(source_row) if source_row and str(source_row).isdigit() else None
+        return {"quarter": quarter, "nik": nik, "source_file": source_file, "source_row": row, "unmask": unmask}
+
     @app.get("/trace", response_class=HTMLResponse)
     def trace_html(
         request: Request,
@@ -116,20 +134,21 @@ def create_app(warehouse: Callable[[], Engine], access: Access) -> FastAPI:
         source_row: str | None = None,
         unmask: bool = False,
     ) -> HTMLResponse:
-        quarters = [q["quarter"] for q in published_quarters(engine())]
-        row = int(source_row) if source_row and source_row.isdigit() else None
-        asked = {"quarter": quarter, "nik": nik, "source_file": source_file, "source_row": row, "unmask": unmask}
-        may_unmask = access.can_unmask(user)
-        if not quarter or not (nik or source_file):
-            return HTMLResponse(pages.trace_page(base(request), quarters, asked, may_unmask=may_unmask))
-        question, unmasked = trace_question(quarter, nik, source_file, row, unmask, user)
-        try:
-            document, text = answer(engine(), question, unmask=unmasked)
-        except TraceError as exc:
-            page = pages.trace_page(base(request), quarters, asked, may_unmask=may_unmask, error=str(exc))
-            return HTMLResponse(page, status_code=404, headers=NO_STORE)
-        page = pages.trace_page(base(request), quarters, asked, may_unmask=may_unmask, text=text, document=document)
-        return HTMLResponse(page, headers=NO_STORE)
+        return trace_response(request, user, asked_of(quarter, nik, source_file, source_row, unmask))
+
+    @app.post("/trace", response_class=HTMLResponse)
+    def trace_form(
+        request: Request,
+        user: User,
+        quarter: Annotated[str | None, Form()] = None,
+        nik: Annotated[str | None, Form()] = None,
+        source_file: Annotated[str | None, Form()] = None,
+        source_row: Annotated[str | None, Form()] = None,
+        unmask: Annotated[bool, Form()] = False,
+    ) -> HTMLResponse:
+        """The page's own form posts here: a NIK in a form's body stays out of URLs, access logs and the
+        browser's history."""
+        return trace_response(request, user, asked_of(quarter, nik, source_file, source_row, unmask))
 
     def record_of(run_id: str) -> dict[str, Any]:
         try:

@@ -11,6 +11,7 @@ from html import escape
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
+from pipelines.privacy import mask_id
 from pipelines.regions import dotted, region_name
 from pipelines.reports import guidance as g
 from pipelines.reports import html_summary as h
@@ -179,6 +180,10 @@ def _form(base: str, quarters: Sequence[str], asked: Mapping[str, Any], may_unma
 
     def field(name: str, label: str, kind: str = "text") -> str:
         value = asked.get(name)
+        if name == "nik" and value:  # never echoed: the page may be shown, printed or captured
+            return (
+                f'<label>{escape(label)}<input type="text" name="nik" placeholder="{escape(mask_id(value))}"></label>'
+            )
         shown = "" if value is None else escape(str(value))
         return f'<label>{escape(label)}<input type="{kind}" name="{name}" value="{shown}"></label>'
 
@@ -187,7 +192,7 @@ def _form(base: str, quarters: Sequence[str], asked: Mapping[str, Any], may_unma
         checked = " checked" if asked.get("unmask") else ""
         unmask = f'<label>Tampilkan data pribadi<input type="checkbox" name="unmask" value="1"{checked}></label>'
     return (
-        f'<form class="trace" method="get" action="{escape(base)}/trace">'
+        f'<form class="trace" method="post" action="{escape(base)}/trace">'
         f'<label>Periode<select name="quarter">{options}</select></label>'
         + field("nik", "NIK")
         + "<span>atau</span>"
@@ -213,9 +218,11 @@ def trace_page(
     if error:
         parts.append(f'<p class="err">{escape(error)}</p>')
     if text is not None and document is not None:
-        params = {k: v for k, v in asked.items() if v not in (None, "")}
         note = MASKED_NOTE if document.get("masked") else UNMASKED_NOTE
-        json_url = f"{base}/api/trace?{urlencode(params)}"
-        parts.append(f'<p class="note">{escape(note)} <a href="{escape(json_url)}">JSON (dtks-trace/1)</a></p>')
+        link = ""
+        if not asked.get("nik"):  # a link never carries a NIK
+            params = {k: v for k, v in asked.items() if v not in (None, "", False)}
+            link = f' <a href="{escape(f"{base}/api/trace?{urlencode(params)}")}">JSON (dtks-trace/1)</a>'
+        parts.append(f'<p class="note">{escape(note)}{link}</p>')
         parts.append(f'<pre class="trace">{escape(text)}</pre>')
     return _page(TRACE_TITLE, "".join(parts))
