@@ -134,7 +134,7 @@ def run_page(summary: Mapping[str, Any], info: h.RunInfo | None, base: str) -> s
         return _page(f"Proses DTKS {summary['run_id']}", body)
     page = h.render_run(summary["counts"], info)
     top = nav + head + _links(summary, base)
-    return page.replace("</h1>", "</h1>" + top, 1)
+    return page.replace("</style>", EXTRA_CSS + "</style>", 1).replace("</h1>", "</h1>" + top, 1)
 
 
 def not_dtks_page(base: str, dag_id: str) -> str:
