@@ -114,6 +114,29 @@ def _links(summary: Mapping[str, Any], base: str) -> str:
     )
 
 
+GATES_TITLE: Final = "Ambang mutu data per kabupaten/kota"
+GATE_STEPS: Final = {"validate": "Sebelum pemadanan", "decide": "Sesudah pemadanan"}
+
+
+def _gates(summary: Mapping[str, Any]) -> str:
+    """Each kabupaten/kota's quality gate before and after linkage (the held-back ones are named in the
+    summary's own section)."""
+    per_kab = (summary.get("gates") or {}).get("per_kabupaten") or {}
+    if not per_kab:
+        return ""
+    rows = []
+    for kab, steps in per_kab.items():
+        cells = [escape(f"{region_name(kab) or kab} ({dotted(kab)})")]
+        for step in GATE_STEPS:
+            gate = steps.get(step)
+            verdict = (
+                "-" if gate is None else ("lulus" if gate["passed"] else "tidak lulus: " + " ".join(gate["problems"]))
+            )
+            cells.append(escape(verdict))
+        rows.append(cells)
+    return f'<h2 id="ambang">{escape(GATES_TITLE)}</h2>' + _table(["Kabupaten/kota", *GATE_STEPS.values()], rows)
+
+
 def run_page(summary: Mapping[str, Any], info: h.RunInfo | None, base: str) -> str:
     """A run's page: for a published run, the run's HTML summary (`render_run`) drawn from the warehouse's
     figures, with the navigation and the run's links on top; otherwise what the attempt recorded."""
@@ -133,8 +156,10 @@ def run_page(summary: Mapping[str, Any], info: h.RunInfo | None, base: str) -> s
         body += f"<dt>Periode</dt><dd>{escape(g.period_text(summary['quarter']))}</dd></dl>" + "".join(lines)
         return _page(f"Proses DTKS {summary['run_id']}", body)
     page = h.render_run(summary["counts"], info)
-    top = nav + head + _links(summary, base)
-    return page.replace("</style>", EXTRA_CSS + "</style>", 1).replace("</h1>", "</h1>" + top, 1)
+    top = nav + head + _links(summary, base) + _gates(summary)
+    page = page.replace("</style>", EXTRA_CSS + "</style>", 1)
+    subtitle_end = page.index("</p>", page.index('<p class="sub">')) + len("</p>")
+    return page[:subtitle_end] + top + page[subtitle_end:]
 
 
 def not_dtks_page(base: str, dag_id: str) -> str:
