@@ -1,12 +1,17 @@
-"""The permission that unmasks personal data in the plugin, under Airflow's FAB auth manager.
+"""The plugin's roles under Airflow's FAB auth manager.
 
-FAB keeps permissions as (action, resource) pairs in the metadata database. This creates the pair
-(`can_read`, `DTKS Data Pribadi`) - what `is_authorized_custom_view(method="GET", resource_name="DTKS Data
-Pribadi")` asks FAB for - and the role `DTKS Pemeriksa` holding it, and, when users are named, gives them
-the role as well as the roles they have (reading the runs themselves needs a role that reads DAG runs, e.g.
-`Viewer`). Idempotent. Run where `airflow` runs, with the deployment's configuration:
+FAB keeps permissions as (action, resource) pairs in the metadata database. Two roles, added to whatever
+roles a user has (reading the runs themselves needs a role that reads DAG runs, e.g. `Viewer`):
 
-    python -m pipelines.ui.fab_roles [--user NAME ...]
+- `DTKS Pembaca`: (`can_read`, `Plugins`), without which Airflow's UI does not list the plugin's tab on a
+  DAG run nor its menu (FAB's `Viewer` lacks it; the pages still open by their URL);
+- `DTKS Pemeriksa`: the same, and (`can_read`, `DTKS Data Pribadi`), which is what
+  `is_authorized_custom_view(method="GET", resource_name="DTKS Data Pribadi")` asks FAB for: unmasked traces,
+  workbooks and village files.
+
+Idempotent. Run where `airflow` runs, with the deployment's configuration:
+
+    python -m pipelines.ui.fab_roles [--reader NAME ...] [--auditor NAME ...]
 """
 
 from __future__ import annotations
@@ -17,37 +22,50 @@ from typing import Any, Final
 
 from pipelines.ui.airflow_access import UNMASK_RESOURCE
 
-UNMASK_ACTION: Final = "can_read"
+READ: Final = "can_read"
+PLUGINS_RESOURCE: Final = "Plugins"  # FAB's resource for AccessView.PLUGINS
+READER_ROLE: Final = "DTKS Pembaca"
 UNMASK_ROLE: Final = "DTKS Pemeriksa"
+ROLES: Final = {
+    READER_ROLE: ((READ, PLUGINS_RESOURCE),),
+    UNMASK_ROLE: ((READ, PLUGINS_RESOURCE), (READ, UNMASK_RESOURCE)),
+}
 
 
-def ensure_unmask_role(security_manager: Any, users: Sequence[str] = ()) -> list[str]:
-    """Create the permission and the role (if missing) and give the role to `users`; returns what it did."""
+def ensure_roles(security_manager: Any, readers: Sequence[str] = (), auditors: Sequence[str] = ()) -> list[str]:
+    """Create the permissions and roles that are missing and give the roles to the users named; returns
+    what it did."""
     done = []
-    permission = security_manager.create_permission(UNMASK_ACTION, UNMASK_RESOURCE)
-    role = security_manager.find_role(UNMASK_ROLE) or security_manager.add_role(UNMASK_ROLE)
-    if permission not in role.permissions:
-        security_manager.add_permission_to_role(role, permission)
-        done.append(f"role {UNMASK_ROLE}: {UNMASK_ACTION} on {UNMASK_RESOURCE}")
-    for name in users:
-        user = security_manager.find_user(username=name)
-        if user is None:
-            raise SystemExit(f"No Airflow user named {name!r}.")
-        if role not in user.roles:
-            user.roles.append(role)
-            security_manager.update_user(user)
-            done.append(f"user {name}: role {UNMASK_ROLE}")
+    roles = {}
+    for name, pairs in ROLES.items():
+        role = security_manager.find_role(name) or security_manager.add_role(name)
+        for action, resource in pairs:
+            permission = security_manager.create_permission(action, resource)
+            if permission not in role.permissions:
+                security_manager.add_permission_to_role(role, permission)
+                done.append(f"role {name}: {action} on {resource}")
+        roles[name] = role
+    for role_name, users in ((READER_ROLE, readers), (UNMASK_ROLE, auditors)):
+        for username in users:
+            user = security_manager.find_user(username=username)
+            if user is None:
+                raise SystemExit(f"No Airflow user named {username!r}.")
+            if roles[role_name] not in user.roles:
+                user.roles.append(roles[role_name])
+                security_manager.update_user(user)
+                done.append(f"user {username}: role {role_name}")
     return done
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines.ui.fab_roles", description=__doc__.split("\n")[0])
-    parser.add_argument("--user", action="append", default=[], help="give this Airflow user the role (repeatable)")
+    parser.add_argument("--reader", action="append", default=[], help=f"give this user {READER_ROLE} (repeatable)")
+    parser.add_argument("--auditor", action="append", default=[], help=f"give this user {UNMASK_ROLE} (repeatable)")
     args = parser.parse_args(argv)
     from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
 
     with get_application_builder() as appbuilder:
-        for line in ensure_unmask_role(appbuilder.sm, args.user) or ["nothing to do"]:
+        for line in ensure_roles(appbuilder.sm, args.reader, args.auditor) or ["nothing to do"]:
             print(line)
     return 0
 
