@@ -9,7 +9,11 @@ Counts only, plus file paths and masked messages: no NIK, KK, name or birth date
 
 from __future__ import annotations
 
+import copy
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
@@ -88,9 +92,36 @@ def _frame(engine: Engine, table, run_id: str) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(_COLUMNS[table]))
 
 
+class _Cache:
+    """The counts of the last few runs asked about. A published run's tables never change: a later run of
+    its quarter drops them and marks it SUPERSEDED, which `run_view` reads before asking for counts."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple[str, str], make: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return copy.deepcopy(self.items[key])
+        value = make()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return copy.deepcopy(value)
+
+
+_COUNTS = _Cache()
+
+
 def kabupaten_counts(engine: Engine, record: dict[str, Any]) -> list[dict[str, Any]]:
     """`count_kabupaten` of every kabupaten/kota the run published (held-back ones published no rows and
     have no report), and of the files in no real kabupaten folder, from the run's published tables."""
+    return _COUNTS.get((str(engine.url), record["run_id"]), lambda: _count(engine, record))
+
+
+def _count(engine: Engine, record: dict[str, Any]) -> list[dict[str, Any]]:
     run_id = record["run_id"]
     files = [f for f in record.get("input_files") or [] if f.get("kind") == "submission"]
     held = set(record.get("held_back") or {})
