@@ -54,7 +54,9 @@ class Page:
             pass
 
 
-async def capture(ws_url: str, url: str, jwt: str, shots: list[tuple[str, str]], out: Path, width: int) -> None:
+async def capture(
+    ws_url: str, url: str, jwt: str, shots: list[tuple[str, str]], out: Path, width: int, wait: float, height: int
+) -> None:
     async with websockets.connect(ws_url, max_size=None) as socket:
         page = Page(socket)
         await page.call("Page.enable")
@@ -66,14 +68,15 @@ async def capture(ws_url: str, url: str, jwt: str, shots: list[tuple[str, str]],
             )
             await page.call("Page.navigate", url=url + path)
             await page.wait_for("Page.loadEventFired")
+            await asyncio.sleep(wait)  # Airflow's own UI renders (and loads a plugin's iframe) after the load event
             metrics = await page.call("Page.getLayoutMetrics")
-            height = int(metrics["cssContentSize"]["height"]) + 16
+            tall = height or int(metrics["cssContentSize"]["height"]) + 16
             await page.call(
-                "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False
+                "Emulation.setDeviceMetricsOverride", width=width, height=tall, deviceScaleFactor=1, mobile=False
             )
             shot = await page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
             (out / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
-            print(out / f"{name}.png", height)
+            print(out / f"{name}.png", tall)
 
 
 def main() -> int:
@@ -83,6 +86,8 @@ def main() -> int:
     parser.add_argument("--password-env", required=True)
     parser.add_argument("--out", type=Path, default=Path("docs/img"))
     parser.add_argument("--width", type=int, default=1100)
+    parser.add_argument("--height", type=int, default=0, help="window height; 0: the whole page")
+    parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait after the load event")
     parser.add_argument("shots", nargs="+", help="name:path")
     args = parser.parse_args()
     jwt = token(args.url, args.user, os.environ[args.password_env])
@@ -113,7 +118,11 @@ def main() -> int:
             port = re.search(r":(\d+)/", found.group(1)).group(1)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as response:
                 target = next(t for t in json.load(response) if t["type"] == "page")
-            asyncio.run(capture(target["webSocketDebuggerUrl"], args.url, jwt, shots, args.out, args.width))
+            asyncio.run(
+                capture(
+                    target["webSocketDebuggerUrl"], args.url, jwt, shots, args.out, args.width, args.wait, args.height
+                )
+            )
         finally:
             browser.terminate()
             browser.wait(timeout=30)
