@@ -252,6 +252,8 @@ def test_trace_questions_that_cannot_be_answered(client, airflow_auth):
     assert client.get("/dtks/api/trace?quarter=2026Q9&nik=1", headers=headers).status_code == 404
     assert client.get(f"/dtks/api/trace?quarter={QUARTER}", headers=headers).status_code == 404
     assert client.get("/dtks/api/runs/no_such_run", headers=headers).status_code == 404
+    page = client.get("/dtks/runs/no_such_run", headers=headers)
+    assert page.status_code == 404 and "belum tercatat" in page.text
 
 
 def test_task_links_and_served_files(client, airflow_auth):

@@ -101,7 +101,10 @@ def create_app(warehouse: Callable[[], Engine], access: Access) -> FastAPI:
     def run_html(run_id: str, request: Request, user: User, dag_id: str | None = None) -> HTMLResponse:
         if dag_id not in (None, DAG_ID):  # the DAG-run view shows this tab on every DAG's runs
             return HTMLResponse(pages.not_dtks_page(base(request), dag_id), headers=NO_STORE)
-        summary, info = summary_of(run_id)
+        try:
+            summary, info = run_view(engine(), run_id)
+        except RunNotFound:  # still running, or stopped before it could record its attempt
+            return HTMLResponse(pages.unknown_run_page(base(request), run_id), status_code=404, headers=NO_STORE)
         return HTMLResponse(pages.run_page(summary, info, base(request)), headers=NO_STORE)
 
     def trace_response(request: Request, user: Any, asked: dict[str, Any]) -> HTMLResponse:

@@ -169,6 +169,16 @@ def not_dtks_page(base: str, dag_id: str) -> str:
     return _page(APP_TITLE, body)
 
 
+def unknown_run_page(base: str, run_id: str) -> str:
+    """A run the warehouse does not know (yet): it records a run when it publishes or when it ends."""
+    body = f"<h1>{escape(APP_TITLE)}</h1>{_nav(base)}"
+    body += (
+        f"<p>Proses {escape(run_id)} belum tercatat di gudang data: proses masih berjalan, atau berhenti sebelum "
+        "sempat mencatat hasilnya. Hasilnya tampil di sini setelah proses selesai.</p>"
+    )
+    return _page(APP_TITLE, body)
+
+
 def quarters_page(quarters: Sequence[Mapping[str, Any]], base: str) -> str:
     """The navigation page: every published quarter, its run and its changes from the quarter before."""
     rows = []
