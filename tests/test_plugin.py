@@ -272,6 +272,33 @@ def test_task_links_and_served_files(client, airflow_auth):
         assert client.get(f"/dtks/runs/{RUN_ID}/data-docs/5203/{sneaky}", headers=headers).status_code == 404
 
 
+def test_a_run_that_did_not_publish_shows_its_gates_and_data_docs(client, airflow_auth, published, monkeypatch):
+    """A run stopped by its quality gate has only its attempt in the warehouse; its work directory (under
+    the deployment's DTKS_WORK) still holds its Data Docs and gates."""
+    import shutil
+
+    work = published["tmp"] / "work" / QUARTER
+    shutil.copytree(work / RUN_ID, work / "manual__stopped", dirs_exist_ok=True)
+    with published["engine"].begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO run_attempt (run_id, quarter, status, failed_stage, message) VALUES "
+                "('manual__stopped', :q, 'GATE_REJECTED', 'quality_gate', 'NIK 3201011508950001 ditahan')"
+            ),
+            {"q": QUARTER},
+        )
+    monkeypatch.setenv("DTKS_WORK", str(published["tmp"] / "work"))
+    headers = _bearer(airflow_auth, "operator")
+    run = client.get("/dtks/api/runs/manual__stopped", headers=headers).json()
+    assert (run["status"], run["published"], run["failed_stage"]) == ("GATE_REJECTED", False, "quality_gate")
+    assert "3201011508950001" not in run["message"] and set(run["data_docs"]) == {"5203"}
+    assert run["gates"]["per_kabupaten"]["5203"]["validate"]["passed"] is True
+    page = client.get("/dtks/runs/manual__stopped", headers=headers).text
+    assert "ditolak ambang mutu data" in page and "/dtks/runs/manual__stopped/data-docs/5203/index.html" in page
+    link = client.get("/dtks/runs/manual__stopped/tasks/validate/0", headers=headers, follow_redirects=False)
+    assert link.status_code == 307 and link.headers["location"].endswith("/data-docs/5203/index.html")
+
+
 def test_the_plugin_declares_its_views_and_links():
     """The plugin module as Airflow's plugin manager reads it: the app under /dtks, the views, the links."""
     import importlib.util

@@ -106,7 +106,9 @@ def _links(summary: Mapping[str, Any], base: str) -> str:
             (escape(REPORT_KIND_LABELS[report["kind"]]), f'<a href="{run}/reports/{quote(path)}">{escape(path)}</a>')
         )
     desa = sum(1 for r in summary.get("reports") or [] if r["kind"] == "desa")
-    note = f"{g.format_count(desa)} berkas hasil usulan desa ada di folder laporan. {PERSONAL_FILES_NOTE}"
+    note = ""
+    if summary.get("reports"):
+        note = f"{g.format_count(desa)} berkas hasil usulan desa ada di folder laporan. {PERSONAL_FILES_NOTE}"
     return (
         f'<h2 id="tautan">{escape(LINKS_TITLE)}</h2>'
         + _table(["Isi", "Tautan"], rows)
@@ -151,6 +153,9 @@ def run_page(summary: Mapping[str, Any], info: h.RunInfo | None, base: str) -> s
         held = (summary.get("gates") or {}).get("held_back") or {}
         if held:
             lines.append(f"<p>{escape(g.HELD_BACK_TITLE)}: {escape(', '.join(dotted(k) for k in held))}</p>")
+        if summary.get("data_docs"):
+            lines.append(_links(summary, base))
+        lines.append(_gates(summary))
         body = f"<h1>{escape(h.TITLE)}</h1>" + nav
         body += f"<dl class='meta'><dt>ID proses</dt><dd>{escape(summary['run_id'])}</dd>"
         body += f"<dt>Periode</dt><dd>{escape(g.period_text(summary['quarter']))}</dd></dl>" + "".join(lines)

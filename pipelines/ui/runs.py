@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from pipelines.reports.html_summary import RunInfo
 from pipelines.reports.release import MANIFEST
 from pipelines.reports.summary import combine, count_kabupaten
 from pipelines.warehouse.schema import discrepancy, quarantine, row_outcome, run, run_attempt
+from pipelines.workspace import run_slug
 
 SCHEMA: Final = "dtks-run/1"
 UNASSIGNED: Final = "0000"  # files in no real kabupaten folder, as the run's summary counts them
@@ -79,10 +81,27 @@ def run_record(engine: Engine, run_id: str) -> dict[str, Any]:
             record = {k: _iso(v) for k, v in dict(found).items()}
             record["held_back"] = _loads(record.get("held_back"))
             record["published"] = False
-            return record
+            return {**record, **_attempt_work(record)}
     record = {k: _iso(_loads(v)) for k, v in dict(found).items()}
     record["published"] = True
     return record
+
+
+def _attempt_work(record: dict[str, Any]) -> dict[str, Any]:
+    """For a run that did not publish (its `run_attempt` has no paths): its work directory, where the
+    deployment's `DTKS_WORK` puts it (the run's conf may have named another), and the files discover listed
+    there, so that its Data Docs and quality gates can still be shown."""
+    root = os.environ.get("DTKS_WORK")
+    if not root:
+        return {}
+    work = Path(root) / record["quarter"] / run_slug(record["run_id"])
+    if not work.is_dir():
+        return {}
+    try:
+        files = json.loads((work / ARTEFACTS["discover.files"].pattern).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        files = []
+    return {"paths": {"work": str(work)}, "input_files": files}
 
 
 def _frame(engine: Engine, table, run_id: str) -> pd.DataFrame:
@@ -147,12 +166,9 @@ def data_docs(record: dict[str, Any]) -> dict[str, str]:
     if not work:
         return {}
     pattern = ARTEFACTS["validate.data_docs"].pattern
-    kabs = sorted({str(f.get("kode_kab")) for f in record.get("input_files") or [] if f.get("kode_kab")})
     found = {}
-    for kab in kabs:
-        index = Path(work) / pattern.format(kab=kab) / "index.html"
-        if index.is_file():
-            found[kab] = str(index)
+    for index in sorted(Path(work).glob(f"{pattern.format(kab='*')}/index.html")):
+        found[index.relative_to(work).parts[1]] = str(index)
     return found
 
 
@@ -286,6 +302,7 @@ def run_view(engine: Engine, run_id: str) -> tuple[dict[str, Any], RunInfo | Non
             "failed_stage": record.get("failed_stage"),
             "message": mask_text(str(record.get("message") or "")) or None,
             "gates": gates(record),
+            "data_docs": data_docs(record),
         }
         return summary, None
     kabupaten = kabupaten_counts(engine, record) if record["status"] == "PUBLISHED" else []
