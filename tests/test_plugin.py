@@ -299,6 +299,21 @@ def test_a_run_that_did_not_publish_shows_its_gates_and_data_docs(client, airflo
     assert link.status_code == 307 and link.headers["location"].endswith("/data-docs/5203/index.html")
 
 
+def test_a_warehouse_that_cannot_be_opened_is_503(airflow_auth):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from pipelines.ui.airflow_access import WarehouseEngine, airflow_access
+    from pipelines.ui.app import create_app
+
+    root = FastAPI()
+    root.mount("/dtks", create_app(WarehouseEngine("dtks_no_such_connection"), airflow_access()))
+    with TestClient(root) as c:
+        response = c.get("/dtks/api/quarters", headers=_bearer(airflow_auth, "operator"))
+    assert response.status_code == 503 and "dtks_no_such_connection" in response.json()["detail"]
+    assert TestClient(root).get("/dtks/api/quarters").status_code == 401  # refused before any warehouse
+
+
 def test_the_plugin_declares_its_views_and_links():
     """The plugin module as Airflow's plugin manager reads it: the app under /dtks, the views, the links."""
     import importlib.util

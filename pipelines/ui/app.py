@@ -54,7 +54,13 @@ def create_app(warehouse: Callable[[], Engine], access: Access) -> FastAPI:
         return str(request.scope.get("root_path") or "").rstrip("/")
 
     def engine() -> Engine:
-        return warehouse()
+        try:
+            return warehouse()
+        except Exception as exc:  # no connection yet, or one that names no usable warehouse
+            from pipelines.warehouse.connection import redact
+
+            message = redact(f"{type(exc).__name__}: {exc}")
+            raise HTTPException(503, f"Gudang data tidak dapat dibuka ({message}).") from None
 
     def summary_of(run_id: str):
         try:
