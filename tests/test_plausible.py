@@ -267,7 +267,7 @@ def test_year_typed_into_the_future_is_linked_and_corrected(published):
     identity = found["IDENTITAS_TIDAK_SESUAI"]
     assert identity["suggested_value"] == BABY.isoformat()
     assert identity["detail"] == (
-        f"{IMPLAUSIBLE} tanggal_lahir (usulan: {BABY_TYPO.isoformat()}; Dukcapil: {BABY.isoformat()})"
+        f"{IMPLAUSIBLE} tanggal lahir (usulan: {BABY_TYPO.isoformat()}; Dukcapil: {BABY.isoformat()})"
     )
     assert snapshot_of(published, 2)["tanggal_lahir"] == BABY.isoformat()
 
@@ -279,7 +279,7 @@ def test_year_typed_more_than_120_years_back_is_linked_and_corrected(published):
     # The NIK does not encode the century: 1904 and 2004 agree with it.
     assert set(found) == {"IDENTITAS_TIDAK_SESUAI"}
     assert found["IDENTITAS_TIDAK_SESUAI"]["suggested_value"] == "2004-09-09"
-    assert found["IDENTITAS_TIDAK_SESUAI"]["detail"].startswith(IMPLAUSIBLE + " tanggal_lahir (usulan: 1904-09-09;")
+    assert found["IDENTITAS_TIDAK_SESUAI"]["detail"].startswith(IMPLAUSIBLE + " tanggal lahir (usulan: 1904-09-09;")
     assert snapshot_of(published, 3)["tanggal_lahir"] == "2004-09-09"
 
 

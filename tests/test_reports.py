@@ -1032,3 +1032,17 @@ def test_village_file_gives_the_persons_own_dukcapil_values_and_a_sheet_to_resub
     assert fixed["nik"] == "5203014101900002" and fixed["no_kk"] == "5203010101000009"
     assert fixed["nama"] == "AHMAD" and fixed["status_usulan"] == "TETAP" and fixed["kode_desa"] == D1
     assert list(resubmit[0])[: len(c.SUBMISSION_COLUMNS)] == list(c.SUBMISSION_COLUMNS)  # the contract's layout
+
+
+def test_the_workbook_shows_the_suggestion_decided_with_the_finding(tmp_path, inputs):
+    """`discrepancy.suggestion` (migration 0009) is what the workbook shows, not worked out again."""
+    inputs["discrepancy"]["suggestion"] = [f"saran {i}" for i in range(len(inputs["discrepancy"]))]
+    wb = openpyxl.load_workbook(write(tmp_path, **inputs))
+    shown = {r["Nilai yang disarankan"] for r in table(wb[sheet_name(c.MENINGGAL)], "Desa/Kelurahan")}
+    assert shown == {"saran 8"}
+    every_row = table(wb[ALL_FINDINGS_SHEET], "Desa/Kelurahan")
+    d = inputs["discrepancy"]
+    assert len(every_row) == len(set(zip(d["source_file"], d["source_row"], strict=True)))  # one per row
+    assert any(
+        "saran 2" in (r["Nilai yang disarankan"] or "") and "saran 3" in r["Nilai yang disarankan"] for r in every_row
+    )

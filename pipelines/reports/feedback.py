@@ -386,7 +386,10 @@ def _write_changes(ws: Any, code: str, changes: Any, title: str) -> None:
 
 # --- what the pipeline passes in ------------------------------------------------------------------------
 
-_IDENTITY_FIELD = re.compile(r"(?:^|; |\. )(" + "|".join(g.IDENTITY_FIELDS) + r") \(usulan:")
+# the field by its words (`tanggal lahir`, as findings write it) or its column name (as they wrote it before)
+_IDENTITY_FIELD = re.compile(
+    r"(?:^|; |\. )(" + "|".join([*g.IDENTITY_FIELDS, *g.IDENTITY_FIELDS.values()]) + r") \(usulan:"
+)
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -400,7 +403,7 @@ def desa_reason(category: str, detail: Any) -> str | None:
     if category == c.IDENTITAS_TIDAK_SESUAI:
         first = _IDENTITY_FIELD.search(text)
         note = text[: first.start(1)].strip() + " " if first and first.start(1) else ""
-        fields = [g.IDENTITY_FIELDS[f] for f in dict.fromkeys(_IDENTITY_FIELD.findall(text))]
+        fields = [g.IDENTITY_FIELDS.get(f, f) for f in dict.fromkeys(_IDENTITY_FIELD.findall(text))]
         reason = g.IDENTITY_REASON.format(fields=", ".join(fields)) if fields else g.IDENTITY_REASON.split(":")[0] + "."
         return note + reason
     if category in g.DESA_DETAIL_CATEGORIES and text:
