@@ -165,8 +165,13 @@ def table(ws, first_header: str) -> list[dict]:
     for r in rows[start + 1 :]:
         if all(v is None for v in r):
             break
-        out.append(dict(zip(header, r, strict=False)))
+        out.append(dict(zip(header, [typed(v) for v in r], strict=False)))
     return out
+
+
+def typed(value):
+    """A cell's text as typed: a date's hyphens in a wrapped cell are non-breaking (`x.keep_dates_whole`)."""
+    return value.replace(x.NON_BREAKING_HYPHEN, "-") if isinstance(value, str) else value
 
 
 def all_cells(path: Path):
@@ -586,7 +591,12 @@ def test_feedback_header_and_rows(tmp_path, feedback_rows):
     assert header_value(ws, "Kecamatan") == region_name(D1[:6])
     assert header_value(ws, "Kabupaten/Kota") == region_name(KAB)
     assert QUARTER in header_value(ws, "Periode")
-    assert header_value(ws, "ID proses") == RUN
+    assert header_value(ws, "Tanggal proses") == "1 Oktober 2026"  # the run's day in WITA, not its UTC id
+    block = rows_of(ws)[: next(i for i, r in enumerate(rows_of(ws)) if r[0] == "Baris")]
+    assert all(RUN not in str(v) for r in block for v in r)  # no run id in the header block
+    assert {r["ID proses"] for r in table(ws, "Baris")} == {RUN}  # kept for support, in a hidden column
+    assert ws.column_dimensions[get_column_letter(fb.HEADERS.index("ID proses") + 1)].hidden
+    assert fb.processed_on("manual__2026-10-01T18:30:00+00:00", QUARTER, D1) == "2 Oktober 2026"  # 02.30 WITA
     assert header_value(ws, "Ringkasan").startswith("4 baris usulan: 1 diterima, 2 digabung")
     assert header_value(ws, "Perlu tindakan") == "4 baris (bertanda 'YA')."
 
@@ -1046,3 +1056,13 @@ def test_the_workbook_shows_the_suggestion_decided_with_the_finding(tmp_path, in
     assert any(
         "saran 2" in (r["Nilai yang disarankan"] or "") and "saran 3" in r["Nilai yang disarankan"] for r in every_row
     )
+
+
+def test_a_date_in_wrapped_text_is_never_split(tmp_path, inputs):
+    """LibreOffice broke "28-02-" / "2026" across lines in a wrapped cell: its hyphens are non-breaking."""
+    wb = openpyxl.load_workbook(write(tmp_path, **inputs))
+    cells = [cell for row in wb[sheet_name(c.MENINGGAL)].iter_rows() for cell in row if isinstance(cell.value, str)]
+    wrapped = [cell.value for cell in cells if cell.alignment.wrap_text]
+    assert any(f"01{x.NON_BREAKING_HYPHEN}02{x.NON_BREAKING_HYPHEN}2025" in t for t in wrapped)
+    assert not any(re.search(r"\d{2}-\d{2}-\d{4}", t) for t in wrapped)
+    assert x.keep_dates_whole("lahir 05-12-1980, NIK 5203-0101") == "lahir 05\u201112\u20111980, NIK 5203-0101"

@@ -178,6 +178,19 @@ def _apply(cell: Cell, style: Style | None) -> Cell:
     return cell
 
 
+# A date in wrapped text breaks after its hyphens ("28-02-" / "2026") in LibreOffice and Excel: in wrapped
+# cells its hyphens are non-breaking (U+2011, which the fonts of both draw as a hyphen).
+NON_BREAKING_HYPHEN: Final = "\u2011"
+_SHOWN_DATE = re.compile(r"\b(\d{2})-(\d{2})-(\d{4})\b")
+
+
+def keep_dates_whole(text: str) -> str:
+    """`text` with each DD-MM-YYYY date's hyphens non-breaking, so a wrapped cell never splits a date."""
+    if "-" not in text:
+        return text
+    return _SHOWN_DATE.sub(lambda m: NON_BREAKING_HYPHEN.join(m.groups()), text)
+
+
 def text_cell(ws: Any, value: Any, style: Style | None = None) -> Any:
     """A cell for a value from the input: always text, never a formula.
 
@@ -189,6 +202,8 @@ def text_cell(ws: Any, value: Any, style: Style | None = None) -> Any:
     risky = looks_like_formula(text)
     if not risky and style is None:
         return text
+    if style is not None and style.alignment is not None and style.alignment.wrap_text:
+        text = keep_dates_whole(text)
     cell = WriteOnlyCell(ws)
     cell._value = text
     cell.data_type = "s"
@@ -392,6 +407,8 @@ class FastRows:
         text = as_text(value)
         if text is None:
             return ""
+        if idx in self.wrap_columns:
+            text = keep_dates_whole(text)
         style = self._style[idx in self.id_columns, looks_like_formula(text), idx in self.wrap_columns]
         s_attr = f' s="{style}"' if style is not None else ""
         space = ' xml:space="preserve"' if text != text.strip() else ""

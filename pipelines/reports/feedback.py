@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,6 +26,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from pipelines import contract as c
+from pipelines.local_time import local_date, zone_of
 from pipelines.privacy import mask_text
 from pipelines.regions import dotted, region_name
 from pipelines.reports import excel as x
@@ -52,9 +54,10 @@ COLUMNS: Final = (
     ("Data menurut Dukcapil", 17),
     ("Digabung dengan", 16),
     ("Status padan", 16),
+    ("ID proses", 30),  # for support: the run that wrote the file
 )
 HEADERS: Final = tuple(h for h, _ in COLUMNS)
-HIDDEN: Final = ("No. KK", "Digabung dengan", "Status padan")
+HIDDEN: Final = ("No. KK", "Digabung dengan", "Status padan", "ID proses")
 _WRAPPED: Final = ("Nama", "Hasil", "Temuan", "Alasan", "Saran perbaikan", "Data menurut Dukcapil", "Digabung dengan")
 EXPLANATION: Final = (
     "Setiap baris usulan tercantum di bawah ini dengan nomor baris yang sama seperti di Excel (baris 1 = "
@@ -207,6 +210,7 @@ def write_desa_feedback(
         "Data menurut Dukcapil": [
             _dukcapil_text(fix_nik, fix_kk) for fix_nik, fix_kk in zip(r["fix_nik"], r["fix_no_kk"], strict=True)
         ],
+        "ID proses": [run_id] * len(r),
     }
     columns = [values[h] for h in HEADERS]
 
@@ -224,7 +228,7 @@ def write_desa_feedback(
         ("Kecamatan", kec_name or "(tidak diketahui)"),
         ("Kabupaten/Kota", kab_name),
         ("Periode", g.period_text(quarter)),
-        ("ID proses", run_id),
+        ("Tanggal proses", processed_on(run_id, quarter, code)),
         *([("Berkas usulan", _file_name(source_file))] if source_file else []),
         *(
             [("Status berkas", _file_status_text(file_status, file_problems))]
@@ -274,6 +278,13 @@ def write_desa_feedback(
     return x.save_deterministic(
         wb, Path(path), timestamp=x.fixed_timestamp(run_id, quarter), title=title, fast_rows=fast_rows
     )
+
+
+def processed_on(run_id: str, quarter: str, code: str) -> str:
+    """The day the run processed the file, in the desa's own time zone (`2 Desember 2026`): an Airflow run
+    id holds its moment in UTC, which is not a date the operator knows (`manual__2026-12-02T16:25:07...`)."""
+    moment = x.fixed_timestamp(run_id, quarter).replace(tzinfo=UTC)
+    return local_date(moment, zone_of(code or "00"))
 
 
 def needs_action(rows: pd.DataFrame) -> list[bool]:
