@@ -532,6 +532,79 @@ def prepare_sheet(
     return clamped
 
 
+@dataclass
+class TableSheet:
+    """A sheet whose rows above `header_row` the caller writes (a title, notes), then one table with its
+    header at `header_row`: frozen under the header, the header repeated on every printed page, a filter,
+    hidden columns kept for filters and copies. Made by `table_sheet`; `write` appends the table."""
+
+    ws: Any
+    headers: tuple[str, ...]
+    widths: list[float]
+    header_row: int
+    hidden: frozenset[str]
+    id_columns: frozenset[str]
+    number_columns: frozenset[str]
+    wrap_columns: frozenset[str]
+
+    def shown_widths(self) -> list[float]:
+        """The widths with the hidden columns at 0, so that a merged text block spans only what shows."""
+        return [0 if h in self.hidden else w for h, w in zip(self.headers, self.widths, strict=True)]
+
+    def write(self, columns: Sequence[Sequence[Any]]) -> FastRows:
+        """The header row, then the rows given column by column (in the order of `headers`)."""
+
+        def index(names: frozenset[str]) -> list[int]:
+            return [i for i, h in enumerate(self.headers) if h in names]
+
+        self.ws.append(cells(self.ws, self.headers, HEADER))
+        fast = FastRows(
+            self.ws,
+            self.header_row + 1,
+            len(self.headers),
+            index(self.id_columns),
+            number_columns=index(self.number_columns),
+            wrap_columns=index(self.wrap_columns),
+            widths=self.widths,
+        )
+        fast.extend(columns)
+        n = len(columns[0]) if columns else 0
+        self.ws.auto_filter.ref = f"A{self.header_row}:{get_column_letter(len(self.headers))}{self.header_row + n}"
+        return fast
+
+
+def table_sheet(
+    ws: Any,
+    headers: Sequence[str],
+    widths: Sequence[float],
+    *,
+    header_row: int,
+    header_left: str,
+    hidden: Iterable[str] = (),
+    id_columns: Iterable[str] = (),
+    number_columns: Iterable[str] = (),
+    wrap_columns: Iterable[str] = (),
+) -> TableSheet:
+    """Set up a landscape A4 sheet for one table of findings or rows (columns named by their header); must
+    run before the first row is written (`prepare_sheet`)."""
+    from pipelines.reports.printable import hide_columns
+
+    hr = header_row
+    shown = prepare_sheet(ws, widths, freeze_row=hr + 1, header_left=header_left, title_rows=f"{hr}:{hr}", clamp=False)
+    hide_columns(ws, headers, tuple(hidden))
+    ws.row_dimensions[hr].height = header_height(headers, shown)
+    return TableSheet(
+        ws,
+        tuple(headers),
+        list(shown),
+        hr,
+        frozenset(hidden),
+        frozenset(id_columns),
+        frozenset(number_columns),
+        frozenset(wrap_columns),
+    )
+
+
 def header_height(headers: Sequence[str], widths: Sequence[float]) -> float:
     """The height (points) of a header row whose texts wrap inside their columns, so no header is cut."""
     return LINE_HEIGHT * max((text_lines(h, w) for h, w in zip(headers, widths, strict=False)), default=1) + 2

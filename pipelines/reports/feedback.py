@@ -31,7 +31,6 @@ from pipelines.privacy import mask_text
 from pipelines.regions import dotted, region_name
 from pipelines.reports import excel as x
 from pipelines.reports import guidance as g
-from pipelines.reports import printable as pr
 from pipelines.reports import readable as rd
 from pipelines.reports.workbook import PRIVACY_NOTE, Regions
 
@@ -240,36 +239,23 @@ def write_desa_feedback(
         ("Keterangan", EXPLANATION),
         ("Perhatian", PRIVACY_NOTE),
     ]
-    header_row = len(header_block) + 3  # title, header block, blank row
     page_title = f"{desa_name}, {g.quarter_label(quarter)}"
-    x.prepare_sheet(
+    table = x.table_sheet(
         ws,
+        HEADERS,
         widths,
-        freeze_row=header_row + 1,
+        header_row=len(header_block) + 3,  # title, header block, blank row
         header_left=page_title,
-        title_rows=f"{header_row}:{header_row}",
-        clamp=False,
+        hidden=HIDDEN,
+        id_columns=("NIK", "No. KK", "Data menurut Dukcapil"),
+        number_columns=("Baris",),
+        wrap_columns=_WRAPPED,
     )
-    pr.hide_columns(ws, HEADERS, HIDDEN)
-    ws.row_dimensions[header_row].height = x.header_height(HEADERS, widths)
-    shown = [0 if h in HIDDEN else w for h, w in COLUMNS]
     ws.append(x.cells(ws, ["Hasil Pemeriksaan Usulan Pemutakhiran DTKS"], x.TITLE))
     for i, (label, text) in enumerate(header_block, 2):
-        ws.append(x.wide_line(ws, i, label, text, shown))
+        ws.append(x.wide_line(ws, i, label, text, table.shown_widths()))
     ws.append([])
-    ws.append(x.cells(ws, HEADERS, x.HEADER))
-    index = {h: i for i, h in enumerate(HEADERS)}
-    fast = x.FastRows(
-        ws,
-        header_row + 1,
-        len(HEADERS),
-        [index["NIK"], index["No. KK"], index["Data menurut Dukcapil"]],
-        number_columns=[index["Baris"]],
-        wrap_columns=[index[h] for h in _WRAPPED],
-        widths=widths,
-    )
-    fast.extend(columns)
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADERS))}{header_row + len(r)}"
+    fast = table.write(columns)
     fast_rows = [fast]
     fast_rows.append(_write_resubmit(wb.create_sheet(RESUBMIT_SHEET), r, act, submitted, page_title))
     _write_changes(wb.create_sheet(CHANGES_SHEET), code, changes, page_title)
