@@ -20,13 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 MIX_SHARE = 0.035  # per category and row: about a third of the rows have a finding, as in a real quarter
 
 
-def inputs(rows: int, seed: int) -> dict:
+def inputs(rows: int, seed: int, work: Path) -> dict:
+    """The tables, made once per (rows, seed) and kept in `work` (the generator takes minutes at 100k)."""
+    kept = work / f"workbook-inputs-{rows}-{seed}.pkl"
+    if kept.exists():
+        return pd.read_pickle(kept)
     from test_rendering import quarter
 
     from pipelines import contract as c
@@ -40,6 +46,8 @@ def inputs(rows: int, seed: int) -> dict:
         how="left",
     )
     tables["discrepancy"][COLUMN] = suggestions(d, tables["snapshot"])
+    work.mkdir(parents=True, exist_ok=True)
+    pd.to_pickle(tables, kept)
     return tables
 
 
@@ -49,14 +57,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the last run here")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-workbook")
     args = parser.parse_args()
 
     from pipelines.reports import write_kabupaten_workbook
 
     started = time.perf_counter()
-    tables = inputs(args.rows, args.seed)
+    tables = inputs(args.rows, args.seed, args.work)
     made = time.perf_counter() - started
-    print(f"inputs: {args.rows:,} rows, {len(tables['discrepancy']):,} findings ({made:.1f} s)")
+    print(f"inputs: {args.rows:,} rows, {len(tables['discrepancy']):,} findings ({made:.1f} s)", flush=True)
     times = []
     with tempfile.TemporaryDirectory(prefix="bench-workbook-") as tmp:
         for run in range(args.repeat):
@@ -79,7 +88,7 @@ def main() -> None:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
             times.append(time.perf_counter() - started)
-            print(f"run {run + 1}: {times[-1]:.1f} s ({path.stat().st_size / 1e6:.1f} MB)")
+            print(f"run {run + 1}: {times[-1]:.1f} s ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     load = os.getloadavg()
     print(f"workbook, {args.rows:,} rows: best {min(times):.1f} s of {', '.join(f'{t:.1f}' for t in times)}")
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
