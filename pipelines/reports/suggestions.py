@@ -9,6 +9,7 @@ row's outcome and the published person (`dtks_snapshot`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -65,6 +66,7 @@ def annotate(
         values = [None if x.is_missing(v) else v for v in findings[fs.COLUMN]]
     else:  # a publication from before migration 0009: worded here the same way
         values = fs.suggestions(findings, persons, desa_name)
+    row_action = functools.cache(g.row_action)  # a handful of (category, variant) pairs per kabupaten
     groups: dict[str, int] = {}
     shown_text: dict[str, str | None] = {}  # most details repeat ("NIK kosong.")
     shown, action, status, group = [], [], [], []
@@ -89,7 +91,7 @@ def annotate(
             number = groups.setdefault(key, len(groups) + 1)
             variant = "kept" if fs.is_kept(person, file, row) else "merged"
         shown.append(text)
-        action.append(g.row_action(cat, variant))
+        action.append(row_action(cat, variant))
         status.append(status_dtks_text(outcome, person))
         group.append(number)
     out = findings.copy()
