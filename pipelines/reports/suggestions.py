@@ -67,6 +67,8 @@ def annotate(
     else:  # a publication from before migration 0009: worded here the same way
         values = fs.suggestions(findings, persons, desa_name)
     row_action = functools.cache(g.row_action)  # a handful of (category, variant) pairs per kabupaten
+    statuses: dict[tuple[Any, str | None], str | None] = {}
+    missing = object()
     groups: dict[str, int] = {}
     shown_text: dict[str, str | None] = {}  # most details repeat ("NIK kosong.")
     shown, action, status, group = [], [], [], []
@@ -92,7 +94,10 @@ def annotate(
             variant = "kept" if fs.is_kept(person, file, row) else "merged"
         shown.append(text)
         action.append(row_action(cat, variant))
-        status.append(status_dtks_text(outcome, person))
+        state = statuses.get((outcome, key), missing)
+        if state is missing:  # once per person and outcome: a person's rows share it
+            state = statuses[outcome, key] = status_dtks_text(outcome, person)
+        status.append(state)
         group.append(number)
     out = findings.copy()
     out["shown_detail"] = shown
