@@ -321,6 +321,11 @@ def test_all_findings_sheet_has_one_row_per_submitted_row(standard, inputs):
     assert two["Temuan"] == f"• {g.GUIDANCE[c.NIK_BERBEDA].title}\n• {g.GUIDANCE[c.KK_BERBEDA].title}"
     assert two["Nilai yang disarankan"] == "• NIK: 5203014101900002\n• No. KK: 5203010101000009"
     assert two["Tindakan"].count("•") == 2
+    assert two["Hasil baris"] == g.outcome_label(c.OUTCOME_PUBLISHED)  # the row's outcome shows here
+    ws = standard[1][ALL_FINDINGS_SHEET]
+    header = row_starting(ws, "Desa/Kelurahan")
+    shown = [h for i, h in enumerate(header, 1) if h and not ws.column_dimensions[get_column_letter(i)].hidden]
+    assert "Hasil baris" in shown and "Status DTKS" in shown and "Berkas" not in shown
 
 
 def test_every_finding_on_a_linked_row_carries_its_suggestion(tmp_path):

@@ -820,6 +820,7 @@ def write_kabupaten_workbook(
             meaning=g.ALL_FINDINGS_NOTE,
             actions=(),
             header_left=kab_title,
+            hidden=[h for h in HIDDEN_COLUMNS if h != "Hasil baris"],  # one line per row: its outcome shows
         )
     )
     groups = {cat: rows for cat, rows in findings.groupby(category_key, sort=False)}
