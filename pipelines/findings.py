@@ -30,6 +30,7 @@ from pipelines.contract import (
     TIDAK_PADAN,
 )
 from pipelines.decisions import LINK, REVIEW
+from pipelines.field_words import field_words
 from pipelines.held import QUARANTINE_UNLINKED
 from pipelines.names import names_agree, normalise_names
 
@@ -112,7 +113,7 @@ def _differences_in_words(rows: pd.DataFrame, person: pd.DataFrame, diff: pd.Dat
     for field, theirs in (("nama", "NAMA_LGKP"), ("tanggal_lahir", "TGL_LHR"), ("jenis_kelamin", "JENIS_KLMIN")):
         ours = rows[field].fillna("(kosong)").astype(str)
         dukcapil = person[theirs].fillna("(kosong)").astype(str).to_numpy()
-        text = field + " (usulan: " + ours + "; Dukcapil: " + dukcapil + ")"
+        text = field_words(field) + " (usulan: " + ours + "; Dukcapil: " + dukcapil + ")"
         parts.append(text.where(diff[field].to_numpy(), ""))
     joined = parts[0].str.cat(parts[1:], sep="; ").str.replace(r"(^(; )+|(; )+$)", "", regex=True)
     return joined.str.replace(r"(; ){2,}", "; ", regex=True)

@@ -50,6 +50,12 @@ def local_text(value: str | datetime, zone: timezone) -> str:
     return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year} pukul {moment:%H.%M} {zone.tzname(None)}"
 
 
+def local_date(value: str | datetime, zone: timezone) -> str:
+    """`2026-10-01T18:03:04+00:00` in WITA -> `2 Oktober 2026`: the day as the kabupaten lived it."""
+    moment = parse_moment(value).astimezone(zone)
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
 def local_texts(value: str | datetime, codes: list[str]) -> str:
     """The moment in the zone of each region code, the zones in WIB, WITA, WIT order without repeats:
     `1 Oktober 2026 pukul 10.03 WITA (09.03 WIB)` for a run over kabupaten of two zones."""

@@ -426,7 +426,8 @@ def _field_of(text: str, label_start: int) -> str:
         elif ch == "(":
             if depth == 0:
                 words = _WORD.findall(text[:i])
-                return words[-1] if words else ""
+                two = "_".join(words[-2:])  # a field in words: `tanggal lahir (usulan: ...)`
+                return two if len(words) > 1 and is_declared(two) else (words[-1] if words else "")
             depth -= 1
     sentence = re.split(r"[.;:]\s", text[:label_start])[-1]
     words = _WORD.findall(sentence)

@@ -32,6 +32,9 @@ from pipelines import contract as c
 from pipelines import survivor
 from pipelines.local_time import local_text, zone_of
 from pipelines.privacy import (
+    SAFE,
+    field_kind,
+    is_declared,
     mask_date,
     mask_field,
     mask_fields,
@@ -427,7 +430,22 @@ def _mask_finding(finding: dict[str, Any]) -> dict[str, Any]:
         masked["suggested_value"] = mask_field("kode_desa", suggested)
     elif isinstance(suggested, str) and re.fullmatch(r"[\d\-/. ]{8,10}", suggested.strip()):  # a date
         masked["suggested_value"] = mask_date(suggested)
+    if "suggestion" in finding:
+        masked["suggestion"] = _mask_suggestion(finding["suggestion"])
     return masked
+
+
+def _mask_suggestion(text: Any) -> Any:
+    """`discrepancy.suggestion` masked: each `field: value` part (`nama: SITI`, `tanggal lahir: ...`) by the
+    field's kind, anything else as free text with every date (a death date, a NIK)."""
+    if not isinstance(text, str) or not text:
+        return text
+    parts = []
+    for part in text.split("; "):
+        field, sep, value = part.partition(": ")
+        declared = sep and is_declared(field) and field_kind(field) != SAFE
+        parts.append(f"{field}: {mask_field(field, value)}" if declared else mask_text(part, all_dates=True))
+    return "; ".join(parts)
 
 
 def _mask_citation(citation: dict[str, Any]) -> dict[str, Any]:
@@ -603,7 +621,8 @@ def format_trace(result: Trace, *, mask: bool = False) -> str:
         out += _duplicate_lines(row, book, model)
         out.append(_label("temuan") + (f"{len(row.findings)} temuan" if row.findings else "tidak ada"))
         for d in row.findings:
-            saran = f" (nilai yang disarankan: {_show(d['suggested_value'])})" if d.get("suggested_value") else ""
+            value = d.get("suggestion") or d.get("suggested_value")  # in words since migration 0009
+            saran = f" (nilai yang disarankan: {_show(value)})" if value else ""
             out.append(f"    - {_category_text(d['category'])}: {_show(d.get('detail'))}{saran}")
         out += _published_lines(row)
         out += _previous_lines(row, result.quarter)
@@ -843,6 +862,7 @@ def _row_document(row: RowTrace) -> dict[str, Any]:
                 "category_label": g.guidance_for(_show(x.get("category"))).title,
                 "detail": x.get("detail"),
                 "suggested_value": x.get("suggested_value"),
+                "suggestion": x.get("suggestion"),
             }
             for x in row.findings
         ],

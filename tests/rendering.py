@@ -133,3 +133,23 @@ def offending_words(text: str) -> list[str]:
     lowered = text.lower()
     found += [w for w in ENGLISH_WORDS if re.search(rf"\b{re.escape(w)}\b", lowered)]
     return found
+
+
+def visible_cell_words(xlsx: Path, skip_sheets: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """(sheet, cell, word) for every snake_case word, deny-listed English word or landing path in a cell a
+    reader sees (hidden columns and `skip_sheets` left out): without rendering, so it runs on a whole
+    generated quarter in seconds."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    found = []
+    wb = openpyxl.load_workbook(xlsx, read_only=False)
+    for ws in wb.worksheets:
+        if ws.title in skip_sheets:
+            continue
+        hidden = {k for k, d in ws.column_dimensions.items() if d.hidden}
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and get_column_letter(cell.column) not in hidden:
+                    found += [(ws.title, cell.coordinate, w) for w in offending_words(cell.value)]
+    return found

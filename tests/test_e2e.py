@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from rendering import SNAKE_CASE, visible_cell_words
 from sqlalchemy import text
 
 from pipelines.airflow_runner import run_quarter
@@ -88,6 +89,14 @@ def test_sqlite_run_rerun_and_evaluation(landing, tmp_path, monkeypatch):
     workbook = tmp_path / "reports" / QUARTER / "5203" / f"laporan_dtks_5203_{QUARTER}.xlsx"
     assert workbook.exists()
     assert list((tmp_path / "reports" / QUARTER / "5203" / "desa").glob("*.xlsx"))
+    # What an officer reads: fields in words, never column names, in the warehouse's details and on every
+    # visible cell of the workbook; and every finding on a linked row carries the value to use.
+    findings = tables["discrepancy"]
+    assert not findings["detail"].fillna("").str.contains(SNAKE_CASE).any()
+    assert visible_cell_words(workbook) == []
+    linked = tables["row_outcome"].loc[tables["row_outcome"]["status_padan"].isin(["PADAN", "PADAN_DENGAN_KOREKSI"])]
+    on_linked = findings.merge(linked[["source_file", "source_row"]], on=["source_file", "source_row"])
+    assert len(on_linked) and on_linked["suggestion"].notna().all(), on_linked[on_linked["suggestion"].isna()]
 
     evaluation = evaluate_quarter(connect(url), landing, QUARTER)
     assert evaluation["rows_missing_from_row_outcome"] == 0

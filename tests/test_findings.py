@@ -1,10 +1,13 @@
 """Findings, outcomes and person keys, rule by rule (docs/findings.md), on hand-built linkage results."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from pipelines.contract import INELIGIBLE_OCCUPATIONS
+from pipelines.finding_suggestions import with_suggestions
 from pipelines.findings import decide_findings
 from pipelines.outcomes import decide_outcomes
 
@@ -86,7 +89,7 @@ def decided():
     )
     discrepancy, per_row = decide_findings(rows, reasons, decisions, PERSONS, INELIGIBLE_OCCUPATIONS)
     outcome, snapshot = decide_outcomes(rows, decisions, per_row, PERSONS, "secret")
-    return discrepancy, outcome, snapshot
+    return with_suggestions(discrepancy, per_row, outcome, snapshot), outcome, snapshot
 
 
 def categories(discrepancy, row_id):
@@ -117,10 +120,32 @@ def test_details_and_suggestions(decided):
     assert d.loc[(1, "NIK_BERBEDA"), "suggested_value"] == N1
     assert "milik orang lain" in d.loc[(1, "NIK_BERBEDA"), "detail"]
     assert d.loc[(3, "KK_BERBEDA"), "suggested_value"] == K1
-    assert d.loc[(4, "IDENTITAS_TIDAK_SESUAI"), "detail"].startswith("tanggal_lahir")
+    assert d.loc[(4, "IDENTITAS_TIDAK_SESUAI"), "detail"].startswith("tanggal lahir (usulan: ")
     assert d.loc[(2, "PINDAH_DOMISILI"), "suggested_value"] == OTHER_DESA
     assert d.loc[(7, "KEMUNGKINAN_PADAN"), "suggested_value"] == N1
     assert "baris 4" in d.loc[(0, "GANDA"), "detail"] and "baris 5" in d.loc[(0, "GANDA"), "detail"]
+
+
+def test_the_value_to_use_is_decided_with_the_finding(decided):
+    """`discrepancy.suggestion`: the value to use in words, wherever the pipeline knows it."""
+    d = decided[0].set_index(["row_id", "category"])["suggestion"]
+    assert d[(1, "NIK_BERBEDA")] == N1
+    assert d[(3, "KK_BERBEDA")] == K1
+    assert d[(4, "IDENTITAS_TIDAK_SESUAI")] == "tanggal lahir: 15-08-1980"  # Dukcapil's, DD-MM-YYYY
+    assert d[(2, "MENINGGAL")] == "NONAKTIF (meninggal 01-02-2026)"
+    assert d[(2, "PEKERJAAN_TIDAK_LAYAK")].startswith("NONAKTIF (")
+    assert d[(2, "PINDAH_DOMISILI")].startswith("desa ") and d[(2, "PINDAH_DOMISILI")].endswith("(52.03.01.2002)")
+    assert d[(7, "KEMUNGKINAN_PADAN")] == N1
+    assert d[(0, "GANDA")] == "Baris ini yang dipertahankan"
+    assert d[(3, "GANDA")].startswith("Dipertahankan: ") and "baris 2" in d[(3, "GANDA")]  # Excel's row number
+    assert pd.isna(d[(8, "NIK_TIDAK_VALID")]) and pd.isna(d[(9, "DATA_TIDAK_LENGKAP")])  # not known
+    assert pd.isna(d[(6, "IDENTITAS_TIDAK_SESUAI")])  # not linked: Dukcapil's values are someone else's
+
+
+def test_no_column_names_in_what_officers_read(decided):
+    """`detail` and `suggestion` name fields in words (`tanggal lahir`), never `tanggal_lahir`."""
+    text = " ".join(decided[0][["detail", "suggestion"]].fillna("").to_numpy().ravel())
+    assert not re.findall(r"\b[a-z]+_[a-z_]+\b", text)
 
 
 def test_outcomes_and_snapshot(decided):

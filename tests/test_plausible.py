@@ -26,6 +26,7 @@ from pipelines.contract import DUKCAPIL_COLUMNS, SUBMISSION_COLUMNS
 from pipelines.gate import quality_gate
 from pipelines.held import HELD, settle_held_rows
 from pipelines.ingest.intake import FileReport
+from pipelines.reports.excel import NON_BREAKING_HYPHEN
 
 QUARTER = "2026Q3"
 DESA = "5203012001"  # Tanjung Luar, Keruak, Lombok Timur
@@ -267,7 +268,7 @@ def test_year_typed_into_the_future_is_linked_and_corrected(published):
     identity = found["IDENTITAS_TIDAK_SESUAI"]
     assert identity["suggested_value"] == BABY.isoformat()
     assert identity["detail"] == (
-        f"{IMPLAUSIBLE} tanggal_lahir (usulan: {BABY_TYPO.isoformat()}; Dukcapil: {BABY.isoformat()})"
+        f"{IMPLAUSIBLE} tanggal lahir (usulan: {BABY_TYPO.isoformat()}; Dukcapil: {BABY.isoformat()})"
     )
     assert snapshot_of(published, 2)["tanggal_lahir"] == BABY.isoformat()
 
@@ -279,7 +280,7 @@ def test_year_typed_more_than_120_years_back_is_linked_and_corrected(published):
     # The NIK does not encode the century: 1904 and 2004 agree with it.
     assert set(found) == {"IDENTITAS_TIDAK_SESUAI"}
     assert found["IDENTITAS_TIDAK_SESUAI"]["suggested_value"] == "2004-09-09"
-    assert found["IDENTITAS_TIDAK_SESUAI"]["detail"].startswith(IMPLAUSIBLE + " tanggal_lahir (usulan: 1904-09-09;")
+    assert found["IDENTITAS_TIDAK_SESUAI"]["detail"].startswith(IMPLAUSIBLE + " tanggal lahir (usulan: 1904-09-09;")
     assert snapshot_of(published, 3)["tanggal_lahir"] == "2004-09-09"
 
 
@@ -370,12 +371,17 @@ def test_controls(published):
     assert identity["suggested_value"] == "1980-12-05" and not identity["detail"].startswith(IMPLAUSIBLE)
 
 
+def typed(value):
+    """A cell as typed: a date's hyphens in a wrapped cell are non-breaking (`excel.keep_dates_whole`)."""
+    return value.replace(NON_BREAKING_HYPHEN, "-") if isinstance(value, str) else value
+
+
 def test_what_the_officer_and_the_village_read(published):
     reports = published["reports"]
     wb = load_workbook(next(reports.glob("laporan_dtks_5203_*.xlsx")), read_only=True)
     sheet = [r for r in wb["Identitas tidak sesuai"].iter_rows(values_only=True)]
     header = next(r for r in sheet if r and r[0] == "Desa/Kelurahan")
-    rows = [dict(zip(header, r, strict=False)) for r in sheet[sheet.index(header) + 1 :]]
+    rows = [dict(zip(header, map(typed, r), strict=False)) for r in sheet[sheet.index(header) + 1 :]]
     baby = next(r for r in rows if str(r["Baris"]) == "3")  # data row 2: row 3 in Excel
     assert baby["Nilai yang disarankan"] == f"tanggal lahir: {BABY:%d-%m-%Y}"
     assert baby["Tanggal lahir"] == f"{BABY_TYPO:%d-%m-%Y}"
@@ -385,7 +391,8 @@ def test_what_the_officer_and_the_village_read(published):
     feedback = load_workbook(next(reports.rglob(f"hasil_usulan_{DESA}_*.xlsx")), read_only=True)
     lines = list(feedback.active.iter_rows(values_only=True))
     header = next(r for r in lines if r and r[0] == "Baris")
-    by_row = {r[0]: dict(zip(header, r, strict=False)) for r in lines[lines.index(header) + 1 :] if r and r[0]}
+    after = lines[lines.index(header) + 1 :]
+    by_row = {r[0]: dict(zip(header, map(typed, r), strict=False)) for r in after if r and r[0]}
     # The village reads why, about its own row only: never Dukcapil's birth date.
     # rows as Excel numbers them: data rows 2 and 6 are rows 3 and 7
     assert f"{IMPLAUSIBLE} Berbeda dengan data Dukcapil: tanggal lahir." in by_row[3]["Alasan"]

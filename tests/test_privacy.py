@@ -268,3 +268,15 @@ def test_names_and_addresses_under_a_personal_key_are_masked() -> None:
         "Dukcapil: 31114 orang",
     ):
         assert mask_text(text) == text
+
+
+def test_a_detail_names_its_fields_in_words():
+    """Findings write `tanggal lahir (usulan: ...)`: the two words name the field, so the date is masked as a
+    date and the name by its initials."""
+    detail = (
+        "nama (usulan: SITI AMINAH; Dukcapil: SITI AMINA); tanggal lahir (usulan: 2027-06-21; Dukcapil: 2026-06-21)"
+    )
+    assert mask_detail(detail) == (
+        "nama (usulan: S*** A*****; Dukcapil: S*** A****); tanggal lahir (usulan: ****-**-**; Dukcapil: ****-**-**)"
+    )
+    assert "SITI" not in mask_text(f"gagal: {detail}") and "2026-06-21" not in mask_text(f"gagal: {detail}")

@@ -165,8 +165,13 @@ def table(ws, first_header: str) -> list[dict]:
     for r in rows[start + 1 :]:
         if all(v is None for v in r):
             break
-        out.append(dict(zip(header, r, strict=False)))
+        out.append(dict(zip(header, [typed(v) for v in r], strict=False)))
     return out
+
+
+def typed(value):
+    """A cell's text as typed: a date's hyphens in a wrapped cell are non-breaking (`x.keep_dates_whole`)."""
+    return value.replace(x.NON_BREAKING_HYPHEN, "-") if isinstance(value, str) else value
 
 
 def all_cells(path: Path):
@@ -316,6 +321,11 @@ def test_all_findings_sheet_has_one_row_per_submitted_row(standard, inputs):
     assert two["Temuan"] == f"• {g.GUIDANCE[c.NIK_BERBEDA].title}\n• {g.GUIDANCE[c.KK_BERBEDA].title}"
     assert two["Nilai yang disarankan"] == "• NIK: 5203014101900002\n• No. KK: 5203010101000009"
     assert two["Tindakan"].count("•") == 2
+    assert two["Hasil baris"] == g.outcome_label(c.OUTCOME_PUBLISHED)  # the row's outcome shows here
+    ws = standard[1][ALL_FINDINGS_SHEET]
+    header = row_starting(ws, "Desa/Kelurahan")
+    shown = [h for i, h in enumerate(header, 1) if h and not ws.column_dimensions[get_column_letter(i)].hidden]
+    assert "Hasil baris" in shown and "Status DTKS" in shown and "Berkas" not in shown
 
 
 def test_every_finding_on_a_linked_row_carries_its_suggestion(tmp_path):
@@ -586,7 +596,12 @@ def test_feedback_header_and_rows(tmp_path, feedback_rows):
     assert header_value(ws, "Kecamatan") == region_name(D1[:6])
     assert header_value(ws, "Kabupaten/Kota") == region_name(KAB)
     assert QUARTER in header_value(ws, "Periode")
-    assert header_value(ws, "ID proses") == RUN
+    assert header_value(ws, "Tanggal proses") == "1 Oktober 2026"  # the run's day in WITA, not its UTC id
+    block = rows_of(ws)[: next(i for i, r in enumerate(rows_of(ws)) if r[0] == "Baris")]
+    assert all(RUN not in str(v) for r in block for v in r)  # no run id in the header block
+    assert {r["ID proses"] for r in table(ws, "Baris")} == {RUN}  # kept for support, in a hidden column
+    assert ws.column_dimensions[get_column_letter(fb.HEADERS.index("ID proses") + 1)].hidden
+    assert fb.processed_on("manual__2026-10-01T18:30:00+00:00", QUARTER, D1) == "2 Oktober 2026"  # 02.30 WITA
     assert header_value(ws, "Ringkasan").startswith("4 baris usulan: 1 diterima, 2 digabung")
     assert header_value(ws, "Perlu tindakan") == "4 baris (bertanda 'YA')."
 
@@ -1032,3 +1047,27 @@ def test_village_file_gives_the_persons_own_dukcapil_values_and_a_sheet_to_resub
     assert fixed["nik"] == "5203014101900002" and fixed["no_kk"] == "5203010101000009"
     assert fixed["nama"] == "AHMAD" and fixed["status_usulan"] == "TETAP" and fixed["kode_desa"] == D1
     assert list(resubmit[0])[: len(c.SUBMISSION_COLUMNS)] == list(c.SUBMISSION_COLUMNS)  # the contract's layout
+
+
+def test_the_workbook_shows_the_suggestion_decided_with_the_finding(tmp_path, inputs):
+    """`discrepancy.suggestion` (migration 0009) is what the workbook shows, not worked out again."""
+    inputs["discrepancy"]["suggestion"] = [f"saran {i}" for i in range(len(inputs["discrepancy"]))]
+    wb = openpyxl.load_workbook(write(tmp_path, **inputs))
+    shown = {r["Nilai yang disarankan"] for r in table(wb[sheet_name(c.MENINGGAL)], "Desa/Kelurahan")}
+    assert shown == {"saran 8"}
+    every_row = table(wb[ALL_FINDINGS_SHEET], "Desa/Kelurahan")
+    d = inputs["discrepancy"]
+    assert len(every_row) == len(set(zip(d["source_file"], d["source_row"], strict=True)))  # one per row
+    assert any(
+        "saran 2" in (r["Nilai yang disarankan"] or "") and "saran 3" in r["Nilai yang disarankan"] for r in every_row
+    )
+
+
+def test_a_date_in_wrapped_text_is_never_split(tmp_path, inputs):
+    """LibreOffice broke "28-02-" / "2026" across lines in a wrapped cell: its hyphens are non-breaking."""
+    wb = openpyxl.load_workbook(write(tmp_path, **inputs))
+    cells = [cell for row in wb[sheet_name(c.MENINGGAL)].iter_rows() for cell in row if isinstance(cell.value, str)]
+    wrapped = [cell.value for cell in cells if cell.alignment.wrap_text]
+    assert any(f"01{x.NON_BREAKING_HYPHEN}02{x.NON_BREAKING_HYPHEN}2025" in t for t in wrapped)
+    assert not any(re.search(r"\d{2}-\d{2}-\d{4}", t) for t in wrapped)
+    assert x.keep_dates_whole("lahir 05-12-1980, NIK 5203-0101") == "lahir 05\u201112\u20111980, NIK 5203-0101"

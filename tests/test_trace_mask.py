@@ -291,3 +291,20 @@ def test_masked_trace_stays_useful() -> None:
     for category in c.CATEGORIES:
         assert f"[{category}]:" in text
     assert "bobot kecocokan (tanpa prior)" in text  # the waterfall is still drawn
+
+
+def test_the_value_to_use_is_shown_and_masked_by_field():
+    """`discrepancy.suggestion` (migration 0009): in the trace, and with `--mask` its names, dates and
+    numbers masked by the field each part names."""
+    finding = {
+        "category": c.IDENTITAS_TIDAK_SESUAI,
+        "detail": "nama (usulan: SITI; Dukcapil: SITI AMINAH)",
+        "suggested_value": None,
+        "suggestion": "nama: SITI AMINAH; tanggal lahir: 15-08-1995",
+    }
+    row = dataclasses.replace(_trace().rows[0], findings=[finding])
+    trace = dataclasses.replace(_trace(), rows=[row])
+    assert "nilai yang disarankan: nama: SITI AMINAH; tanggal lahir: 15-08-1995" in format_trace(trace)
+    masked = format_trace(mask_trace(trace))
+    assert "AMINAH" not in masked and "15-08-1995" not in masked and "tanggal lahir: **-**-****" in masked
+    assert trace_document(trace)["rows"][0]["findings"][0]["suggestion"] == finding["suggestion"]

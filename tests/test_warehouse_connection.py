@@ -12,6 +12,7 @@ import pytest
 from airflow.sdk import Connection
 from sqlalchemy.engine import make_url
 
+from pipelines.warehouse import connection
 from pipelines.warehouse.connection import (
     DEFAULT_CONN_ID,
     ConnectionFields,
@@ -85,8 +86,13 @@ def test_postgres_connection_maps_every_field():
         ("sqlite://relative/warehouse.sqlite", "sqlite:///relative/warehouse.sqlite"),
     ],
 )
-def test_airflow_uri_forms(uri, expected):
+def test_airflow_uri_forms(uri, expected, monkeypatch):
     assert url_text(from_airflow_uri(uri)) == expected
+    # `resolve` reads the same variable without importing Airflow, and makes the same of it
+    monkeypatch.setenv("AIRFLOW_CONN_URI_FORM", uri)
+    fields = connection._fields_from_environment_uri("uri_form")
+    assert fields is not None and url_text(to_sqlalchemy_url(fields)) == expected
+    assert fields == fields_of(Connection.from_uri(uri, conn_id="x"))
 
 
 def test_airflow_json_form_and_sqlite_host():

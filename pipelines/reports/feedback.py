@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,11 +26,11 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from pipelines import contract as c
+from pipelines.local_time import local_date, zone_of
 from pipelines.privacy import mask_text
 from pipelines.regions import dotted, region_name
 from pipelines.reports import excel as x
 from pipelines.reports import guidance as g
-from pipelines.reports import printable as pr
 from pipelines.reports import readable as rd
 from pipelines.reports.workbook import PRIVACY_NOTE, Regions
 
@@ -52,9 +53,10 @@ COLUMNS: Final = (
     ("Data menurut Dukcapil", 17),
     ("Digabung dengan", 16),
     ("Status padan", 16),
+    ("ID proses", 30),  # for support: the run that wrote the file
 )
 HEADERS: Final = tuple(h for h, _ in COLUMNS)
-HIDDEN: Final = ("No. KK", "Digabung dengan", "Status padan")
+HIDDEN: Final = ("No. KK", "Digabung dengan", "Status padan", "ID proses")
 _WRAPPED: Final = ("Nama", "Hasil", "Temuan", "Alasan", "Saran perbaikan", "Data menurut Dukcapil", "Digabung dengan")
 EXPLANATION: Final = (
     "Setiap baris usulan tercantum di bawah ini dengan nomor baris yang sama seperti di Excel (baris 1 = "
@@ -207,6 +209,7 @@ def write_desa_feedback(
         "Data menurut Dukcapil": [
             _dukcapil_text(fix_nik, fix_kk) for fix_nik, fix_kk in zip(r["fix_nik"], r["fix_no_kk"], strict=True)
         ],
+        "ID proses": [run_id] * len(r),
     }
     columns = [values[h] for h in HEADERS]
 
@@ -224,7 +227,7 @@ def write_desa_feedback(
         ("Kecamatan", kec_name or "(tidak diketahui)"),
         ("Kabupaten/Kota", kab_name),
         ("Periode", g.period_text(quarter)),
-        ("ID proses", run_id),
+        ("Tanggal proses", processed_on(run_id, quarter, code)),
         *([("Berkas usulan", _file_name(source_file))] if source_file else []),
         *(
             [("Status berkas", _file_status_text(file_status, file_problems))]
@@ -236,36 +239,23 @@ def write_desa_feedback(
         ("Keterangan", EXPLANATION),
         ("Perhatian", PRIVACY_NOTE),
     ]
-    header_row = len(header_block) + 3  # title, header block, blank row
     page_title = f"{desa_name}, {g.quarter_label(quarter)}"
-    x.prepare_sheet(
+    table = x.table_sheet(
         ws,
+        HEADERS,
         widths,
-        freeze_row=header_row + 1,
+        header_row=len(header_block) + 3,  # title, header block, blank row
         header_left=page_title,
-        title_rows=f"{header_row}:{header_row}",
-        clamp=False,
+        hidden=HIDDEN,
+        id_columns=("NIK", "No. KK", "Data menurut Dukcapil"),
+        number_columns=("Baris",),
+        wrap_columns=_WRAPPED,
     )
-    pr.hide_columns(ws, HEADERS, HIDDEN)
-    ws.row_dimensions[header_row].height = x.header_height(HEADERS, widths)
-    shown = [0 if h in HIDDEN else w for h, w in COLUMNS]
     ws.append(x.cells(ws, ["Hasil Pemeriksaan Usulan Pemutakhiran DTKS"], x.TITLE))
     for i, (label, text) in enumerate(header_block, 2):
-        ws.append(x.wide_line(ws, i, label, text, shown))
+        ws.append(x.wide_line(ws, i, label, text, table.shown_widths()))
     ws.append([])
-    ws.append(x.cells(ws, HEADERS, x.HEADER))
-    index = {h: i for i, h in enumerate(HEADERS)}
-    fast = x.FastRows(
-        ws,
-        header_row + 1,
-        len(HEADERS),
-        [index["NIK"], index["No. KK"], index["Data menurut Dukcapil"]],
-        number_columns=[index["Baris"]],
-        wrap_columns=[index[h] for h in _WRAPPED],
-        widths=widths,
-    )
-    fast.extend(columns)
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(HEADERS))}{header_row + len(r)}"
+    fast = table.write(columns)
     fast_rows = [fast]
     fast_rows.append(_write_resubmit(wb.create_sheet(RESUBMIT_SHEET), r, act, submitted, page_title))
     _write_changes(wb.create_sheet(CHANGES_SHEET), code, changes, page_title)
@@ -274,6 +264,13 @@ def write_desa_feedback(
     return x.save_deterministic(
         wb, Path(path), timestamp=x.fixed_timestamp(run_id, quarter), title=title, fast_rows=fast_rows
     )
+
+
+def processed_on(run_id: str, quarter: str, code: str) -> str:
+    """The day the run processed the file, in the desa's own time zone (`2 Desember 2026`): an Airflow run
+    id holds its moment in UTC, which is not a date the operator knows (`manual__2026-12-02T16:25:07...`)."""
+    moment = x.fixed_timestamp(run_id, quarter).replace(tzinfo=UTC)
+    return local_date(moment, zone_of(code or "00"))
 
 
 def needs_action(rows: pd.DataFrame) -> list[bool]:
@@ -386,7 +383,10 @@ def _write_changes(ws: Any, code: str, changes: Any, title: str) -> None:
 
 # --- what the pipeline passes in ------------------------------------------------------------------------
 
-_IDENTITY_FIELD = re.compile(r"(?:^|; |\. )(" + "|".join(g.IDENTITY_FIELDS) + r") \(usulan:")
+# the field by its words (`tanggal lahir`, as findings write it) or its column name (as they wrote it before)
+_IDENTITY_FIELD = re.compile(
+    r"(?:^|; |\. )(" + "|".join([*g.IDENTITY_FIELDS, *g.IDENTITY_FIELDS.values()]) + r") \(usulan:"
+)
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -400,7 +400,7 @@ def desa_reason(category: str, detail: Any) -> str | None:
     if category == c.IDENTITAS_TIDAK_SESUAI:
         first = _IDENTITY_FIELD.search(text)
         note = text[: first.start(1)].strip() + " " if first and first.start(1) else ""
-        fields = [g.IDENTITY_FIELDS[f] for f in dict.fromkeys(_IDENTITY_FIELD.findall(text))]
+        fields = [g.IDENTITY_FIELDS.get(f, f) for f in dict.fromkeys(_IDENTITY_FIELD.findall(text))]
         reason = g.IDENTITY_REASON.format(fields=", ".join(fields)) if fields else g.IDENTITY_REASON.split(":")[0] + "."
         return note + reason
     if category in g.DESA_DETAIL_CATEGORIES and text:

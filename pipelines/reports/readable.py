@@ -14,37 +14,11 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from pipelines.field_words import FIELD_OF_WORDS, FIELD_WORDS
 from pipelines.reports import excel as x
 
 DATE_FORMAT_WORDS: Final = "HH-BB-TTTT (hari-bulan-tahun, misalnya 17-08-1980)"
 HEADER_ROWS: Final = 1  # the submission's header row, above its first data row
-
-# Submission columns (contract 1.1) and the Dukcapil columns that appear in details, in words.
-FIELD_WORDS: Final[dict[str, str]] = {
-    "kode_desa": "kode desa",
-    "id_dtks": "ID DTKS",
-    "no_kk": "nomor KK",
-    "nik": "NIK",
-    "nama": "nama",
-    "jenis_kelamin": "jenis kelamin",
-    "tempat_lahir": "tempat lahir",
-    "tanggal_lahir": "tanggal lahir",
-    "hubungan_keluarga": "hubungan keluarga",
-    "nama_ibu_kandung": "nama ibu kandung",
-    "alamat": "alamat",
-    "rt": "RT",
-    "rw": "RW",
-    "pekerjaan": "pekerjaan",
-    "status_usulan": "status usulan",
-    "alasan_nonaktif": "alasan nonaktif",
-    "program": "program",
-    "NO_KK": "nomor KK",
-    "NAMA_LGKP": "nama",
-    "TGL_LHR": "tanggal lahir",
-    "TGL_MATI": "tanggal meninggal",
-    "JENIS_KLMIN": "jenis kelamin",
-    "JENIS_PKRJN": "pekerjaan",
-}
 
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _FORMAT_LIST = re.compile(r"(?:dalam )?format YYYY-MM-DD, DD-MM-YYYY atau DD/MM/YYYY")
@@ -52,9 +26,12 @@ _SOURCE_REF = re.compile(
     r"(?P<path>(?:[^\s;:,()]*/)?(?P<stem>[^\s/;:,()]+)\.(?P<ext>csv|xlsx|xls))(?:\s*(?:baris\s*|[:#])\s*(?P<row>\d+))?",
     re.IGNORECASE,
 )
-# `field (usulan: A; Dukcapil: B)` and `field (NIK: A; usulan: B)`, as findings and validation write them
+# `tanggal lahir (usulan: A; Dukcapil: B)` and `tanggal lahir (NIK: A; usulan: B)`, as findings and validation
+# write them (the field by its words; `tanggal_lahir`, as they wrote it before, is read too)
 _COMPARED = re.compile(
-    r"\b(?P<field>[a-z_]+) \((?P<a_name>usulan|NIK): (?P<a>[^;()]*); (?P<b_name>Dukcapil|usulan): (?P<b>[^;()]*)\)"
+    r"\b(?P<field>"
+    + "|".join(sorted(FIELD_OF_WORDS, key=len, reverse=True))
+    + r"|[a-z_]+) \((?P<a_name>usulan|NIK): (?P<a>[^;()]*); (?P<b_name>Dukcapil|usulan): (?P<b>[^;()]*)\)"
 )
 _SIDE_WORDS: Final = {"usulan": "usulan", "Dukcapil": "Dukcapil", "NIK": "tersandi di NIK"}
 _FIELD_NAME = re.compile(r"\b(" + "|".join(sorted(FIELD_WORDS, key=len, reverse=True)) + r")\b")
@@ -105,7 +82,7 @@ def readable(text: Any, desa_name: Callable[[str], str | None] = lambda _: None)
 
 
 def _comparison(m: re.Match[str]) -> str:
-    field = FIELD_WORDS.get(m.group("field"), m.group("field").replace("_", " "))
+    field = FIELD_WORDS.get(m.group("field"), m.group("field").replace("_", " "))  # words stay words
     a = f"{_SIDE_WORDS[m.group('a_name')]} {m.group('a').strip()}"
     b = f"{_SIDE_WORDS[m.group('b_name')]} {m.group('b').strip()}"
     return f"{field}: {a}, {b}"
@@ -115,9 +92,10 @@ def compared_values(text: Any, side: str = "Dukcapil") -> dict[str, str]:
     """The values a detail gives for one side of its comparisons: `{"tanggal_lahir": "2023-12-05"}`."""
     found = {}
     for m in _COMPARED.finditer(x.as_text(text) or ""):
+        field = FIELD_OF_WORDS.get(m.group("field"), m.group("field"))
         for name, value in ((m.group("a_name"), m.group("a")), (m.group("b_name"), m.group("b"))):
             if name == side:
-                found[m.group("field")] = value.strip()
+                found[field] = value.strip()
     return found
 
 

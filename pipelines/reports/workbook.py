@@ -30,7 +30,6 @@ from pipelines import contract as c
 from pipelines.regions import desa_of_kabupaten, dotted, kecamatan_of_kabupaten, region_name
 from pipelines.reports import excel as x
 from pipelines.reports import guidance as g
-from pipelines.reports import printable as pr
 from pipelines.reports import readable as rd
 
 SUMMARY_SHEET: Final = "Ringkasan"
@@ -332,45 +331,22 @@ def _table_sheet(
     hidden: Sequence[str] = HIDDEN_COLUMNS,
 ) -> x.FastRows:
     """A sheet with a title, the guidance, and a table of findings (printable, filter, frozen header)."""
-    widths = [FINDING_WIDTHS[h] for h in headers]
-    header_row = 3 + (1 + len(actions) + 1 if meaning else 0)
-    widths = x.prepare_sheet(
+    table = x.table_sheet(
         ws,
-        widths,
-        freeze_row=header_row + 1,
+        headers,
+        [FINDING_WIDTHS[h] for h in headers],
+        header_row=3 + (1 + len(actions) + 1 if meaning else 0),
         header_left=header_left,
-        title_rows=f"{header_row}:{header_row}",
-        clamp=False,
+        hidden=hidden,
+        id_columns=_ID_COLUMNS,
+        number_columns=_NUMBER_COLUMNS,
+        wrap_columns=_WRAP_COLUMNS,
     )
-    pr.hide_columns(ws, headers, hidden)
-    ws.row_dimensions[header_row].height = x.header_height(headers, widths)
     ws.append(x.cells(ws, [title], x.TITLE))
     ws.append(x.cells(ws, [subtitle], x.NOTE))
     if meaning:
-        _guidance_rows(ws, _visible(widths, headers, hidden), meaning, actions)
-    ws.append(x.cells(ws, headers, x.HEADER))
-
-    def index(names: frozenset[str]) -> list[int]:
-        return [i for i, h in enumerate(headers) if h in names]
-
-    fast = x.FastRows(
-        ws,
-        header_row + 1,
-        len(headers),
-        index(_ID_COLUMNS),
-        number_columns=index(_NUMBER_COLUMNS),
-        wrap_columns=index(_WRAP_COLUMNS),
-        widths=widths,
-    )
-    fast.extend([values[h] for h in headers])
-    n = len(next(iter(values.values()), []))
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{header_row + n}"
-    return fast
-
-
-def _visible(widths: Sequence[float], headers: Sequence[str], hidden: Sequence[str]) -> list[float]:
-    """Widths with the hidden columns at 0, so that merged text blocks span only what shows."""
-    return [0 if h in hidden else w for w, h in zip(widths, headers, strict=True)]
+        _guidance_rows(ws, table.shown_widths(), meaning, actions)
+    return table.write([values[h] for h in headers])
 
 
 def _count_text(n: int, what: str, none: str) -> str:
@@ -844,6 +820,7 @@ def write_kabupaten_workbook(
             meaning=g.ALL_FINDINGS_NOTE,
             actions=(),
             header_left=kab_title,
+            hidden=[h for h in HIDDEN_COLUMNS if h != "Hasil baris"],  # one line per row: its outcome shows
         )
     )
     groups = {cat: rows for cat, rows in findings.groupby(category_key, sort=False)}

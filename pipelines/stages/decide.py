@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 @staged("decide")
 def decide(io: StageIO, kode_kab: str) -> dict[str, Any]:
     from pipelines import province
+    from pipelines.finding_suggestions import with_suggestions
     from pipelines.findings import decide_findings
     from pipelines.held import settle_held_rows
     from pipelines.outcomes import decide_outcomes, quarantine_records
@@ -41,6 +42,7 @@ def decide(io: StageIO, kode_kab: str) -> dict[str, Any]:
     _gate_after_linkage(io, kode_kab, rows, config, judge_again=len(held_quarantined) > 0)
     discrepancy, per_row = decide_findings(rows, reasons, decisions, persons, config.ineligible_occupations)
     row_outcome, snapshot = decide_outcomes(rows, decisions, per_row, persons, secret)
+    discrepancy = with_suggestions(discrepancy, per_row, row_outcome, snapshot)  # the value to use, in words
 
     raw = io.read_frame("ingest.submissions").reset_index(drop=True)
     raw["row_id"] = range(len(raw))

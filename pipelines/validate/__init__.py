@@ -137,14 +137,14 @@ def _biodata_messages(reasons: pd.DataFrame, clean: pd.DataFrame) -> None:
     birth = pd.Series(
         np.where(
             d["tanggal_lahir"],
-            "tanggal_lahir (NIK: " + encoded + "; usulan: " + rows["tanggal_lahir"].fillna("").astype(str) + ")",
+            "tanggal lahir (NIK: " + encoded + "; usulan: " + rows["tanggal_lahir"].fillna("").astype(str) + ")",
             "",
         )
     )
     sex = pd.Series(
         np.where(
             d["jenis_kelamin"],
-            "jenis_kelamin (NIK: "
+            "jenis kelamin (NIK: "
             + d["sex"].map(SEX_WORDS).fillna("").astype(str)
             + "; usulan: "
             + rows["jenis_kelamin"].map(SEX_WORDS).fillna("").astype(str)

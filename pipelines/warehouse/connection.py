@@ -5,8 +5,9 @@ never a URL: each task that needs the warehouse resolves the connection when it 
 password lives only in Airflow's connection store (encrypted with the Fernet key) or in the secret the
 deployment provides.
 
-`resolve` uses Airflow's own lookup, `airflow.sdk.Connection.get`, imported at call time so that this module
-imports without Airflow:
+`resolve` reads `AIRFLOW_CONN_<ID>` itself when it is set (Airflow's JSON or URI form, as Airflow reads
+them), which is the common case of a deployment and costs no import of Airflow; otherwise it uses Airflow's
+own lookup, `airflow.sdk.Connection.get`, imported at call time so that this module imports without Airflow:
 - inside an Airflow task: the environment variable `AIRFLOW_CONN_<ID>`, the configured secrets backend, then
   the metadata database (through the task's execution API);
 - anywhere else (`run_all`, tests, the CLI): `AIRFLOW_CONN_<ID>` and the configured secrets backend only.
@@ -24,7 +25,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from sqlalchemy.engine import URL, make_url
 
@@ -211,7 +212,7 @@ def redact(text: str) -> str:
 def resolve(conn_id: str = DEFAULT_CONN_ID) -> URL:
     """The warehouse URL of Airflow connection `conn_id`, looked up now (see the module's docstring).
     Its `str()` hides the password; pass the URL object itself to `connect`."""
-    fields = _fields_from_environment_json(conn_id)
+    fields = _fields_from_environment_json(conn_id) or _fields_from_environment_uri(conn_id)
     if fields is not None:
         remember_secret(fields)
         return to_sqlalchemy_url(fields, conn_id)
@@ -258,6 +259,40 @@ def _fields_from_environment_json(conn_id: str) -> ConnectionFields | None:
         login=data.get("login"),
         password=data.get("password"),
         port=int(port) if port not in (None, "") else None,
+        extra=extra if isinstance(extra, dict) else {},
+    )
+
+
+def _fields_from_environment_uri(conn_id: str) -> ConnectionFields | None:
+    """`AIRFLOW_CONN_<ID>` in Airflow's URI form (`postgres://user:pw@host:5432/db?sslmode=require`, what
+    docker-compose sets), read as Airflow's `Connection.from_uri` reads it, without importing Airflow (seconds
+    per task that needs the warehouse). A host with its own protocol (`http://https://...`) is left to
+    Airflow."""
+    raw = os.environ.get(env_var_name(conn_id), "").strip()
+    if "://" not in raw or raw.count("://") != 1 or raw.startswith("{"):
+        return None
+    parts = urlsplit(raw)
+    conn_type = parts.scheme.replace("-", "_")
+    conn_type = "postgres" if conn_type == "postgresql" else conn_type  # as Airflow normalises it
+    rest = urlsplit(raw.replace(f"{parts.scheme}://", "//", 1))
+    host = unquote(rest.hostname or "")
+    if "/" in host:  # an encoded slash in the host: the netloc as written, without login and port
+        host = unquote(rest.netloc.rsplit("@", 1)[-1].split(":", 1)[0])
+    extra: dict[str, Any] = {}
+    if rest.query:
+        query = dict(parse_qsl(rest.query, keep_blank_values=True))
+        extra = json.loads(query["__extra__"]) if "__extra__" in query else query
+    try:
+        port = rest.port
+    except ValueError:
+        return None  # Airflow says what is wrong with it
+    return ConnectionFields(
+        conn_type=conn_type,
+        host=host,
+        schema=unquote(rest.path[1:]) if rest.path[1:] else "",
+        login=unquote(rest.username) if rest.username else rest.username,
+        password=unquote(rest.password) if rest.password else rest.password,
+        port=port,
         extra=extra if isinstance(extra, dict) else {},
     )
 

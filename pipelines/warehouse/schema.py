@@ -85,6 +85,7 @@ discrepancy = Table(
     Column("category", String(30), nullable=False),
     Column("detail", Text),
     Column("suggested_value", Text),
+    Column("suggestion", Text),  # the value to use, in words (migration 0009)
     Index("ix_discrepancy_quarter_category", "quarter", "category"),
     Index("ix_discrepancy_quarter_source", "quarter", "source_file", "source_row"),
     Index("ix_discrepancy_quarter_nik", "quarter", "nik"),
