@@ -57,6 +57,17 @@ LOCAL_ONLY: Final[dict[str, str]] = {
     "GX_ANALYTICS_ENABLED": "the image sets it",
 }
 
+# Settings only the container form has, and where the local form gets the same thing.
+COMPOSE_ONLY: Final[dict[str, str]] = {
+    "AIRFLOW_CONFIG": "locally the home's airflow.cfg, which Airflow writes on first use",
+    "AIRFLOW_CONN_DTKS_WAREHOUSE": "locally `--warehouse` is stored as connection dtks_warehouse in the metadata",
+    "AIRFLOW_CONN_SMTP_DEFAULT": "locally an Airflow connection the operator adds (`airflow connections add`)",
+    "DTKS_REPORTS": "locally <home>/reports, from DTKS_HOME",
+    "DTKS_WORK": "locally <home>/work, from DTKS_HOME",
+    "DTKS_EXPECTATIONS_DIR": "locally the suites of the checkout the package is installed from",
+    "DTKS_CONFIG": "locally inherited from the environment of `dtks airflow start` when set",
+}
+
 
 @dataclass(frozen=True)
 class Deployment:
