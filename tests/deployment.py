@@ -145,12 +145,13 @@ def celery_deployment(home: Path, workers: int = 2) -> Iterator[AirflowDeploymen
 
 
 @contextmanager
-def local_deployment(home: Path) -> Iterator[AirflowDeployment]:
+def local_deployment(home: Path, *options: str) -> Iterator[AirflowDeployment]:
     warehouse = f"sqlite:///{home / 'warehouse.sqlite'}"
     with deployment(
         home,
+        *options,
         warehouse_url=warehouse,
-        metadata_url=f"sqlite:///{home / 'airflow' / 'airflow.db'}",
+        metadata_url=f"sqlite:///{home / 'airflow' / 'airflow.db'}?timeout=60",
         executor="LocalExecutor",
     ) as dep:
         yield dep

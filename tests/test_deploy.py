@@ -29,7 +29,7 @@ def test_default_is_local_executor_on_sqlite_under_the_home(tmp_path):
     dep = Deployment(home=tmp_path)
     env = environment(dep, SECRETS, base={})
     assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
-    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path}/airflow/airflow.db"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path}/airflow/airflow.db?timeout=60"
     assert env["AIRFLOW_HOME"] == str(tmp_path / "airflow") and env["DTKS_HOME"] == str(tmp_path)
     assert not any(k.startswith("AIRFLOW__CELERY__") for k in env)
     assert dep.warehouse_url == f"sqlite:///{tmp_path}/warehouse.sqlite"

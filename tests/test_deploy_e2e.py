@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,8 @@ from tests.deployment import DTKS, AirflowDeployment, local_deployment
 QUARTER = "2026Q3"
 KABUPATEN = ("5203", "5204", "5205")
 MAPPED = ("ingest", "validate", "quality_gate", "link", "decide", "report")
+
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.postgres]
 
@@ -110,14 +114,46 @@ def test_celery_deployment_runs_a_quarter_through_the_rest_api(airflow_deploymen
 
 
 @pytest.mark.xdist_group("airflow_local")
-def test_local_executor_default_runs_and_stops_clean(landing, tmp_path_factory, tmp_path):
+def test_local_executor_default_backfills_two_quarters_in_order_and_stops_clean(tmp_path_factory):
+    """The default deployment (LocalExecutor, SQLite): `airflow backfill create` over two past quarters runs
+    them in date order, each takes its quarter from its logical date and publishes it, `quarter_changes`
+    compares the second with the first; `stop` leaves no process and a free port."""
+    landing = tmp_path_factory.mktemp("landing-backfill")
+    for quarter in ("2026Q1", "2026Q2"):
+        generate(landing, quarter, SynthConfig(kab_codes=("5203",), persons=400, seed=13))
     home = tmp_path_factory.mktemp("airflow-local")
-    with local_deployment(home) as dep:
+    with local_deployment(home, "--landing", str(landing)) as dep:
         pids = {name: r["pid"] for name, r in processes.recorded(home).items()}
         assert set(pids) == {"api-server", "scheduler", "dag-processor", "triggerer"}
-        done, run_id = run_on(dep, landing, tmp_path / "reports")
-        assert done.returncode == 0, done.stdout + done.stderr
-        check_published(dep, run_id, tmp_path / "reports")
+        backfill = subprocess.run(
+            [
+                "bash",
+                "-c",
+                f". {home}/airflow/environment && {AIRFLOW} backfill create --dag-id dtks_quarterly "
+                "--from-date 2026-04-01 --to-date 2026-07-31 --max-active-runs 1",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+        runs = wait_for_backfill(dep, expected=2)
+        assert [r["state"] for r in runs] == ["success", "success"], runs
+        first, second = runs
+        assert first["logical_date"][:10] < second["logical_date"][:10]
+        assert first["end_date"] <= second["start_date"]  # one after the other
+        engine = connect(dep.warehouse_url)
+        with engine.connect() as c:
+            published = dict(c.execute(text("SELECT run_id, quarter FROM run WHERE status = 'PUBLISHED'")).all())
+            changes = (
+                c.execute(text("SELECT DISTINCT previous_quarter FROM quarter_changes WHERE quarter = '2026Q2'"))
+                .scalars()
+                .all()
+            )
+        engine.dispose()
+        assert published == {first["dag_run_id"]: "2026Q1", second["dag_run_id"]: "2026Q2"}
+        assert changes == ["2026Q1"]
         port = int(dep.url.rsplit(":", 1)[1])
     # Stopped on leaving: nothing listens on the port, and none of its processes is left.
     assert not processes.port_in_use(port)
@@ -125,3 +161,14 @@ def test_local_executor_default_runs_and_stops_clean(landing, tmp_path_factory, 
         with pytest.raises(ProcessLookupError):
             os.killpg(pid, 0)
     assert processes.recorded(home) == {}
+
+
+def wait_for_backfill(dep: AirflowDeployment, expected: int, timeout: float = 900) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    with dep.client() as client:
+        while True:
+            runs = sorted(client.runs(run_type="backfill"), key=lambda r: r["logical_date"])
+            if len(runs) == expected and all(r["state"] in ("success", "failed") for r in runs):
+                return runs
+            assert time.monotonic() < deadline, runs
+            time.sleep(3)

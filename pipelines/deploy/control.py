@@ -8,6 +8,8 @@ launched and says which log to read.
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 import time
@@ -23,6 +25,21 @@ from pipelines.privacy import mask_text
 from pipelines.warehouse.connection import DEFAULT_CONN_ID, redact
 
 STATE_FILE = "deployment.json"  # what `start` set up, without secrets
+ENV_FILE = "environment"  # under the Airflow home, 0600: the settings for `airflow` commands by hand
+
+
+def write_environment(dep: Deployment, env: dict[str, str]) -> Path:
+    """The deployment's settings (secrets included, so mode 0600 in the 0700 Airflow home) as `export` lines,
+    for Airflow's own CLI: `. <home>/airflow/environment; airflow backfill create ...`."""
+    path = dep.airflow_home / ENV_FILE
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    keys = sorted(
+        k for k in env if k.startswith(("AIRFLOW", "DTKS_")) or k in ("PYTHONWARNINGS", "GX_ANALYTICS_ENABLED")
+    )
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.writelines(f"export {key}={shlex.quote(env[key])}\n" for key in keys)
+    return path
 
 
 class DeployError(RuntimeError):
@@ -111,6 +128,7 @@ def start(dep: Deployment, password: str | None = None, timeout: float = 240.0) 
     home.mkdir(parents=True, exist_ok=True)
     secrets = home_secrets(dep.airflow_home, password)
     env = environment(dep, secrets)
+    write_environment(dep, env)
     _airflow(env, home, "db-migrate", "db", "migrate")
     prepare_warehouse_connection(env, home, dep.warehouse, DEFAULT_CONN_ID)
     ensure_admin(env, home, dep.user, secrets["admin_password"], reset=password is not None)

@@ -107,7 +107,9 @@ class Deployment:
 
     @property
     def metadata_url(self) -> str:
-        return self.metadata or f"sqlite:///{self.airflow_home / 'airflow.db'}"
+        # Five processes write the SQLite file: a writer waits up to 60 s for the lock (the default 5 s gave
+        # "database is locked" to `airflow backfill create` on a busy machine).
+        return self.metadata or f"sqlite:///{self.airflow_home / 'airflow.db'}?timeout=60"
 
     @property
     def warehouse_url(self) -> str:
