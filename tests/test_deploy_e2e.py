@@ -113,47 +113,60 @@ def test_celery_deployment_runs_a_quarter_through_the_rest_api(airflow_deploymen
     assert all("dtks-worker-" in log and "ready" in log for log in worker_logs)
 
 
-@pytest.mark.xdist_group("airflow_local")
-def test_local_executor_default_backfills_two_quarters_in_order_and_stops_clean(tmp_path_factory):
-    """The default deployment (LocalExecutor, SQLite): `airflow backfill create` over two past quarters runs
-    them in date order, each takes its quarter from its logical date and publishes it, `quarter_changes`
-    compares the second with the first; `stop` leaves no process and a free port."""
+@pytest.mark.xdist_group("airflow_deployment")
+def test_backfill_runs_two_past_quarters_in_order(airflow_deployment, tmp_path_factory):
+    """`airflow backfill create` (the deployment's environment file) over two past quarters runs them in date
+    order; each takes its quarter from its logical date and publishes it; `quarter_changes` compares the
+    second with the first."""
+    dep = airflow_deployment
     landing = tmp_path_factory.mktemp("landing-backfill")
     for quarter in ("2026Q1", "2026Q2"):
         generate(landing, quarter, SynthConfig(kab_codes=("5203",), persons=400, seed=13))
+    conf = json.dumps({"landing": str(landing)})
+    backfill = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f". {dep.home}/airflow/environment && {AIRFLOW} backfill create --dag-id dtks_quarterly "
+            f"--from-date 2026-04-01 --to-date 2026-07-31 --max-active-runs 1 --dag-run-conf '{conf}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+    runs = wait_for_backfill(dep, expected=2)
+    assert [r["state"] for r in runs] == ["success", "success"], runs
+    first, second = runs
+    assert first["logical_date"][:10] == "2026-04-14" and second["logical_date"][:10] == "2026-07-14"  # UTC
+    assert first["end_date"] <= second["start_date"]  # one after the other
+    engine = connect(dep.warehouse_url)
+    with engine.connect() as c:
+        published = dict(
+            c.execute(
+                text("SELECT run_id, quarter FROM run WHERE status = 'PUBLISHED' AND run_id LIKE 'backfill%'")
+            ).all()
+        )
+        changes = (
+            c.execute(text("SELECT DISTINCT previous_quarter FROM quarter_changes WHERE quarter = '2026Q2'"))
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert published == {first["dag_run_id"]: "2026Q1", second["dag_run_id"]: "2026Q2"}
+    assert changes == ["2026Q1"]
+
+
+@pytest.mark.xdist_group("airflow_local")
+def test_local_executor_default_runs_and_stops_clean(landing, tmp_path_factory, tmp_path):
     home = tmp_path_factory.mktemp("airflow-local")
-    with local_deployment(home, "--landing", str(landing)) as dep:
+    with local_deployment(home) as dep:
         pids = {name: r["pid"] for name, r in processes.recorded(home).items()}
         assert set(pids) == {"api-server", "scheduler", "dag-processor", "triggerer"}
-        backfill = subprocess.run(
-            [
-                "bash",
-                "-c",
-                f". {home}/airflow/environment && {AIRFLOW} backfill create --dag-id dtks_quarterly "
-                "--from-date 2026-04-01 --to-date 2026-07-31 --max-active-runs 1",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert backfill.returncode == 0, backfill.stdout + backfill.stderr
-        runs = wait_for_backfill(dep, expected=2)
-        assert [r["state"] for r in runs] == ["success", "success"], runs
-        first, second = runs
-        assert first["logical_date"][:10] < second["logical_date"][:10]
-        assert first["end_date"] <= second["start_date"]  # one after the other
-        engine = connect(dep.warehouse_url)
-        with engine.connect() as c:
-            published = dict(c.execute(text("SELECT run_id, quarter FROM run WHERE status = 'PUBLISHED'")).all())
-            changes = (
-                c.execute(text("SELECT DISTINCT previous_quarter FROM quarter_changes WHERE quarter = '2026Q2'"))
-                .scalars()
-                .all()
-            )
-        engine.dispose()
-        assert published == {first["dag_run_id"]: "2026Q1", second["dag_run_id"]: "2026Q2"}
-        assert changes == ["2026Q1"]
+        done, run_id = run_on(dep, landing, tmp_path / "reports")
+        assert done.returncode == 0, done.stdout + done.stderr
+        check_published(dep, run_id, tmp_path / "reports")
         port = int(dep.url.rsplit(":", 1)[1])
     # Stopped on leaving: nothing listens on the port, and none of its processes is left.
     assert not processes.port_in_use(port)
