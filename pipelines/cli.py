@@ -170,6 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run_on_deployment(args: argparse.Namespace, config: dict[str, Any] | None) -> int:
     """`dtks run --airflow-url`: trigger dtks_quarterly over the REST API, wait, print as the embedded run."""
+    import httpx
+
     from pipelines.deploy.api import ApiError
     from pipelines.deploy.remote import run_remote
 
@@ -192,8 +194,8 @@ def _run_on_deployment(args: argparse.Namespace, config: dict[str, Any] | None) 
     start = time.perf_counter()
     try:
         result = run_remote(args.airflow_url, args.user, password, {k: v for k, v in conf.items() if v})
-    except (ApiError, OSError) as exc:
-        print(mask_text(f"dtks run: {exc}"), file=sys.stderr)
+    except (ApiError, OSError, httpx.HTTPError) as exc:
+        print(mask_text(f"dtks run: {args.airflow_url}: {exc}"), file=sys.stderr)
         return COULD_NOT_RUN
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
     print(format_run(result))

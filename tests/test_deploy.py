@@ -120,3 +120,17 @@ def test_stop_ends_the_recorded_process_group_and_nothing_else(tmp_path):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_run_on_a_deployment_that_does_not_answer_could_not_run(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import COULD_NOT_RUN, main
+
+    (tmp_path / "2026Q3").mkdir()
+    monkeypatch.setenv("DTKS_AIRFLOW_PASSWORD", "pw")
+    url = f"http://127.0.0.1:{processes.free_port()}"
+    assert main(["run", "--airflow-url", url, "--landing", str(tmp_path), "--quarter", "2026Q3"]) == COULD_NOT_RUN
+    assert url in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="dtks_warehouse"):
+        main(
+            ["run", "--airflow-url", url, "--landing", str(tmp_path), "--quarter", "2026Q3", "--warehouse", "sqlite://"]
+        )
