@@ -65,8 +65,13 @@ def test_process_table(tmp_path):
     assert [c.name for c in workers] == ["worker-1", "worker-2", "worker-3"]
     assert workers[0].args == ("celery", "worker", "--celery-hostname", "dtks-worker-1@%h", "--concurrency", "4")
     # Every log server and health check has a port of its own: two deployments on one machine never collide.
-    own_ports = [value for c in table for _, value in c.env]
+    own_ports = [value for c in table for key, value in c.env if key.endswith("_PORT")]
     assert len(own_ports) == len(set(own_ports)) == 5
+    # Workers preload the tasks' imports before they fork (pipelines/deploy/celery_config.py).
+    assert all(
+        dict(w.env)["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == "pipelines.deploy.celery_config.CELERY_CONFIG"
+        for w in workers
+    )
 
 
 def test_secrets_are_generated_once_private_and_never_given_on_a_command_line(tmp_path, monkeypatch):

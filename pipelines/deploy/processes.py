@@ -49,7 +49,11 @@ def components(dep: Deployment, port: callable = free_port) -> list[Component]:
             Component(
                 f"worker-{i}",
                 ("celery", "worker", "--celery-hostname", f"dtks-worker-{i}@%h", "--concurrency", str(dep.concurrency)),
-                (("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", str(port())),),
+                (
+                    ("AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT", str(port())),
+                    # Airflow's default config, imported through a module that preloads the tasks' imports
+                    ("AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS", "pipelines.deploy.celery_config.CELERY_CONFIG"),
+                ),
             )
             for i in range(1, dep.workers + 1)
         ]

@@ -51,6 +51,8 @@ LOCAL_ONLY: Final[dict[str, str]] = {
     "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "each container has its own port 8793",
     "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": "each container has its own port 8794",
     "AIRFLOW__CELERY__WORKER_CONCURRENCY": "a container worker takes Celery's default",
+    "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "workers only (pipelines/deploy/celery_config.py preloads the tasks' "
+    "imports); not yet tried in the image",
     "AIRFLOW__OPENLINEAGE__DISABLED": "lineage is always on in the containers",
     "DTKS_HOME": "the containers name DTKS_WORK and DTKS_REPORTS instead",
     "PYTHONWARNINGS": "library deprecation warnings kept out of the local logs",
