@@ -139,3 +139,26 @@ def test_run_on_a_deployment_that_does_not_answer_could_not_run(tmp_path, monkey
         main(
             ["run", "--airflow-url", url, "--landing", str(tmp_path), "--quarter", "2026Q3", "--warehouse", "sqlite://"]
         )
+
+
+def test_environment_file_for_airflows_cli_is_private_and_sourceable(tmp_path):
+    from pipelines.deploy.control import write_environment
+
+    dep = Deployment(home=tmp_path)
+    home_secrets(dep.airflow_home, password="pw", env={"DTKS_PERSON_KEY_SECRET": "k" * 20})
+    env = environment(dep, SECRETS, base={"PATH": os.environ["PATH"], "HOME": "/nowhere"})
+    path = write_environment(dep, env)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    shown = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f". {path} && echo $AIRFLOW__DATABASE__SQL_ALCHEMY_CONN && echo $AIRFLOW__OPENLINEAGE__TRANSPORT",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert shown[0] == dep.metadata_url
+    assert json.loads(shown[1]) == json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    assert "export HOME=" not in path.read_text() and "export PATH=" not in path.read_text()  # its own settings only
