@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +33,8 @@ def test_default_is_local_executor_on_sqlite_under_the_home(tmp_path):
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{tmp_path}/airflow/airflow.db?timeout=60"
     assert env["AIRFLOW_HOME"] == str(tmp_path / "airflow") and env["DTKS_HOME"] == str(tmp_path)
     assert not any(k.startswith("AIRFLOW__CELERY__") for k in env)
+    # The repository's dags/ and plugins/ (the UI plugin), as the image mounts them.
+    assert Path(env["AIRFLOW__CORE__PLUGINS_FOLDER"]) == Path(env["AIRFLOW__CORE__DAGS_FOLDER"]).parent / "plugins"
     assert dep.warehouse_url == f"sqlite:///{tmp_path}/warehouse.sqlite"
 
 

@@ -41,6 +41,7 @@ SHARED: Final[dict[str, str]] = {
 LOCAL_ONLY: Final[dict[str, str]] = {
     "AIRFLOW_HOME": "the image's AIRFLOW_HOME is /opt/airflow",
     "AIRFLOW__CORE__DAGS_FOLDER": "the image reads dags/ mounted at /opt/airflow/dags",
+    "AIRFLOW__CORE__PLUGINS_FOLDER": "the image reads plugins/ mounted at /opt/airflow/plugins",
     "AIRFLOW__LOGGING__BASE_LOG_FOLDER": "the image logs under /opt/airflow/logs (a mounted folder)",
     "AIRFLOW__API__HOST": "a container listens on all its interfaces, published by `ports`",
     "AIRFLOW__API__PORT": "the container port is 8080, published by `ports`",
@@ -137,6 +138,8 @@ def environment(dep: Deployment, secrets: dict[str, str], base: dict[str, str] |
     env.update(SHARED)
     env.update(
         AIRFLOW__CORE__DAGS_FOLDER=str(dags_folder()),
+        # The UI plugin (plugins/, beside dags/), as the image mounts it at /opt/airflow/plugins.
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(dags_folder().parent / "plugins"),
         AIRFLOW__CORE__EXECUTOR=dep.executor,
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=dep.metadata_url,
         AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{dep.url}/execution/",
