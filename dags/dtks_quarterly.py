@@ -25,6 +25,7 @@ The logic lives in `pipelines.stages`; the tasks and their order are generated f
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -36,6 +37,7 @@ from pipelines import registry
 from pipelines.warehouse.connection import CONN_ID_PATTERN, DEFAULT_CONN_ID
 
 FAILURE_KEY = "failure"  # XCom key of a task's classified, masked failure; `finish` reads it
+RESULT_KEY = "result"  # XCom key of the run's result (`dtks run --airflow-url` reads it over the REST API)
 TASKS_THAT_FAIL = registry.task_ids()
 
 
@@ -155,6 +157,9 @@ def dtks_quarterly() -> None:
             result = stages.finish_unstarted(params, run_id, context.get("logical_date"), failures)
         else:
             result = stages.finish_run(run, failures)
+        # The result the embedded run reads from its result file, as JSON text (no personal data: counts,
+        # ids, paths and masked messages).
+        context["ti"].xcom_push(key=RESULT_KEY, value=json.dumps(result, default=str))
         if result["status"] != "PUBLISHED":
             raise AirflowFailException(f"Quarter not published ({result['status']}): {result.get('message') or ''}")
         return {"status": result["status"], "run_id": result["run_id"]}

@@ -53,10 +53,11 @@ def dags_folder() -> Path:
     return Path(configured) if configured else Path(pipelines.__file__).resolve().parent.parent / "dags"
 
 
-def airflow_environment(airflow_home: Path) -> dict[str, str]:
+def airflow_environment(airflow_home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The Airflow settings of a home, over `base` (default this process's environment)."""
     from pipelines.lineage_masking import masked_transport
 
-    env = dict(os.environ)
+    env = dict(os.environ if base is None else base)
     env.update(
         AIRFLOW_HOME=str(airflow_home),
         AIRFLOW__CORE__DAGS_FOLDER=str(dags_folder()),

@@ -3,6 +3,10 @@
 dtks synth     --landing DIR --quarter Q [--kab 5203 ...] [--persons N] [--seed S] [--rate kind=x ...]
                [--moved-kabupaten-rate x]
 dtks run       --landing DIR --quarter Q [--warehouse URL] [--warehouse-conn ID] [--reports DIR]
+               [--airflow-url URL [--user NAME --password PW]]
+dtks airflow start --home DIR [--port 8080] [--executor LocalExecutor|CeleryExecutor] [--workers N]
+               [--metadata URL] [--broker URL] [--warehouse URL] [--user NAME --password PW]
+dtks airflow stop  --home DIR
 dtks evaluate  --landing DIR --quarter Q [--warehouse URL | --warehouse-conn ID] [--json FILE]
 dtks trace     --quarter Q (--nik NIK | --source-file F --source-row R) [--warehouse URL | --warehouse-conn ID]
                [--format text|json] [--mask]
@@ -142,6 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"dtks run: {exc}", file=sys.stderr)
         return 2
+    if args.airflow_url:
+        return _run_on_deployment(args, config)
     _warn_if_password(args.warehouse)
     start = time.perf_counter()
     try:
@@ -157,6 +163,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (RunFailed, MetadataError, WarehouseConnectionError) as exc:
         print(mask_text(f"dtks run: {exc}"), file=sys.stderr)
         return 2
+    result["wall_seconds"] = round(time.perf_counter() - start, 1)
+    print(format_run(result))
+    return exit_status(result)
+
+
+def _run_on_deployment(args: argparse.Namespace, config: dict[str, Any] | None) -> int:
+    """`dtks run --airflow-url`: trigger dtks_quarterly over the REST API, wait, print as the embedded run."""
+    import httpx
+
+    from pipelines.deploy.api import ApiError
+    from pipelines.deploy.remote import run_remote
+
+    if args.warehouse:
+        raise SystemExit(
+            "dtks run: with --airflow-url the run publishes to the deployment's dtks_warehouse connection "
+            "(set by `dtks airflow start --warehouse`); name another with --warehouse-conn"
+        )
+    password = args.password or os.environ.get("DTKS_AIRFLOW_PASSWORD")
+    if not password:
+        raise SystemExit("dtks run: give the deployment's password in DTKS_AIRFLOW_PASSWORD (or --password)")
+    conf = {
+        "quarter": args.quarter,
+        "landing": str(Path(args.landing).resolve()),
+        "warehouse_conn_id": args.warehouse_conn,
+        "reports": str(Path(args.reports).resolve()) if args.reports else None,
+        "work": str(Path(args.work).resolve()) if args.work else None,
+        "config": config,
+    }
+    start = time.perf_counter()
+    try:
+        result = run_remote(args.airflow_url, args.user, password, {k: v for k, v in conf.items() if v})
+    except (ApiError, OSError, httpx.HTTPError) as exc:
+        print(mask_text(f"dtks run: {args.airflow_url}: {exc}"), file=sys.stderr)
+        return COULD_NOT_RUN
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
     print(format_run(result))
     return exit_status(result)
@@ -509,7 +549,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", help="reports directory")
     p.add_argument("--work", help="work directory for intermediate files")
     p.add_argument("--config", help="JSON file with setting overrides")
+    p.add_argument("--airflow-url", help="run on this Airflow deployment (REST API v2), e.g. http://127.0.0.1:8080")
+    p.add_argument("--user", default="admin", help="the deployment's login (with --airflow-url)")
+    p.add_argument(
+        "--password", help="its password (visible in ps: prefer the environment variable DTKS_AIRFLOW_PASSWORD)"
+    )
     p.set_defaults(func=cmd_run)
+
+    _airflow_parser(sub)
 
     p = sub.add_parser(
         "evaluate",
@@ -590,6 +637,83 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="JSON file with setting overrides, as `dtks run --config` takes")
     p.set_defaults(func=cmd_config)
     return parser
+
+
+def _airflow_parser(sub: Any) -> None:
+    from pipelines.deploy.settings import DEFAULT_BROKER, DEFAULT_PORT, DEFAULT_USER, EXECUTORS, LOCAL_EXECUTOR
+
+    airflow = sub.add_parser("airflow", help="a local Airflow deployment: start, stop").add_subparsers(
+        dest="action", required=True
+    )
+    p = airflow.add_parser(
+        "start",
+        help="start api-server, scheduler, dag-processor, triggerer (and Celery workers) as local processes",
+    )
+    p.add_argument("--home", required=True, help="folder of the deployment: metadata, secrets, logs, work")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--executor", choices=EXECUTORS, default=LOCAL_EXECUTOR)
+    p.add_argument("--workers", type=int, default=2, help="Celery workers (CeleryExecutor)")
+    p.add_argument("--concurrency", type=int, default=2, help="task slots per Celery worker")
+    p.add_argument("--metadata", help="metadata database URL (PostgreSQL for CeleryExecutor; default SQLite)")
+    p.add_argument("--broker", default=DEFAULT_BROKER, help="Celery broker (Redis) URL")
+    p.add_argument("--warehouse", help="warehouse URL, stored as connection dtks_warehouse (default SQLite)")
+    p.add_argument("--landing", help="landing root of scheduled runs (DTKS_LANDING)")
+    p.add_argument("--user", default=DEFAULT_USER, help="admin login of the UI and API")
+    p.add_argument("--password", help="its password (default: generated into <home>/airflow/admin_password)")
+    p.add_argument(
+        "--no-timetable",
+        action="store_true",
+        help="create no scheduled runs (manual runs and backfills only; tests)",
+    )
+    p.set_defaults(func=cmd_airflow_start)
+    p = airflow.add_parser("stop", help="stop the processes `dtks airflow start` started under --home")
+    p.add_argument("--home", required=True)
+    p.set_defaults(func=cmd_airflow_stop)
+
+
+def cmd_airflow_start(args: argparse.Namespace) -> int:
+    from pipelines.deploy.control import DeployError, start
+    from pipelines.deploy.settings import Deployment
+
+    _warn_if_password(args.warehouse)
+    try:
+        deployment = Deployment(
+            home=Path(args.home).resolve(),
+            port=args.port,
+            executor=args.executor,
+            workers=args.workers,
+            concurrency=args.concurrency,
+            metadata=args.metadata,
+            broker=args.broker,
+            warehouse=args.warehouse,
+            user=args.user,
+            landing=Path(args.landing).resolve() if args.landing else None,
+            follow_timetable=not args.no_timetable,
+        )
+        started = start(deployment, args.password)
+    except (ValueError, DeployError) as exc:
+        print(mask_text(f"dtks airflow start: {exc}"), file=sys.stderr)
+        return 2
+    password_note = "" if args.password else f" (kept in {deployment.airflow_home / 'admin_password'})"
+    print(f"Airflow is up in {started.seconds:.0f} s ({args.executor}); dtks_quarterly is parsed and unpaused.")
+    print(f"  UI:    {started.url}")
+    print(f"  login: {started.user} / {started.password}{password_note}")
+    print(f"  logs:  {deployment.logs}/<process>.log; task logs under {deployment.airflow_home / 'logs'}")
+    print(f"  run:   DTKS_AIRFLOW_PASSWORD=... dtks run --airflow-url {started.url} --landing DIR --quarter Q")
+    print(f"  stop:  dtks airflow stop --home {deployment.home}")
+    return 0
+
+
+def cmd_airflow_stop(args: argparse.Namespace) -> int:
+    from pipelines.deploy.control import DeployError, stop
+
+    try:
+        ended = stop(Path(args.home).resolve())
+    except DeployError as exc:
+        print(f"dtks airflow stop: {exc}", file=sys.stderr)
+        return 1
+    print(f"Stopped {', '.join(ended)}." if ended else f"Nothing was running under {args.home}.")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

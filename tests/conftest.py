@@ -208,3 +208,17 @@ def secret_warehouse():
             c.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
             c.execute(text(f"DROP ROLE IF EXISTS {role}"))
         admin.dispose()
+
+
+# --- a real Airflow deployment (tests/deployment.py) ---------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def airflow_deployment(tmp_path_factory):
+    """A Celery deployment (2 workers, PostgreSQL metadata and warehouse, Redis broker) started once per test
+    session (per xdist worker: mark its tests `xdist_group("airflow_deployment")` so they share it):
+    `.url`, `.user`, `.password`, `.home`, `.warehouse_url`."""
+    from tests.deployment import celery_deployment
+
+    with celery_deployment(tmp_path_factory.mktemp("airflow-celery")) as deployment:
+        yield deployment

@@ -454,3 +454,49 @@ def test_every_compose_variable_is_documented_in_the_env_example() -> None:
     used = {m.group("name") for m in _VARIABLE.finditer(COMPOSE_FILE.read_text(encoding="utf-8"))} - {None}
     documented = set(re.findall(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=", ENV_EXAMPLE.read_text(encoding="utf-8"), re.M))
     assert used - documented == set()
+
+
+# --- one source of settings: the containers and `dtks airflow start` -------------------------------------
+
+
+def _local_celery_environment(tmp_path) -> dict[str, str]:
+    from pipelines.deploy.processes import components
+    from pipelines.deploy.settings import CELERY_EXECUTOR, Deployment, environment
+
+    secrets = {"fernet_key": "f", "jwt_secret": "j", "person_key_secret": "p", "admin_password": "a"}
+    dep = Deployment(
+        home=tmp_path, executor=CELERY_EXECUTOR, metadata="postgresql+psycopg2://u@h/m", landing=tmp_path / "landing"
+    )
+    per_process = {key: value for c in components(dep, port=lambda: 1) for key, value in c.env}
+    return {**environment(dep, secrets, base={}), **per_process}
+
+
+def test_compose_and_dtks_airflow_start_share_the_declared_settings() -> None:
+    from pipelines.deploy.settings import SHARED
+
+    env = common_env()
+    assert {key: env.get(key, "").lower() for key in SHARED} == {k: v.lower() for k, v in SHARED.items()}
+
+
+def test_compose_and_dtks_airflow_start_have_the_same_settings(tmp_path) -> None:
+    """Every setting of the local Celery deployment is in the compose file, and the other way round, except
+    those declared (with the reason) as belonging to one form only."""
+    from pipelines.deploy.settings import COMPOSE_ONLY, LOCAL_ONLY
+
+    local, compose_env = _local_celery_environment(tmp_path), common_env()
+    assert set(local) - set(compose_env) == set(LOCAL_ONLY)
+    assert set(compose_env) - set(local) == set(COMPOSE_ONLY)
+    # Same executor, same kinds of metadata, result backend and broker, same execution API path.
+    assert local["AIRFLOW__CORE__EXECUTOR"] == compose_env["AIRFLOW__CORE__EXECUTOR"]
+    for key in (
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+        "AIRFLOW__CELERY__RESULT_BACKEND",
+        "AIRFLOW__CELERY__BROKER_URL",
+    ):
+        assert urlsplit(local[key]).scheme == urlsplit(compose_env[key]).scheme, key
+    assert local["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
+    assert compose_env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
+    # Lineage: the same masking transformer in front of a file transport.
+    local_lineage, compose_lineage = (json.loads(e["AIRFLOW__OPENLINEAGE__TRANSPORT"]) for e in (local, compose_env))
+    assert local_lineage["transformer_class"] == compose_lineage["transformer_class"]
+    assert local_lineage["transport"]["type"] == compose_lineage["transport"]["type"] == "file"
