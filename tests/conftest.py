@@ -222,3 +222,15 @@ def airflow_deployment(tmp_path_factory):
 
     with celery_deployment(tmp_path_factory.mktemp("airflow-celery")) as deployment:
         yield deployment
+
+
+@pytest.fixture(scope="session")
+def deployment_quarter(airflow_deployment, tmp_path_factory):
+    """The 3-kabupaten quarter run once through the Celery deployment (`dtks run --airflow-url`), shared
+    by the deployment test and the plugin's (both `xdist_group("airflow_deployment")`): one run, not two."""
+    from tests.deployment import DeployedQuarter, run_on, three_kabupaten_landing
+
+    landing = three_kabupaten_landing(tmp_path_factory.mktemp("landing3"))
+    reports = tmp_path_factory.mktemp("reports3")
+    done, run_id = run_on(airflow_deployment, landing, reports)
+    return DeployedQuarter(done, run_id, reports)

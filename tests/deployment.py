@@ -155,3 +155,51 @@ def local_deployment(home: Path, *options: str) -> Iterator[AirflowDeployment]:
         executor="LocalExecutor",
     ) as dep:
         yield dep
+
+
+# --- one small 3-kabupaten quarter, run once through a deployment and shared by the tests that read it ---
+
+QUARTER = "2026Q3"
+KABUPATEN = ("5203", "5204", "5205")
+
+
+def three_kabupaten_landing(root: Path) -> Path:
+    from pipelines.synth import SynthConfig, generate
+
+    generate(root, QUARTER, SynthConfig(kab_codes=KABUPATEN, persons=900, seed=12))
+    return root
+
+
+def run_on(dep: AirflowDeployment, landing: Path, reports: Path) -> tuple[subprocess.CompletedProcess, str]:
+    """`dtks run --airflow-url`, the password in the environment; returns the process and the run id."""
+    done = subprocess.run(
+        [
+            DTKS,
+            "run",
+            "--airflow-url",
+            dep.url,
+            "--landing",
+            str(landing),
+            "--quarter",
+            QUARTER,
+            "--reports",
+            str(reports),
+        ],
+        env={**os.environ, "DTKS_AIRFLOW_PASSWORD": dep.password},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    first = done.stdout.splitlines()[0] if done.stdout else ""
+    return done, first.split()[1] if first.startswith("Run ") else ""
+
+
+@dataclass(frozen=True)
+class DeployedQuarter:
+    """The 3-kabupaten quarter as the Celery deployment ran it: the `dtks run` process, its run id and
+    the reports folder."""
+
+    done: subprocess.CompletedProcess
+    run_id: str
+    reports: Path

@@ -17,10 +17,16 @@ from sqlalchemy import create_engine, text
 from pipelines.deploy import processes
 from pipelines.synth import SynthConfig, generate
 from pipelines.warehouse import connect
-from tests.deployment import DTKS, AirflowDeployment, local_deployment
+from tests.deployment import (
+    KABUPATEN,
+    QUARTER,
+    AirflowDeployment,
+    DeployedQuarter,
+    local_deployment,
+    run_on,
+    three_kabupaten_landing,
+)
 
-QUARTER = "2026Q3"
-KABUPATEN = ("5203", "5204", "5205")
 MAPPED = ("ingest", "validate", "quality_gate", "link", "decide", "report")
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
@@ -30,34 +36,7 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.postgres]
 
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("landing3")
-    generate(root, QUARTER, SynthConfig(kab_codes=KABUPATEN, persons=900, seed=12))
-    return root
-
-
-def run_on(dep: AirflowDeployment, landing: Path, reports: Path) -> tuple[subprocess.CompletedProcess, str]:
-    """`dtks run --airflow-url`, the password in the environment; returns the process and the run id."""
-    done = subprocess.run(
-        [
-            DTKS,
-            "run",
-            "--airflow-url",
-            dep.url,
-            "--landing",
-            str(landing),
-            "--quarter",
-            QUARTER,
-            "--reports",
-            str(reports),
-        ],
-        env={**os.environ, "DTKS_AIRFLOW_PASSWORD": dep.password},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
-    first = done.stdout.splitlines()[0] if done.stdout else ""
-    return done, first.split()[1] if first.startswith("Run ") else ""
+    return three_kabupaten_landing(tmp_path_factory.mktemp("landing3"))
 
 
 def check_published(dep: AirflowDeployment, run_id: str, reports: Path) -> list[dict]:
@@ -92,12 +71,14 @@ def check_published(dep: AirflowDeployment, run_id: str, reports: Path) -> list[
 
 
 @pytest.mark.xdist_group("airflow_deployment")
-def test_celery_deployment_runs_a_quarter_through_the_rest_api(airflow_deployment, landing, tmp_path):
+def test_celery_deployment_runs_a_quarter_through_the_rest_api(
+    airflow_deployment: AirflowDeployment, deployment_quarter: DeployedQuarter
+):
     dep = airflow_deployment
-    done, run_id = run_on(dep, landing, tmp_path / "reports")
+    done, run_id = deployment_quarter.done, deployment_quarter.run_id
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"for {QUARTER}: PUBLISHED" in done.stdout and "rows in:" in done.stdout
-    tis = check_published(dep, run_id, tmp_path / "reports")
+    tis = check_published(dep, run_id, deployment_quarter.reports)
     # Through Celery: each task instance carries the Celery task id its result is stored under.
     metadata = create_engine(dep.metadata_url)
     with metadata.connect() as c:

@@ -3,34 +3,35 @@
 lists the plugin, the run's page and JSON show the warehouse's figures, the trace comes back masked, and an
 anonymous request is refused (issue 15, "Done means").
 
-Skipped while the deployment fixture is not defined (it comes with `dtks airflow start`, issue 12).
+The quarter is the one the deployment test runs (`deployment_quarter`), on the same Celery deployment.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from pipelines.synth import SynthConfig, generate
+from tests.deployment import QUARTER
 
-QUARTER = "2026Q3"
+pytestmark = [
+    pytest.mark.airflow,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.xdist_group("airflow_deployment"),
+]
+
+
 NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
 @pytest.fixture(scope="module")
-def deployment(request):
-    try:
-        return request.getfixturevalue("airflow_deployment")
-    except pytest.FixtureLookupError:
-        pytest.skip("no airflow_deployment fixture (dtks airflow start) on this branch")
+def deployment(airflow_deployment):
+    return airflow_deployment
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, bytes]:
@@ -50,38 +51,12 @@ def _token(deployment) -> str:
 
 
 @pytest.fixture(scope="module")
-def published_run(deployment, tmp_path_factory) -> str:
-    """A small quarter run through the deployment; the run id the warehouse published."""
-    from pipelines.warehouse import connect
-
-    tmp = tmp_path_factory.mktemp("plugin_deployment")
-    generate(tmp / "landing", QUARTER, SynthConfig(kab_codes=("5203",), persons=300, seed=15))
-    command = [
-        str(Path(sys.executable).with_name("dtks")),
-        "run",
-        "--airflow-url",
-        deployment.url,
-        "--user",
-        deployment.user,
-        "--password",
-        deployment.password,
-        "--landing",
-        str(tmp / "landing"),
-        "--quarter",
-        QUARTER,
-        "--reports",
-        str(tmp / "reports"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    engine = connect(deployment.warehouse_url)
-    try:
-        with engine.connect() as c:
-            return c.execute(
-                text("SELECT run_id FROM run WHERE quarter = :q AND status = 'PUBLISHED'"), {"q": QUARTER}
-            ).scalar_one()
-    finally:
-        engine.dispose()
+def published_run(request, deployment) -> str:
+    """The 3-kabupaten quarter the deployment test runs too (session fixture `deployment_quarter`): one run
+    through the deployment serves both."""
+    quarter = request.getfixturevalue("deployment_quarter")
+    assert quarter.done.returncode == 0, quarter.done.stdout[-2000:] + quarter.done.stderr[-2000:]
+    return quarter.run_id
 
 
 def test_airflow_lists_the_plugin(deployment):

@@ -114,6 +114,23 @@ def ensure_admin(env: dict[str, str], home: Path, user: str, password: str, rese
         _airflow(env, home, "users", "users", "reset-password", "--username", user, stdin=stdin)
 
 
+def ensure_plugin_roles(env: dict[str, str], home: Path) -> None:
+    """The UI plugin's FAB roles (`DTKS Pembaca`, `DTKS Pemeriksa`, pipelines/ui/fab_roles.py), so that the
+    permission that unmasks personal data exists to be granted; the admin holds every permission already."""
+    log = home / "logs" / "fab-roles.log"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.ui.fab_roles"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=home,
+        check=False,
+    )
+    log.write_text(done.stdout + done.stderr, encoding="utf-8")
+    if done.returncode != 0:
+        raise DeployError(f"The plugin's roles could not be created (log {log}):\n{_tail(log)}")
+
+
 def running(home: Path) -> dict[str, int]:
     return {name: r["pid"] for name, r in processes.recorded(home).items() if processes.alive(r)}
 
@@ -132,6 +149,7 @@ def start(dep: Deployment, password: str | None = None, timeout: float = 240.0) 
     _airflow(env, home, "db-migrate", "db", "migrate")
     prepare_warehouse_connection(env, home, dep.warehouse, DEFAULT_CONN_ID)
     ensure_admin(env, home, dep.user, secrets["admin_password"], reset=password is not None)
+    ensure_plugin_roles(env, home)
     table = processes.components(dep)
     airflow = airflow_bin()
     try:
