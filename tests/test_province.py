@@ -86,6 +86,7 @@ def test_the_province_step_gives_the_whole_quarter_results(province) -> None:
     whole_findings, whole_outcome = province["whole"]
     findings, outcome = province["province"]
     whole_set, ours = _finding_set(whole_findings), _finding_set(findings)
+    print("DIFF", len(whole_set ^ ours), sorted(whole_set ^ ours))
     # Without the province step a moved family is no PINDAH_DOMISILI and a known NIK NIK_TIDAK_DITEMUKAN.
     alone = _finding_set(province["alone"][0])
     assert len(whole_set ^ alone) > 100
@@ -99,6 +100,7 @@ def test_the_province_step_gives_the_whole_quarter_results(province) -> None:
     for column in ("person_key", "nik_dukcapil", "status_padan"):
         a, b = merged[f"{column}_whole"], merged[f"{column}_province"]
         differ = ~((a == b) | (a.isna() & b.isna()))
+        print("DIFFCOL", column, int(differ.sum()))
         assert differ.sum() <= max(4, 0.001 * len(merged)), (column, int(differ.sum()))
     # One published row per person over the province, for the same persons as in the whole quarter. Which
     # row of a group is published may differ: two exact links whose probabilities differ in the sixth
@@ -106,6 +108,7 @@ def test_the_province_step_gives_the_whole_quarter_results(province) -> None:
     published = outcome[outcome["outcome"] == "PUBLISHED"]
     assert not published["person_key"].duplicated().any()
     whole_published = set(whole_outcome.loc[whole_outcome["outcome"] == "PUBLISHED", "person_key"])
+    print("DIFFPUB", len(whole_published ^ set(published["person_key"])))
     assert len(whole_published ^ set(published["person_key"])) <= max(4, 0.001 * len(merged))
 
 
@@ -115,6 +118,8 @@ def test_the_province_results_score_against_the_truth(province, request) -> None
     whole = evaluate(truth, province["whole"][1], province["whole"][0])
     assert scores["link"]["f1"] >= 0.999 and scores["duplicates"]["f1"] >= 0.999, (scores["link"], scores["duplicates"])
     default_mix = "default" in request.node.callspec.id
+    print("SCORES", request.node.callspec.id, {k: (round(v["precision"], 4), round(v["recall"], 4)) for k, v in scores["categories"].items() if v["support"] or v["predicted"]})
+    print("WHOLE", {k: (round(v["precision"], 4), round(v["recall"], 4)) for k, v in whole["categories"].items() if v["support"] or v["predicted"]})
     for category, score in scores["categories"].items():
         if not (score["support"] or score["predicted"]):
             continue
