@@ -84,11 +84,13 @@ def cards(facts: pd.DataFrame | None) -> Cards:
 def select(records: pd.DataFrame, found: Cards) -> pd.DataFrame:
     """A bucket's records the second round needs: rows with a card not linked exactly, the persons on the
     cards, and the models."""
-    kind = records["kind"]
-    rows = records[kind.eq(ROW).to_numpy()]
-    rows = rows[found.of(rows).notna().to_numpy() & ~np.isin(_row_keys(rows), found.exact_rows)]
-    persons = records[kind.eq(PERSON).to_numpy() & records["NO_KK"].isin(found.numbers()).to_numpy()]
-    return pd.concat([records[kind.eq(MODEL)], rows, persons], ignore_index=True)
+    kind = records["kind"].to_numpy()
+    keep = (kind == MODEL) | ((kind == PERSON) & records["NO_KK"].isin(found.numbers()).to_numpy())
+    at = np.flatnonzero(kind == ROW)
+    rows = records.iloc[at]
+    exact = pd.Index(_row_keys(rows)).isin(found.exact_rows)  # a hash lookup: np.isin sorts objects
+    keep[at[found.of(rows).notna().to_numpy() & ~exact]] = True
+    return records[keep].reset_index(drop=True)  # one selection, no concatenation of unlike columns
 
 
 def second_round(selected: list[pd.DataFrame], config: Any, found: Cards) -> pd.DataFrame:
