@@ -65,7 +65,7 @@ def worker_link(work: Path, kab: str, out: Path) -> None:
 
 
 def worker_offer(work: Path, kab: str, out: Path, n_buckets: int) -> None:
-    from pipelines.province import offer
+    from pipelines.province import offer_pieces
 
     rows = pd.read_parquet(work / kab / "rows.parquet")
     persons = pd.read_parquet(work / kab / "persons.parquet")
@@ -73,17 +73,14 @@ def worker_offer(work: Path, kab: str, out: Path, n_buckets: int) -> None:
     diagnostics = json.loads((work / kab / "diagnostics.json").read_text())
     gc.collect()
     start = time.perf_counter()
-    pieces = offer(kab, rows, persons, decisions, n_buckets, diagnostics)
-    wall = time.perf_counter() - start
-    for bucket, piece in pieces.items():
+    records = offered_rows = 0
+    for bucket, piece in offer_pieces(kab, rows, persons, decisions, n_buckets, diagnostics):  # as the task
         target = work / "buckets" / f"{bucket:04d}"
         target.mkdir(parents=True, exist_ok=True)
         piece.to_parquet(target / f"{kab}.parquet")
-    records = sum(len(p) for p in pieces.values())
-    _write(
-        out,
-        {"wall": wall, "records": records, "offered_rows": sum((p["kind"] == "row").sum() for p in pieces.values())},
-    )
+        records, offered_rows = records + len(piece), offered_rows + int((piece["kind"] == "row").sum())
+    wall = time.perf_counter() - start
+    _write(out, {"wall": wall, "records": records, "offered_rows": offered_rows})
 
 
 def worker_resolve(work: Path, out: Path) -> None:

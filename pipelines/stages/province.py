@@ -33,10 +33,13 @@ def offer(io: StageIO, kode_kab: str) -> dict[str, Any]:
     persons = io.read_frame("validate.persons")
     decisions = io.read_frame("link.decisions")
     diagnostics = io.read_json("link.diagnostics")  # the kabupaten's model, which the buckets combine
-    pieces = province.offer(kode_kab, rows, persons, decisions, pipeline_config(io.ctx).province.buckets, diagnostics)
-    for bucket, piece in sorted(pieces.items()):
+    n_buckets = pipeline_config(io.ctx).province.buckets
+    buckets = records = 0
+    # Piece by piece: the pieces together hold some nine records per person, more than the kabupaten.
+    for bucket, piece in province.offer_pieces(kode_kab, rows, persons, decisions, n_buckets, diagnostics):
         io.write_frame("province_offer.pieces", piece, bucket=bucket_name(bucket))
-    return {"buckets": len(pieces), "rows": int(sum(len(p) for p in pieces.values()))}
+        buckets, records = buckets + 1, records + len(piece)
+    return {"buckets": buckets, "rows": records}
 
 
 @staged("province")
