@@ -21,14 +21,9 @@ def chosen_links(facts: pd.DataFrame) -> pd.DataFrame:
     """Per row of any kabupaten, the link to another extract that the province makes: its best candidate
     over every bucket (a link before a review, exact before probabilistic, then the probability), taken
     where it beats what its own kabupaten decided. The same on every kabupaten's call."""
-    links = facts[facts["kind"] == LINKED]
+    links = _ranked(facts)
     if links.empty:
         return links
-    links = links.assign(
-        _decision=links["decision"].ne(LINK).astype(int),
-        _method=links["method"].map(_RANK).fillna(9),
-        _prob=-links["match_probability"].astype(float).fillna(0.0),
-    ).sort_values(["kode_kab", "row_id", "_decision", "_method", "_prob", "NIK"], kind="stable")
     best = links.drop_duplicates(["kode_kab", "row_id"])
     local_prob = best["local_probability"].astype(float).fillna(0.0)
     prob = best["match_probability"].astype(float).fillna(0.0)
@@ -39,6 +34,17 @@ def chosen_links(facts: pd.DataFrame) -> pd.DataFrame:
         local.eq(NONE) | (local.eq(REVIEW) & (prob > local_prob)),
     )
     return best[better].drop(columns=["_decision", "_method", "_prob"]).reset_index(drop=True)
+
+
+def _ranked(facts: pd.DataFrame) -> pd.DataFrame:
+    """The `link` facts, each row's best first (a link before a review, exact before probabilistic, then
+    the probability), with the ranking columns `chosen_links` drops."""
+    links = facts[facts["kind"] == LINKED]
+    return links.assign(
+        _decision=links["decision"].ne(LINK).astype(int),
+        _method=links["method"].map(_RANK).fillna(9),
+        _prob=-links["match_probability"].astype(float).fillna(0.0),
+    ).sort_values(["kode_kab", "row_id", "_decision", "_method", "_prob", "NIK"], kind="stable")
 
 
 class _Groups:
@@ -169,8 +175,11 @@ def split(facts: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     if facts is None or facts.empty:
         return {}
     groups = _group_records(facts, chosen_links(facts))
-    # Every `link` fact of a row, not only the chosen one: `with_foreign_persons` knows their persons.
-    parts = [p for p in (facts[facts["kind"].isin([LINKED, OWNER])], groups) if len(p)]
+    # Each row's best `link` fact per person (a row meets a person in up to nine buckets), not only the
+    # chosen one: `with_foreign_persons` knows their persons, and `chosen_links` chooses the same.
+    links = _ranked(facts).drop_duplicates(["kode_kab", "row_id", "NIK"])
+    links = links.drop(columns=["_decision", "_method", "_prob"])
+    parts = [p for p in (links, facts[facts["kind"] == OWNER], groups) if len(p)]
     if not parts:
         return {}
     every = pd.concat(parts, ignore_index=True)
