@@ -65,7 +65,7 @@ def worker_link(work: Path, kab: str, out: Path) -> None:
 
 
 def worker_offer(work: Path, kab: str, out: Path, n_buckets: int) -> None:
-    from pipelines.province import offer
+    from pipelines.province import offer_pieces
 
     rows = pd.read_parquet(work / kab / "rows.parquet")
     persons = pd.read_parquet(work / kab / "persons.parquet")
@@ -73,33 +73,32 @@ def worker_offer(work: Path, kab: str, out: Path, n_buckets: int) -> None:
     diagnostics = json.loads((work / kab / "diagnostics.json").read_text())
     gc.collect()
     start = time.perf_counter()
-    pieces = offer(kab, rows, persons, decisions, n_buckets, diagnostics)
-    wall = time.perf_counter() - start
-    for bucket, piece in pieces.items():
+    records = offered_rows = 0
+    for bucket, piece in offer_pieces(kab, rows, persons, decisions, n_buckets, diagnostics):  # as the task
         target = work / "buckets" / f"{bucket:04d}"
         target.mkdir(parents=True, exist_ok=True)
         piece.to_parquet(target / f"{kab}.parquet")
-    records = sum(len(p) for p in pieces.values())
-    _write(
-        out,
-        {"wall": wall, "records": records, "offered_rows": sum((p["kind"] == "row").sum() for p in pieces.values())},
-    )
+        records, offered_rows = records + len(piece), offered_rows + int((piece["kind"] == "row").sum())
+    wall = time.perf_counter() - start
+    _write(out, {"wall": wall, "records": records, "offered_rows": offered_rows})
 
 
 def worker_resolve(work: Path, out: Path) -> None:
-    from pipelines.province import resolve
+    """Both rounds over every bucket, then each kabupaten's share of the facts (as the province task)."""
+    from pipelines.province import family, resolve, split
 
     config = _config()
-    buckets, total = {}, 0.0
+    buckets, total, found = {}, 0.0, []
     (work / "facts").mkdir(exist_ok=True)
-    for directory in sorted((work / "buckets").iterdir()):
+    directories = sorted((work / "buckets").iterdir())
+    for directory in directories:
         pieces = [pd.read_parquet(p) for p in sorted(directory.glob("*.parquet"))]
         gc.collect()
         start = time.perf_counter()
         facts = resolve(pieces, config)
         wall = time.perf_counter() - start
         total += wall
-        facts.to_parquet(work / "facts" / f"{directory.name}.parquet")
+        found.append(facts)
         buckets[directory.name] = {
             "wall": round(wall, 3),
             "rows": int(sum((p["kind"] == "row").sum() for p in pieces)),
@@ -107,7 +106,30 @@ def worker_resolve(work: Path, out: Path) -> None:
             "facts": len(facts),
         }
         del pieces, facts
-    _write(out, {"wall": total, "buckets": buckets})
+    facts = pd.concat([f for f in found if len(f)], ignore_index=True)
+    start = time.perf_counter()
+    cards = family.cards(facts)
+    selected = [
+        family.select(pd.concat([pd.read_parquet(p) for p in sorted(d.glob("*.parquet"))]), cards) for d in directories
+    ]
+    again = family.second_round(selected, config, cards)
+    second = time.perf_counter() - start
+    facts = pd.concat([f for f in (facts, again) if len(f)], ignore_index=True)
+    start = time.perf_counter()
+    for kab, mine in split(facts).items():
+        mine.to_parquet(work / "facts" / f"{kab}.parquet")
+    split_wall = time.perf_counter() - start
+    _write(
+        out,
+        {
+            "wall": total + second + split_wall,
+            "first_round": total,
+            "second_round": {"wall": second, "cards": len(cards), "facts": len(again)},
+            "split": split_wall,
+            "buckets": buckets,
+            "facts": len(facts),
+        },
+    )
 
 
 def worker_apply(work: Path, kab: str, out: Path) -> None:
@@ -115,7 +137,8 @@ def worker_apply(work: Path, kab: str, out: Path) -> None:
 
     decisions = pd.read_parquet(work / kab / "decisions.parquet")
     persons = pd.read_parquet(work / kab / "persons.parquet")
-    facts = pd.concat([pd.read_parquet(p) for p in sorted((work / "facts").glob("*.parquet"))], ignore_index=True)
+    path = work / "facts" / f"{kab}.parquet"
+    facts = pd.read_parquet(path) if path.exists() else None
     gc.collect()
     start = time.perf_counter()
     amended = apply(kab, decisions, facts)
@@ -123,7 +146,7 @@ def worker_apply(work: Path, kab: str, out: Path) -> None:
     wall = time.perf_counter() - start
     amended.to_parquet(work / kab / "amended.parquet")
     persons.to_parquet(work / kab / "persons_amended.parquet")
-    _write(out, {"wall": wall, "facts": len(facts)})
+    _write(out, {"wall": wall, "facts": 0 if facts is None else len(facts)})
 
 
 def worker_whole(work: Path, out: Path) -> None:
@@ -153,7 +176,16 @@ def _spawn(step: str, work: Path, *args: str) -> dict[str, Any]:
 # --- driver ------------------------------------------------------------------------------------------------
 
 
-def prepare(work: Path, landing: Path, kabupaten: int, persons: int, seed: int, moved: float, twice: float) -> dict:
+def prepare(
+    work: Path,
+    landing: Path,
+    kabupaten: int,
+    persons: int,
+    seed: int,
+    moved: float,
+    twice: float,
+    rates: dict[str, float] | None = None,
+) -> dict:
     """Generate, ingest, validate, split per kabupaten (untimed); writes each kabupaten's inputs to `work`."""
     import datetime as dt
 
@@ -166,7 +198,8 @@ def prepare(work: Path, landing: Path, kabupaten: int, persons: int, seed: int, 
     codes = CODES[:kabupaten]
     t = time.perf_counter()
     config = SynthConfig(kab_codes=codes, persons=persons * kabupaten, seed=seed, moved_kabupaten_rate=moved)
-    generate(landing, QUARTER, config.with_rates(duplicate_other_kabupaten=twice), overwrite=True)
+    config = config.with_rates(**{"duplicate_other_kabupaten": twice, **(rates or {})})
+    generate(landing, QUARTER, config, overwrite=True)
     generated = time.perf_counter() - t
     files = discover_quarter(landing, QUARTER)
     raw, reports = ingest_submissions([f for f in files if f.kind == "submission"])
@@ -264,6 +297,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         args.seed,
         args.moved_kabupaten_rate,
         args.duplicate_other_kabupaten,
+        dict(_rate(r) for r in args.rate),
     )
     codes = prepared["codes"]
     result: dict[str, Any] = {"setup": vars(args) | {"work": str(work)}, "prepared": prepared, "kabupaten": {}}
@@ -298,6 +332,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _rate(text: str) -> tuple[str, float]:
+    name, _, value = text.partition("=")
+    return name.strip(), float(value)
+
+
 def _spawn_whole(work: Path) -> dict[str, Any]:
     out = work / "results" / "whole.json"
     subprocess.run([sys.executable, __file__, "--worker", "whole", "--work", str(work), "--out", str(out)], check=True)
@@ -326,6 +365,12 @@ def format_results(r: dict[str, Any]) -> str:
         f"peak {_mib(r['resolve']['peak_rss'])}; records per bucket max {b['records_max']:,}, "
         f"mean {b['records_mean']:,.0f} ({b['rows_total']:,} row and {b['persons_total']:,} person records)"
     )
+    second = r["resolve"]["second_round"]
+    lines.append(
+        f"  of which first round {r['resolve']['first_round']:.1f} s, second round {second['wall']:.1f} s "
+        f"({second['cards']:,} family cards, {second['facts']:,} facts), split per kabupaten "
+        f"{r['resolve']['split']:.1f} s"
+    )
     lines.append(f"province step (offer + resolve + apply): {r['province_step_seconds']:.1f} s")
     if "whole" in r:
         lines.append(f"whole-quarter linkage: {r['whole']['wall']:.1f} s, peak {_mib(r['whole']['peak_rss'])}")
@@ -353,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20260701)
     parser.add_argument("--moved-kabupaten-rate", type=float, default=0.02)
     parser.add_argument("--duplicate-other-kabupaten", type=float, default=0.01)
+    parser.add_argument(
+        "--rate", action="append", default=[], metavar="NAME=VALUE", help="an error rate of `dtks synth`"
+    )
     parser.add_argument("--whole", action="store_true", help="also time the whole quarter's linkage")
     parser.add_argument("--work", help="work directory (default: a new temporary one)")
     parser.add_argument("--json", help="write the results as JSON here")

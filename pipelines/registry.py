@@ -95,7 +95,8 @@ ARTEFACTS: Final[dict[str, Artefact]] = _artefacts(
     Artefact("link.diagnostics", "json", "kab/{kab}/link/diagnostics.json"),
     # What a kabupaten contributes to each hash bucket of the province step, and the bucket's facts.
     Artefact("province_offer.pieces", "frame", "kab/{kab}/province_offer/{bucket}.parquet"),
-    Artefact("province.facts", "frame", "province/{bucket}.parquet"),
+    Artefact("province.bucket_facts", "frame", "province/{bucket}.parquet"),
+    Artefact("province.facts", "frame", "kab/{kab}/province/facts.parquet"),  # the bucket facts, per kabupaten
     Artefact("decide.gate", "json", "kab/{kab}/decide/gate.json"),
     Artefact("decide.row_outcome", "frame", "kab/{kab}/decide/row_outcome.parquet"),
     Artefact("decide.dtks_snapshot", "frame", "kab/{kab}/decide/dtks_snapshot.parquet"),
@@ -188,9 +189,10 @@ STAGES: Final[tuple[Stage, ...]] = (
         "province",
         "pipelines.stages.province:resolve",
         "Pemadanan antarkabupaten",
-        inputs=("province_offer.pieces",),
-        outputs=("province.facts",),
-        doc="Cross-kabupaten facts, one hash bucket at a time: no task holds the whole province.",
+        inputs=("discover.files", "province_offer.pieces"),
+        outputs=("province.bucket_facts", "province.facts"),
+        doc="Cross-kabupaten facts, one hash bucket at a time (no task holds the whole province), then each "
+        "kabupaten's share of them.",
     ),
     Stage(
         "decide",

@@ -30,7 +30,7 @@ from pipelines.held import HELD
 from pipelines.link.blocking import DEDUPE_RULES, LINK_RULES, MultiBlock
 from pipelines.link.comparisons import COMPARISONS, MISSING, compare_pairs
 from pipelines.link.model import FellegiSunter
-from pipelines.link.prepare import prepare_dukcapil, prepare_submissions
+from pipelines.link.prepare import identifier_keys, prepare_dukcapil, prepare_submissions
 from pipelines.names import distinct_words_agree
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,15 @@ def family_cards(s_card: np.ndarray, exact_rows: np.ndarray, exact_cards: np.nda
     return out
 
 
+def family_card_keys(cards: pd.Series) -> np.ndarray:
+    """The family cards as the int64 keys blocking joins on (-1: none), like `kk_key`."""
+    present = cards.notna().to_numpy()
+    out = np.full(len(cards), -1, dtype=np.int64)
+    if present.any():
+        out[present] = identifier_keys(cards[present].reset_index(drop=True))
+    return out
+
+
 def _roots(parent: np.ndarray) -> np.ndarray:
     """Every element's root in a union-find parent array (pointer jumping, no Python loop)."""
     roots = parent.copy()
@@ -305,10 +314,13 @@ def link_submissions(
     model: FellegiSunter | None = None,
     frequencies: pd.Series | None = None,
     population: int | None = None,
+    known_family_cards: pd.Series | None = None,
 ) -> LinkResult:
     """Links `rows` to `persons` and to each other. With a fitted `model`, the names' `frequencies` and the
     `population` they are shares of, nothing is estimated: a piece of a province (`pipelines.province`) is
-    scored by its kabupaten's parameters, not by what a handful of rows and persons would say."""
+    scored by its kabupaten's parameters, not by what a handful of rows and persons would say.
+    `known_family_cards` (by row_id: a Dukcapil KK) gives rows the family card that family members linked
+    elsewhere showed (the province's second round), where the exact pass here finds none."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     S = prepare_submissions(rows)
@@ -328,8 +340,22 @@ def link_submissions(
     accepted = _identity_agrees(exact_levels)
     # The family card as Dukcapil knows it, from the family members just linked.
     S["kk_family"] = family_cards(S["kk_key"].to_numpy(), exact_s[accepted], D["kk"].to_numpy()[exact_d[accepted]])
+    if known_family_cards is not None:
+        known = known_family_cards.reindex(S.index).to_numpy(dtype=object)
+        S["kk_family"] = np.where(pd.isna(S["kk_family"].to_numpy()) & pd.notna(known), known, S["kk_family"])
     exact_levels["kk_family"] = compare_pairs(exact_pairs, S, D, only=("kk_family",))["kk_family"].to_numpy()
     family_nik = _family_nik_owners(S, D, exact_s[~accepted], exact_d[~accepted])
+    # A NIK whose owner is someone else names a family: a head's NIK copied to a member, where the submitted
+    # KK is stale (a family that moved) and no member linked exactly to tell the family's card. The row
+    # takes its owner's card, and against the owner's family the NIK is no evidence either way (below).
+    rejected_owner = np.full(n_s, -1, dtype=np.int64)
+    rejected_owner[exact_s[~accepted]] = exact_d[~accepted]
+    no_card = pd.isna(S["kk_family"].to_numpy()) & (rejected_owner >= 0)
+    if no_card.any():
+        cards = S["kk_family"].to_numpy(dtype=object).copy()
+        cards[no_card] = D["kk"].to_numpy()[rejected_owner[no_card]]
+        S["kk_family"] = cards
+    S["kk_family_key"] = family_card_keys(S["kk_family"])
     timings["exact_pass"] = time.perf_counter() - t
 
     # 2. Block the rest against Dukcapil.
@@ -345,9 +371,14 @@ def link_submissions(
     candidate_levels = with_name_tf(
         compare_pairs(candidate_pairs, S_rest, D), D["name"].iloc[candidate_pairs.codes[1]], frequencies, tf_floor
     )
-    # Against anyone but its owner, a NIK of another member of the row's family is no evidence either way.
-    owner_of_nik = family_nik[np.flatnonzero(rest_mask)[candidate_pairs.codes[0]]]
-    other = (owner_of_nik >= 0) & (candidate_pairs.codes[1] != owner_of_nik)
+    # Against anyone but its owner, a NIK of another member of the row's family is no evidence either way;
+    # nor is a NIK whose owner is not the row's person against the owner's own family.
+    pair_rows, pair_persons = np.flatnonzero(rest_mask)[candidate_pairs.codes[0]], candidate_pairs.codes[1]
+    owner_of_nik = family_nik[pair_rows]
+    other = (owner_of_nik >= 0) & (pair_persons != owner_of_nik)
+    owner, card = rejected_owner[pair_rows], D["kk_key"].to_numpy()
+    owner_card = np.where(owner >= 0, card[np.maximum(owner, 0)], -1)
+    other |= (owner >= 0) & (pair_persons != owner) & (owner_card >= 0) & (card[pair_persons] == owner_card)
     candidate_levels["nik"] = np.where(other, MISSING, candidate_levels["nik"].to_numpy()).astype(np.int8)
     timings["compare"] = time.perf_counter() - t
 

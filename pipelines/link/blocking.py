@@ -37,6 +37,9 @@ def rule(name: str, *left: str, right: tuple[str, ...] | None = None) -> Blockin
 LINK_RULES: tuple[BlockingRule, ...] = (
     rule("nik", "nik_key"),
     rule("kk", "kk_key"),
+    # The family's card as Dukcapil knows it (from members linked exactly): a family that moved, with a
+    # stale KK, whose member has no usable NIK and a birth date or village that no other rule meets.
+    rule("kk_family", "kk_family_key"),
     rule("dob+kec", "dob", "kec"),
     rule("first+year+desa", "first", "year", "desa"),
     rule("last+dob", "last", "dob"),

@@ -6,7 +6,7 @@ submission row's from its linked family members, filled in by `link_submissions`
 `dob_swapped` (day and month exchanged, for operators who type the American way), `placeholder` (1 January
 / 1 July: the date an operator writes when the real one is unknown), `birthday` (month and day: the
 birth date without its year, for a year typed wrong), `sex`, `desa`, `kec`, `mother`; and for joins,
-`nik_key`/`kk_key` (the numbers as int64) and `nik_head12`/`nik_tail10` (NIK fragments, so a mistyped
+`nik_key`/`kk_key`/`kk_family_key` (the numbers as int64) and `nik_head12`/`nik_tail10` (NIK fragments, so a mistyped
 serial or region code still meets its owner). A submission row's NIK that is its own KK number (the card
 typed in the NIK column) says nothing of the person: it counts as missing.
 
@@ -48,6 +48,7 @@ FEATURES = [
     "mother",
     "nik_key",
     "kk_key",
+    "kk_family_key",
     "nik_head12",
     "nik_tail10",
 ]
@@ -98,6 +99,11 @@ def _identifier(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     tail = _as_key(pc.utf8_slice_codeunits(text, 6, 16), sixteen)
     shown = np.where(np.asarray(valid, dtype=bool), values.to_numpy(dtype=object), None)
     return shown, key, head, tail
+
+
+def identifier_keys(values: pd.Series) -> np.ndarray:
+    """NIK or KK numbers as the int64 keys joins use (`nik_key`, `kk_key`; -1 where not a number)."""
+    return _identifier(values)[1]
 
 
 def _names(values: pd.Series) -> tuple[pd.Categorical, pd.Categorical, pd.Categorical, pd.Categorical]:
@@ -152,6 +158,7 @@ def _frame(nik, kk, names, dob, sex, desa, mother, index, *, family_is_own_card:
             "nik": nik_text,
             "kk": kk_text,
             "kk_family": kk_text if family_is_own_card else np.full(len(kk_text), None, dtype=object),
+            "kk_family_key": kk_key if family_is_own_card else np.full(len(kk_key), -1, dtype=np.int64),
             "name": name,
             "first": first,
             "last": last,

@@ -16,8 +16,8 @@ Each kabupaten is linked on its own extract first (`pipelines.link.link_submissi
 
 from __future__ import annotations
 
-from pipelines.province.apply import apply, chosen_links, with_foreign_persons
-from pipelines.province.offer import offer
+from pipelines.province.apply import apply, chosen_links, split, with_foreign_persons
+from pipelines.province.offer import offer, offer_pieces
 from pipelines.province.resolve import resolve
 
-__all__ = ["apply", "chosen_links", "offer", "resolve", "with_foreign_persons"]
+__all__ = ["apply", "chosen_links", "offer", "offer_pieces", "resolve", "split", "with_foreign_persons"]

@@ -21,14 +21,9 @@ def chosen_links(facts: pd.DataFrame) -> pd.DataFrame:
     """Per row of any kabupaten, the link to another extract that the province makes: its best candidate
     over every bucket (a link before a review, exact before probabilistic, then the probability), taken
     where it beats what its own kabupaten decided. The same on every kabupaten's call."""
-    links = facts[facts["kind"] == LINKED]
+    links = _ranked(facts)
     if links.empty:
         return links
-    links = links.assign(
-        _decision=links["decision"].ne(LINK).astype(int),
-        _method=links["method"].map(_RANK).fillna(9),
-        _prob=-links["match_probability"].astype(float).fillna(0.0),
-    ).sort_values(["kode_kab", "row_id", "_decision", "_method", "_prob", "NIK"], kind="stable")
     best = links.drop_duplicates(["kode_kab", "row_id"])
     local_prob = best["local_probability"].astype(float).fillna(0.0)
     prob = best["match_probability"].astype(float).fillna(0.0)
@@ -39,6 +34,17 @@ def chosen_links(facts: pd.DataFrame) -> pd.DataFrame:
         local.eq(NONE) | (local.eq(REVIEW) & (prob > local_prob)),
     )
     return best[better].drop(columns=["_decision", "_method", "_prob"]).reset_index(drop=True)
+
+
+def _ranked(facts: pd.DataFrame) -> pd.DataFrame:
+    """The `link` facts, each row's best first (a link before a review, exact before probabilistic, then
+    the probability), with the ranking columns `chosen_links` drops."""
+    links = facts[facts["kind"] == LINKED]
+    return links.assign(
+        _decision=links["decision"].ne(LINK).astype(int),
+        _method=links["method"].map(_RANK).fillna(9),
+        _prob=-links["match_probability"].astype(float).fillna(0.0),
+    ).sort_values(["kode_kab", "row_id", "_decision", "_method", "_prob", "NIK"], kind="stable")
 
 
 class _Groups:
@@ -112,9 +118,78 @@ def _groups(facts: pd.DataFrame, links: pd.DataFrame) -> tuple[_Groups, dict[tup
     return groups, info
 
 
-def apply(kode_kab: str, decisions: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
-    """This kabupaten's decisions as the whole quarter's linkage would have made them, from the facts of
-    every bucket (`resolve`, concatenated; they concern the few rows that cross a border, not the province).
+GROUP = "group"  # a record of `split`: one group spanning kabupaten, as one kabupaten applies it
+GROUP_RECORD_COLUMNS = ["clusters", "rows_alone", "group_elsewhere", "group_key", "group_rep_file", "group_rep_row"]
+
+
+def _group_records(facts: pd.DataFrame, links: pd.DataFrame) -> pd.DataFrame:
+    """Per kabupaten and group spanning kabupaten (or joining several of its local groups through a person
+    of another extract): its local clusters and lone rows, the other kabupaten's rows (labels as the
+    findings write them), the key of the person and the group's representative when it is elsewhere. The
+    groups are built once for the province, from every bucket's facts, so every kabupaten applies the same."""
+    groups, info = _groups(facts, links)
+    members: dict[tuple, list[tuple]] = {}
+    for node in info:
+        members.setdefault(groups.find(node), []).append(node)
+    out = []
+    for root, nodes in members.items():
+        kabs = {info[n]["kab"] for n in nodes if info[n]["members"]}  # a person alone has no rows
+        reps = [(info[n]["rep"], n) for n in nodes if info[n].get("rep")]
+        reps += [(link, n) for n in nodes for link in info[n].get("links", [])]
+        rep, rep_node = min(reps, key=lambda r: tuple(r[0])) if reps else (None, None)
+        nik = groups.nik[root]
+        key = f"nik:{nik}" if nik else (info[rep_node]["key"] if rep_node else None)
+        for kode_kab in sorted(kabs):
+            here = [n for n in nodes if info[n]["kab"] == kode_kab and info[n]["members"]]
+            # Rows of several kabupaten, or several groups here that one person of another extract joins.
+            if len(kabs) < 2 and len(here) < 2:
+                continue
+            elsewhere = sorted(m for n in nodes if info[n]["kab"] != kode_kab for m in info[n]["members"])
+            local = [n[1] for n in nodes if info[n]["kab"] == kode_kab]
+            clusters = [int(c) for c in local if isinstance(c, int | np.integer)]
+            rows_alone = [int(c[3:]) for c in local if isinstance(c, str) and c.startswith("row")]
+            rep_elsewhere = rep is not None and info[rep_node]["kab"] != kode_kab
+            out.append(
+                {
+                    "kind": GROUP,
+                    "kode_kab": kode_kab,
+                    "clusters": json.dumps(clusters),
+                    "rows_alone": json.dumps(rows_alone),
+                    "group_elsewhere": (
+                        "; ".join(elsewhere[:MAX_LISTED]) + (" (dan lainnya)" if len(elsewhere) > MAX_LISTED else "")
+                    )
+                    if elsewhere
+                    else None,
+                    "group_key": key,
+                    "group_rep_file": rep[2] if rep_elsewhere else None,
+                    "group_rep_row": rep[3] if rep_elsewhere else None,
+                }
+            )
+    return pd.DataFrame(out, columns=["kind", "kode_kab", *GROUP_RECORD_COLUMNS])
+
+
+def split(facts: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """Every bucket's facts as each kabupaten needs them (kode_kab -> its facts): the `link` and `owner`
+    facts of its rows and its `group` records (`_group_records`). A kabupaten's decide then reads its own
+    few facts, not the province's, and never builds the province's groups again."""
+    if facts is None or facts.empty:
+        return {}
+    groups = _group_records(facts, chosen_links(facts))
+    # Each row's best `link` fact per person (a row meets a person in up to nine buckets), not only the
+    # chosen one: `with_foreign_persons` knows their persons, and `chosen_links` chooses the same.
+    links = _ranked(facts).drop_duplicates(["kode_kab", "row_id", "NIK"])
+    links = links.drop(columns=["_decision", "_method", "_prob"])
+    parts = [p for p in (links, facts[facts["kind"] == OWNER], groups) if len(p)]
+    if not parts:
+        return {}
+    every = pd.concat(parts, ignore_index=True)
+    every["kode_kab"] = every["kode_kab"].astype(str)
+    return {str(kab): part.reset_index(drop=True) for kab, part in every.groupby("kode_kab", sort=True)}
+
+
+def apply(kode_kab: str, decisions: pd.DataFrame, facts: pd.DataFrame | None) -> pd.DataFrame:
+    """This kabupaten's decisions as the whole quarter's linkage would have made them, from its facts
+    (`split`: they concern the few rows that cross a border, not the province).
 
     - A row linked to another extract's person gets that person (`person_nik`, `person_kab`; `person_index`
       -1 until `with_foreign_persons`), `decision`, `method` and `match_probability`; rows of its local
@@ -128,10 +203,10 @@ def apply(kode_kab: str, decisions: pd.DataFrame, facts: pd.DataFrame) -> pd.Dat
         out[column] = None
     if facts is None or facts.empty:
         return out
-    links = chosen_links(facts)
-    mine = links[links["kode_kab"] == kode_kab]
+    facts = facts[facts["kode_kab"].astype(str) == kode_kab]
+    mine = chosen_links(facts)
     at = out.set_index("row_id").index
-    pos = at.get_indexer(mine["row_id"])
+    pos = at.get_indexer(mine["row_id"].astype(np.int64)) if len(mine) else np.zeros(0, np.int64)
     keep = pos >= 0
     mine, pos = mine[keep], pos[keep]
     for column in ("decision", "method", "match_probability", "match_weight"):
@@ -162,37 +237,16 @@ def apply(kode_kab: str, decisions: pd.DataFrame, facts: pd.DataFrame) -> pd.Dat
         out.loc[follow, "match_probability"] = cluster.map(by_cluster["probability"]).to_numpy()
         out.loc[follow, "match_weight"] = np.nan
 
-    groups, info = _groups(facts, links)
-    members: dict[tuple, list[tuple]] = {}
-    for node in info:
-        members.setdefault(groups.find(node), []).append(node)
     cluster_of = out["cluster"].to_numpy()
-    for root, nodes in members.items():
-        kabs = {info[n]["kab"] for n in nodes if info[n]["members"]}  # a person alone has no rows
-        here = [n for n in nodes if info[n]["kab"] == kode_kab and info[n]["members"]]
-        # Rows of several kabupaten, or several groups here that one person of another extract joins.
-        if (len(kabs) < 2 and len(here) < 2) or kode_kab not in kabs:
-            continue
-        reps = [(info[n]["rep"], n) for n in nodes if info[n].get("rep")]
-        reps += [(link, n) for n in nodes for link in info[n].get("links", [])]
-        rep, rep_node = min(reps, key=lambda r: tuple(r[0])) if reps else (None, None)
-        nik = groups.nik[root]
-        key = f"nik:{nik}" if nik else (info[rep_node]["key"] if rep_node else None)
-        elsewhere = [m for n in nodes if info[n]["kab"] != kode_kab for m in info[n]["members"]]
-        local = [n[1] for n in nodes if info[n]["kab"] == kode_kab]
-        clusters = [c for c in local if isinstance(c, int | np.integer)]
-        rows_alone = [int(c[3:]) for c in local if isinstance(c, str) and c.startswith("row")]
+    for group in facts[facts["kind"] == GROUP].itertuples(index=False):
+        clusters, rows_alone = json.loads(group.clusters), json.loads(group.rows_alone)
         hit = np.isin(cluster_of, clusters) | out["row_id"].isin(rows_alone).to_numpy()
         if clusters:
             out.loc[hit, "cluster"] = min(clusters)
-        if elsewhere:
-            out.loc[hit, "group_elsewhere"] = "; ".join(sorted(elsewhere)[:MAX_LISTED]) + (
-                " (dan lainnya)" if len(elsewhere) > MAX_LISTED else ""
-            )
-        out.loc[hit, "group_key"] = key
-        if rep is not None and info[rep_node]["kab"] != kode_kab:
-            out.loc[hit, "group_rep_file"] = rep[2]
-            out.loc[hit, "group_rep_row"] = rep[3]
+        for column in ("group_elsewhere", "group_key", "group_rep_file", "group_rep_row"):
+            value = getattr(group, column)
+            if isinstance(value, str) or (value is not None and pd.notna(value)):
+                out.loc[hit, column] = int(value) if column == "group_rep_row" else value
     return out
 
 
@@ -204,7 +258,7 @@ def with_foreign_persons(
     read them like its own (a NIK another extract knows is no NIK_TIDAK_DITEMUKAN)."""
     if facts is None or facts.empty or "person_nik" not in decisions:
         return persons, decisions
-    mine = facts[(facts["kode_kab"] == kode_kab) & facts["kind"].isin([LINKED, OWNER])]
+    mine = facts[(facts["kode_kab"].astype(str) == kode_kab) & facts["kind"].isin([LINKED, OWNER])]
     foreign = mine[[*PERSON_FIELDS, "domicile"]].rename(columns={"domicile": "kode_desa"})
     foreign = foreign[~foreign["NIK"].isin(persons["NIK"])].drop_duplicates("NIK")
     if foreign.empty:

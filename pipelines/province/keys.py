@@ -1,11 +1,13 @@
 """Partition keys: where a record goes in the province step.
 
 A record (a submission row or a Dukcapil person) is sent to the bucket of each key it has, so two records
-that share any key meet in at least one bucket, whatever kabupaten they come from. The keys are the parts
-of the blocking rules (`pipelines.link.blocking.LINK_RULES`) that can meet across a border: the NIK's
-first 12 and last 10 digits (the NIK itself, or one typo either side), the KK, the normalised name with
-the birth year (a placeholder or swapped birth date), and the first name with the birth date (a typo in a
-later word of the name). Rules on the village or kecamatan never meet across a border and are left out.
+that share any key meet in at least one bucket, whatever kabupaten they come from. The keys are made from
+the blocking rules (`pipelines.link.blocking.LINK_RULES`), so that every pair the whole quarter's linkage
+would compare across a border meets in a bucket: each rule that can meet across a border (not on the
+village or kecamatan), but for those whose pairs another key already brings together (`SUBSUMED`) and the
+family card, which a row has only once the first round is done (`pipelines.province.family` routes it).
+On top, the normalised name with the birth year: a family that moved with a placeholder or swapped birth
+date, which the whole quarter meets only within a kecamatan (`name+year+kec`).
 """
 
 from __future__ import annotations
@@ -13,14 +15,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.link.blocking import LINK_RULES
 from pipelines.link.prepare import text_values
 
+_LOCAL = {"desa", "kec"}  # a village or kecamatan never meets across a border
+# Rules whose every pair shares another key: the NIK its first 12 digits; the first name and birth date
+# the birth date and the name's initial (the first name's first letter).
+SUBSUMED = {"nik": "nik_head12", "first+dob": "dob+initial"}
+AFTER_FIRST_ROUND = {"kk_family"}
+
 PARTITION_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("nik12", ("nik_head12",)),
-    ("nik10", ("nik_tail10",)),
-    ("kk", ("kk_key",)),
+    *(
+        (r.name, r.left_on)
+        for r in LINK_RULES
+        if r.left_on == r.right_on
+        and not _LOCAL & set(r.left_on)
+        and r.name not in SUBSUMED
+        and r.name not in AFTER_FIRST_ROUND
+    ),
     ("name+year", ("name", "year")),
-    ("first+dob", ("first", "dob")),
 )
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.province.apply import apply, with_foreign_persons
+from pipelines.province import family
+from pipelines.province.apply import apply, split, with_foreign_persons
 from pipelines.province.offer import offer
 from pipelines.province.resolve import resolve
 
@@ -75,13 +76,22 @@ def province_step(
         }
         facts_per_bucket.append(resolve(pieces[bucket], config))
         bucket_seconds[bucket] = time.perf_counter() - b0
-    seconds["resolve"] = time.perf_counter() - t
     facts = pd.concat([f for f in facts_per_bucket if len(f)], ignore_index=True) if facts_per_bucket else None
+    found = family.cards(facts)
+    if len(found):
+        selected = [family.select(pd.concat(pieces[b], ignore_index=True), found) for b in pieces]
+        again = family.second_round(selected, config, found)
+        facts = pd.concat([f for f in (facts, again) if f is not None and len(f)], ignore_index=True)
+    seconds["resolve"] = time.perf_counter() - t
+    t = time.perf_counter()
+    per_kabupaten = split(facts)
+    seconds["split"] = time.perf_counter() - t
     out = {}
     for code, kab in kabupaten.items():
         t = time.perf_counter()
-        decisions = apply(code, kab.decisions, facts)
-        out[code] = with_foreign_persons(code, kab.persons, decisions, facts)[::-1]
+        mine = per_kabupaten.get(code)
+        decisions = apply(code, kab.decisions, mine)
+        out[code] = with_foreign_persons(code, kab.persons, decisions, mine)[::-1]
         seconds["apply"][code] = time.perf_counter() - t
     stats = {
         "seconds": seconds,

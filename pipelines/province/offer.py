@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -61,16 +62,16 @@ def _nodes(kode_kab: str, live: pd.DataFrame, person_nik: np.ndarray) -> pd.Seri
     return pd.Series(text, index=cluster[start], dtype=object)
 
 
-def offer(
+def offer_pieces(
     kode_kab: str,
     rows: pd.DataFrame,
     persons: pd.DataFrame,
     decisions: pd.DataFrame,
     n_buckets: int,
     link_diagnostics: dict[str, Any] | None = None,
-) -> dict[int, pd.DataFrame]:
-    """One kabupaten's contribution to each bucket (bucket -> records; buckets it has nothing for are
-    left out). `rows`, `persons` and `decisions` are its validate rows, validate persons and link
+) -> Iterator[tuple[int, pd.DataFrame]]:
+    """One kabupaten's contribution to each bucket, one bucket at a time ((bucket, records); buckets it
+    has nothing for are left out). `rows`, `persons` and `decisions` are its validate rows, validate persons and link
     decisions; `link_diagnostics` its link diagnostics (the fitted model, so the province scores its rows
     as it did; without it each bucket fits its own).
 
@@ -120,7 +121,6 @@ def offer(
     row_pos, row_bucket = bucket_of_each_key(row_keys, n_buckets)
     person_pos, person_bucket = bucket_of_each_key(person_keys, n_buckets)
     model = pd.DataFrame({"kind": [MODEL], "detail": [json.dumps(_model_record(persons, live, link_diagnostics))]})
-    out: dict[int, pd.DataFrame] = {}
     row_groups = pd.Series(row_pos).groupby(row_bucket).indices
     person_groups = pd.Series(person_pos).groupby(person_bucket).indices
     for bucket in sorted(set(row_groups) | set(person_groups)):
@@ -131,8 +131,21 @@ def offer(
             parts.append(person_records.iloc[person_pos[person_groups[bucket]]])
         piece = pd.concat(parts, ignore_index=True)
         piece["kode_kab"] = kode_kab
-        out[int(bucket)] = piece
-    return out
+        yield int(bucket), piece
+
+
+def offer(
+    kode_kab: str,
+    rows: pd.DataFrame,
+    persons: pd.DataFrame,
+    decisions: pd.DataFrame,
+    n_buckets: int,
+    link_diagnostics: dict[str, Any] | None = None,
+) -> dict[int, pd.DataFrame]:
+    """`offer_pieces` as one dict (bucket -> records): for tests and the in-process reference; a task
+    writes each piece as it comes (`offer_pieces`), so it never holds all of them (some nine records per
+    person)."""
+    return dict(offer_pieces(kode_kab, rows, persons, decisions, n_buckets, link_diagnostics))
 
 
 def _model_record(persons: pd.DataFrame, live: pd.DataFrame, diagnostics: dict[str, Any] | None) -> dict[str, Any]:

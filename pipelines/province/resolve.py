@@ -34,6 +34,7 @@ FACT_COLUMNS = [
     *PERSON_FIELDS,
     "domicile",
     "group",
+    "row_no_kk",  # the row's submitted family card: a `link` by the exact pass gives its family's card
 ]
 
 
@@ -74,7 +75,7 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame(columns=FACT_COLUMNS)
 
 
-def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
+def resolve(pieces: list[pd.DataFrame], config: Any, *, second_round: bool = False) -> pd.DataFrame:
     """One bucket's cross-kabupaten facts, from every kabupaten's piece of it. The bucket's rows are linked
     against all of its persons, and to each other, by `pipelines.link.link_submissions` scored with the
     province's model (`province_model`). Facts (`kind`):
@@ -82,7 +83,9 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
       person's columns and group;
     - `owner`: a row whose NIK belongs to a person of another kabupaten's extract (so the NIK is known);
     - `together`: rows of several kabupaten that no extract knows, found to be one person (`group`).
-    `config` is the pipeline config (its `link` settings) or the link settings themselves."""
+    `config` is the pipeline config (its `link` settings) or the link settings themselves.
+    `second_round` (`pipelines.province.family`): the rows carry the card of their family (`family_card`),
+    every person given is a candidate, and only `link` facts come out (the first round gave the rest)."""
     pieces = [p for p in pieces if len(p)]
     if not pieces:
         return _empty()
@@ -98,7 +101,8 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
     # Only the persons that share a partition key with a row here can be its person (the bucket holds the
     # others for other buckets' keys that hash alike): the work follows the rows, not the province.
     keys = lambda frame: frame[KEY_COLUMNS].to_numpy(dtype=np.uint64)  # noqa: E731
-    persons = persons[sharing_a_key(keys(persons), keys(rows))].reset_index(drop=True)
+    if not second_round:
+        persons = persons[sharing_a_key(keys(persons), keys(rows))].reset_index(drop=True)
     settings = getattr(config, "link", config)
     linkable = rows[ROW_FIELDS].assign(**{HELD: rows[HELD].eq(True).to_numpy()})
     linkable["row_id"] = np.arange(len(rows))
@@ -110,6 +114,7 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
         model=province_model(described),
         frequencies=frequencies,
         population=total_persons,
+        known_family_cards=rows["family_card"] if second_round else None,
     )
     decided = result.rows.sort_values("row_id").reset_index(drop=True)
     person = decided["person_index"].to_numpy()
@@ -130,6 +135,7 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
                 "local_decision": picked["local_decision"].to_numpy(),
                 "local_probability": picked["local_probability"].to_numpy(),
                 "node": picked["node"].to_numpy(),
+                "row_no_kk": picked["no_kk"].to_numpy(),
             }
         )
         for column, values in extra.items():
@@ -153,6 +159,9 @@ def resolve(pieces: list[pd.DataFrame], config: Any) -> pd.DataFrame:
             match_weight=decided["match_weight"].to_numpy(),
         )
     ]
+    if second_round:
+        found = [f for f in found if len(f)]
+        return pd.concat(found, ignore_index=True) if found else _empty()
 
     # The owners of the rows' NIKs in other kabupaten's extracts.
     owner = rows["nik"].map(pd.Series(np.arange(len(persons)), index=persons["NIK"]).groupby(level=0).first())

@@ -32,7 +32,7 @@ def decide(io: StageIO, kode_kab: str) -> dict[str, Any]:
     persons = io.read_frame("validate.persons")
     decisions = io.read_frame("link.decisions")
     # What the province step found across kabupaten/kota (a person linked in another one's extract, a
-    # person submitted in two) amends this kabupaten's decisions before its findings.
+    # person submitted in two) amends this kabupaten's decisions before its findings: its own facts only.
     facts = io.read_frame("province.facts")
     decisions = province.apply(kode_kab, decisions, facts)
     persons, decisions = province.with_foreign_persons(kode_kab, persons, decisions, facts)

@@ -94,11 +94,12 @@ class StageIO:
         self.reads.add(dataset_name(path))
         return path
 
-    def output_path(self, name: str, bucket: str | None = None) -> Path:
-        """The path of an output that a library writes itself (a folder, a GX result); counted as written."""
+    def output_path(self, name: str, bucket: str | None = None, kab: str | None = None) -> Path:
+        """The path of an output that a library writes itself (a folder, a GX result); counted as written.
+        `kab`: the partition a quarter's stage writes (the province step's facts, per kabupaten)."""
         self._declared(name, output=True)
         artefact = registry.ARTEFACTS[name]
-        pattern = artefact.pattern.format(kab=self.kab, bucket=bucket)
+        pattern = artefact.pattern.format(kab=self.kab if kab is None else kab, bucket=bucket)
         path = self.ctx.root / pattern if artefact.pattern else self._one(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.writes.add(dataset_name(path))
@@ -129,8 +130,8 @@ class StageIO:
         """Every file of a partitioned input, by its kode_kab or bucket."""
         return {partition_of(self.ctx, p, name): read_frame(p, columns=columns) for p in self.input_paths(name)}
 
-    def write_frame(self, name: str, frame: pd.DataFrame, bucket: str | None = None) -> Path:
-        return write_frame(self.output_path(name, bucket), frame)
+    def write_frame(self, name: str, frame: pd.DataFrame, bucket: str | None = None, kab: str | None = None) -> Path:
+        return write_frame(self.output_path(name, bucket, kab), frame)
 
     def read_json(self, name: str) -> Any:
         return read_json(self.input_path(name))
