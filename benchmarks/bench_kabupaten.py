@@ -47,6 +47,7 @@ import bench_link  # noqa: E402
 import pandas as pd  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from pipelines import registry  # noqa: E402
 from pipelines.evaluate import evaluate_quarter  # noqa: E402
 from pipelines.warehouse import connect  # noqa: E402
 
@@ -212,7 +213,8 @@ def format_results(r: dict[str, Any]) -> str:
         spans = {name: s for name, s in a.get("task_spans_s", [])}
         stages = d["stages_s"]
         # Airflow's own time inside a task: its span minus what the stage itself measured.
-        inside = {k: round(v - stages.get(k.split("[")[0], 0.0), 1) for k, v in spans.items()}
+        by_task = {stage.task: stage.name for stage in registry.STAGES}  # task ids differ from stage names
+        inside = {k: round(v - stages.get(by_task.get(k, k), 0.0), 1) for k, v in spans.items()}
         lines += [
             f"  dtks run  wall {d['wall_s']:.1f} s  F1 {d['f1']:.6f} (P {d['precision']:.6f} R {d['recall']:.6f})"
             f"  peak RSS {gib(d['peak_rss_bytes'])}  ({r['dtks_load']})",
