@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipelines.link.comparisons import COMPARISONS
 from pipelines.warehouse.explanations import compact, expand
@@ -66,3 +67,41 @@ def test_a_quarter_published_before_0010_is_read_from_its_json():
     old.update({f"lvl_{c}": None for c in EXPLAINED_COMPARISONS})
     back = expand(old)
     assert back["levels"] == {"nik": 3, "name": 2} and back["weights"] == {"nik": 12.5, "name": 4.25}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request, tmp_path):
+    from pipelines.warehouse import connect
+
+    e = connect(
+        f"sqlite:///{tmp_path / 'wh.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    )
+    yield e
+    e.dispose()
+
+
+def test_migration_0010_downgrades_with_the_explanations_back_as_json(engine):
+    from sqlalchemy import text
+
+    from pipelines.warehouse import downgrade, upgrade
+    from pipelines.warehouse.publish import Publication, publish
+
+    upgrade(engine)
+    frame, levels, weights = _decided(3)
+    frame = frame.assign(
+        source_file="2026Q3/submissions/5203/5203012001.csv",
+        source_row=[1, 2, 3],
+        rank=1,
+        method="exact",
+        chosen=True,
+        match_weight=1.0,
+        match_probability=0.9,
+    )
+    publish(engine, Publication("2026Q3", "r1", {"link_candidate": frame}, {"code_version": "test"}))
+    downgrade(engine, "0008")
+    table = "dtks.link_candidate" if engine.dialect.name == "postgresql" else "link_candidate"
+    with engine.connect() as c:
+        stored = c.execute(text(f"SELECT levels, weights FROM {table} ORDER BY source_row")).all()
+    assert [json.loads(a) for a, _ in stored] == levels
+    assert [{k: pytest.approx(v) for k, v in json.loads(b).items()} for _, b in stored] == weights
+    upgrade(engine)
