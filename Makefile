@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint lock bench clean bench-install bench-lock bench-link
+.PHONY: install demo test lint lock bench clean bench-install bench-lock bench-link bench-kabupaten
 
 install: $(STAMP)
 
@@ -50,6 +50,11 @@ bench-install: install
 PERSONS ?= 100000
 bench-link: bench-install
 	$(BIN)/python benchmarks/bench_link.py --persons $(PERSONS)
+
+# A kabupaten quarter end to end (`dtks run`, PostgreSQL) against Splink's linkage of it (issue 13).
+KAB_PERSONS ?= 1000000
+bench-kabupaten: bench-install
+	$(BIN)/python benchmarks/bench_kabupaten.py --persons $(KAB_PERSONS)
 
 clean:
 	rm -rf .dtks reports

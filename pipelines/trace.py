@@ -44,6 +44,7 @@ from pipelines.privacy import (
     mask_text,
 )
 from pipelines.reports import guidance as g
+from pipelines.warehouse.explanations import expand
 from pipelines.warehouse.schema import (
     discrepancy,
     dtks_snapshot,
@@ -304,12 +305,15 @@ def _row(c, quarter: str, record: dict, files: dict, source_file: str, source_ro
     )
     q = _dicts(c, select(quarantine).where(_where(quarantine, quarter, source_file, source_row)))
     item.quarantine = q[0] if q else None
-    item.candidates = _dicts(
-        c,
-        select(link_candidate)
-        .where(_where(link_candidate, quarter, source_file, source_row))
-        .order_by(link_candidate.c.rank, link_candidate.c.method),
-    )
+    item.candidates = [
+        expand(candidate)  # levels and weights as mappings, from the integer columns or (older quarters) JSON
+        for candidate in _dicts(
+            c,
+            select(link_candidate)
+            .where(_where(link_candidate, quarter, source_file, source_row))
+            .order_by(link_candidate.c.rank, link_candidate.c.method),
+        )
+    ]
     e = duplicate_edge.c
     item.duplicates = _dicts(
         c,

@@ -241,7 +241,8 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
     else:
         positions = _submission_columns(table, report)
     width = len(table.header)
-    numbered = [(n, row) for n, row in enumerate(table.rows, start=1) if any(v.strip() for v in row)]
+    # A row is blank when all its values are whitespace: the same as `any(v.strip() ...)`, joined at C speed.
+    numbered = [(n, row) for n, row in enumerate(table.rows, start=1) if "".join(row).strip()]
     report.data_rows = len(numbered)
     report.blank_rows = len(table.rows) - len(numbered)
     if not numbered:
@@ -255,9 +256,15 @@ def _submission_frame(item: InputFile, table: RawTable, report: FileReport) -> p
         "source_file": [item.source_file] * len(rows),
         "source_row": [n for n, _ in numbered],
     }
+    used = [i for i in positions.values() if i is not None]
+    # Every row long enough for every contract column (the usual file): the columns by one transposition.
+    by_position = list(zip(*rows, strict=False)) if used and min(map(len, rows)) > max(used) else None
     for column in SUBMISSION_COLUMNS:
         i = positions.get(column)
-        data[column] = [row[i] if i is not None and i < len(row) else None for row in rows]
+        if by_position is not None:
+            data[column] = list(by_position[i]) if i is not None else [None] * len(rows)
+        else:
+            data[column] = [row[i] if i is not None and i < len(row) else None for row in rows]
     # Columns that are not the contract's, and second copies of doubled ones, are kept under their header
     # (with the column number when a header repeats), so a quarantined row shows everything it held.
     keys = [header_key(h) for h in table.header]
@@ -345,14 +352,45 @@ _CONTROL_BYTES = re.compile(
 _NUL_PICTURE = "\u2400".encode()
 
 
-def _dukcapil_frame(data: bytes, limits: FileLimits) -> pd.DataFrame:
-    """The extract as text columns, within the limits. Raises UnreadableFile."""
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise UnreadableFile("berkas_rusak", "Ekstrak Dukcapil berupa buku kerja Excel, bukan teks CSV.")
-    if b"\x00" in data:
-        data = data.replace(b"\x00", _NUL_PICTURE)
+def _arrow_frame(data: bytes) -> pd.DataFrame | None:
+    """The extract read by Arrow's multi-threaded CSV reader into Arrow-backed string columns (several times
+    faster than pandas' reader into Python strings at a million rows), or None when the file is anything
+    but plain (a header naming a column twice or not at all, a row of another length, bytes that are not
+    UTF-8...): pandas' reader then reads it, and says what is wrong, exactly as before. The values are the
+    same either way: every field as text, an empty field as "", blank lines skipped."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    first_line = body.split(b"\n", 1)[0]
+    if b"\r" in first_line.rstrip(b"\r") or b'"' in first_line:
+        return None  # old Mac line ends, or quoted header names: left to pandas
     try:
-        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        names = first_line.rstrip(b"\r").decode("utf-8").split(",")
+    except UnicodeDecodeError:
+        return None
+    if len(set(names)) != len(names) or any(not n.strip() for n in names):
+        return None  # pandas renames repeated and unnamed columns (`NIK.1`, `Unnamed: 3`)
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in body),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowException:
+        return None
+    if table.column_names != names:
+        return None
+    return table.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
+
+
+def _pandas_frame(data: bytes) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except MemoryError:
         raise
     except UnicodeDecodeError as exc:
@@ -364,6 +402,17 @@ def _dukcapil_frame(data: bytes, limits: FileLimits) -> pd.DataFrame:
             "berkas_rusak",
             f"Ekstrak Dukcapil tidak dapat dibaca sebagai CSV ({type(exc).__name__}); minta ekstrak ulang.",
         ) from exc
+
+
+def _dukcapil_frame(data: bytes, limits: FileLimits) -> pd.DataFrame:
+    """The extract as text columns, within the limits. Raises UnreadableFile."""
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise UnreadableFile("berkas_rusak", "Ekstrak Dukcapil berupa buku kerja Excel, bukan teks CSV.")
+    if b"\x00" in data:
+        data = data.replace(b"\x00", _NUL_PICTURE)
+    frame = _arrow_frame(data)
+    if frame is None:
+        frame = _pandas_frame(data)
     if len(frame) > limits.max_rows:
         raise UnreadableFile(
             "baris_terlalu_banyak",
@@ -391,7 +440,8 @@ def _dukcapil_frame(data: bytes, limits: FileLimits) -> pd.DataFrame:
 def ingest_dukcapil(
     files: list[InputFile], limits: FileLimits = DUKCAPIL_LIMITS
 ) -> tuple[pd.DataFrame, list[FileReport]]:
-    """Dukcapil extracts are large and machine-made: parsed with pandas' C reader, columns by exact name. An
+    """Dukcapil extracts are large and machine-made: parsed with Arrow's reader (pandas' C reader for any
+    extract that is not plain), columns by exact name. An
     extract that cannot be read is reported (its persons cannot be linked against) and the quarter goes on."""
     frames, reports = [], []
     for item in files:

@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 
 from pipelines.contract import WAREHOUSE_SCHEMA
 from pipelines.warehouse import is_postgres, upgrade
+from pipelines.warehouse.explanations import compact
 from pipelines.warehouse.partitions import (
     PARTITION_INDEXES,
     create_staging,
@@ -111,6 +112,8 @@ def _table_columns(name: str) -> list[str]:
 
 def _prepared(pub: Publication, name: str) -> pd.DataFrame:
     frame = pub.tables.get(name, pd.DataFrame()).copy()
+    if name == "link_candidate" and len(frame):
+        frame = compact(frame)  # levels and weights as small integers, not JSON text (migration 0010)
     frame["run_id"], frame["quarter"] = pub.run_id, pub.quarter
     columns = _table_columns(name)
     for column in columns:

@@ -15,12 +15,35 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
 )
 
 metadata = MetaData()
+
+# The linker's comparisons (`pipelines.link.comparisons.COMPARISONS`, in its order), frozen here for the
+# warehouse: each is a pair of `link_candidate` columns since migration 0010. A comparison added to the
+# linker needs a migration adding its pair; tests/test_explanations.py checks that the two lists agree.
+EXPLAINED_COMPARISONS = ("nik", "name", "name_tokens", "dob", "sex", "kk", "kk_family", "desa", "mother")
+WEIGHT_SCALE = 10_000  # weights are stored in ten-thousandths of a bit (the linker rounds to 4 decimals)
+
+
+def level_column(comparison: str) -> str:
+    return f"lvl_{comparison}"
+
+
+def weight_column(comparison: str) -> str:
+    return f"w_{comparison}"
+
+
+def _explanation_columns() -> list[Column]:
+    """Per comparison its level and its weight: small integers instead of JSON text (migration 0010)."""
+    columns = []
+    for name in EXPLAINED_COMPARISONS:
+        columns += [Column(level_column(name), SmallInteger), Column(weight_column(name), Integer)]
+    return columns
 
 
 def _run_columns() -> list[Column]:
@@ -116,10 +139,13 @@ link_candidate = Table(
     Column("chosen", Boolean, nullable=False),
     Column("match_weight", Float),
     Column("match_probability", Float),
-    Column("levels", Text, nullable=False),  # JSON {comparison: level}
-    Column("weights", Text, nullable=False),  # JSON {comparison: weight in bits}
+    # JSON {comparison: level} / {comparison: weight in bits}: quarters published before migration 0010;
+    # since then empty, and the levels and weights are in the integer columns at the end.
+    Column("levels", Text),
+    Column("weights", Text),
     Column("candidate_source_file", Text),  # the Dukcapil extract and row the candidate was read from
     Column("candidate_source_row", Integer),
+    *_explanation_columns(),
     Index("ix_link_candidate_quarter_source", "quarter", "source_file", "source_row"),
     Index("ix_link_candidate_quarter_nik", "quarter", "candidate_nik"),
 )
