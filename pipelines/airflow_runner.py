@@ -82,7 +82,7 @@ def airflow_environment(airflow_home: Path, base: dict[str, str] | None = None) 
         # Each task's START and COMPLETE events are emitted on a thread of the task's process instead of a
         # fork of it: forking a process holding a million-row kabupaten twice per task cost about a second
         # per task on a loaded machine (docs/benchmarks.md, issue 13). The events are the same.
-        AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD=env.get("AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD", "True"),
+        AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD=env.get("AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD", "true"),
         PYTHONWARNINGS=env.get("PYTHONWARNINGS", "ignore"),
         GX_ANALYTICS_ENABLED="False",
     )

@@ -102,9 +102,11 @@ def _dtks(*args: str) -> subprocess.CompletedProcess:
 
 @contextmanager
 def deployment(home: Path, *options: str, warehouse_url: str, metadata_url: str, executor: str):
+    """`options` may hold `--landing DIR` and nothing to keep the timetable; without it, no scheduled runs."""
     port = free_port()
+    timetable = ("--no-timetable",) if "--landing" not in options else ()
     started = _dtks(
-        "airflow", "start", "--home", str(home), "--port", str(port), "--password", PASSWORD, "--no-timetable", *options
+        "airflow", "start", "--home", str(home), "--port", str(port), "--password", PASSWORD, *timetable, *options
     )
     try:
         if started.returncode != 0:

@@ -23,7 +23,6 @@ from tests.deployment import (
     AirflowDeployment,
     DeployedQuarter,
     local_deployment,
-    run_on,
     three_kabupaten_landing,
 )
 
@@ -140,14 +139,23 @@ def test_backfill_runs_two_past_quarters_in_order(airflow_deployment, tmp_path_f
 
 
 @pytest.mark.xdist_group("airflow_local")
-def test_local_executor_default_runs_and_stops_clean(landing, tmp_path_factory, tmp_path):
+def test_local_executor_default_runs_the_timetables_quarter_and_stops_clean(landing, tmp_path_factory):
+    """The default deployment with the timetable on and a landing root: unpausing the DAG (catch-up off)
+    makes the run of the last quarterly tick (15 October 2026), which takes the quarter that has just
+    ended, 2026Q3, and publishes it; then `stop` leaves nothing behind."""
     home = tmp_path_factory.mktemp("airflow-local")
-    with local_deployment(home) as dep:
+    with local_deployment(home, "--landing", str(landing)) as dep:
         pids = {name: r["pid"] for name, r in processes.recorded(home).items()}
         assert set(pids) == {"api-server", "scheduler", "dag-processor", "triggerer"}
-        done, run_id = run_on(dep, landing, tmp_path / "reports")
-        assert done.returncode == 0, done.stdout + done.stderr
-        check_published(dep, run_id, tmp_path / "reports")
+        (run,) = wait_for_runs(dep, "scheduled", expected=1)
+        assert run["state"] == "success", run
+        assert run["logical_date"][:10] == "2026-10-14"  # 02:00 WIB on the 15th, in UTC
+        check_published(dep, run["dag_run_id"], dep.home / "reports")
+        engine = connect(dep.warehouse_url)
+        with engine.connect() as c:
+            quarter = c.execute(text("SELECT quarter FROM run WHERE run_id = :r"), {"r": run["dag_run_id"]}).scalar()
+        engine.dispose()
+        assert quarter == QUARTER
         port = int(dep.url.rsplit(":", 1)[1])
     # Stopped on leaving: nothing listens on the port, and none of its processes is left.
     assert not processes.port_in_use(port)
@@ -158,10 +166,14 @@ def test_local_executor_default_runs_and_stops_clean(landing, tmp_path_factory, 
 
 
 def wait_for_backfill(dep: AirflowDeployment, expected: int, timeout: float = 900) -> list[dict]:
+    return wait_for_runs(dep, "backfill", expected, timeout)
+
+
+def wait_for_runs(dep: AirflowDeployment, run_type: str, expected: int, timeout: float = 900) -> list[dict]:
     deadline = time.monotonic() + timeout
     with dep.client() as client:
         while True:
-            runs = sorted(client.runs(run_type="backfill"), key=lambda r: r["logical_date"])
+            runs = sorted(client.runs(run_type=run_type), key=lambda r: r["logical_date"])
             if len(runs) == expected and all(r["state"] in ("success", "failed") for r in runs):
                 return runs
             assert time.monotonic() < deadline, runs

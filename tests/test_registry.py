@@ -77,3 +77,20 @@ def test_a_stage_cannot_open_an_artefact_it_did_not_declare(tmp_path):
         io.read_frame("ingest.submissions")
     with pytest.raises(KeyError, match="does not declare"):
         io.write_json("validate.gate", {})
+
+
+def test_partitions_concatenate_to_clean_copy_text_when_one_is_empty():
+    """A kabupaten without duplicates writes an empty frame whose columns are float64; read Arrow-backed
+    beside a string column, pandas' concat alone gave NUL bytes that PostgreSQL's COPY refused."""
+    import pandas as pd
+
+    from pipelines.stages.io import concat_partitions
+    from pipelines.warehouse.publish import _copy_csv
+
+    empty = pd.DataFrame({"row": pd.Series([], dtype="int64"), "basis": pd.Series([], dtype="float64")})
+    null_typed = pd.DataFrame({"row": [1], "basis": [float("nan")]})
+    filled = pd.DataFrame({"row": [2], "basis": ["nik"]})
+    frames = [f.convert_dtypes(dtype_backend="pyarrow") for f in (empty, null_typed, filled)]
+    joined = concat_partitions(frames)
+    assert joined["row"].tolist() == [1, 2]
+    assert _copy_csv(joined).getvalue() == b'1,\n2,"nik"\n'

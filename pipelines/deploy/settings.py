@@ -34,7 +34,11 @@ SHARED: Final[dict[str, str]] = {
     "AIRFLOW__LOGGING__LOGGING_CONFIG_CLASS": "pipelines.airflow_logging.LOGGING_CONFIG",
     "AIRFLOW__OPENLINEAGE__NAMESPACE": "dtks",
     "AIRFLOW__OPENLINEAGE__DISABLE_SOURCE_CODE": "true",
+    # Each task's lineage events are sent from a thread, not a fork of the task's process (~1 s per task).
+    "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "true",
     "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "true",
+    # A `nik` query parameter (the plugin's trace) is masked in the api-server's access log.
+    "AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES": "nik",
 }
 
 # Settings only the local form has, and why the container form needs none.

@@ -124,7 +124,7 @@ class StageIO:
         ]
         if len(frames) == 1:
             return frames[0]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        return concat_partitions(frames) if frames else pd.DataFrame(columns=columns)
 
     def read_frames(self, name: str, columns: list[str] | None = None) -> dict[str, pd.DataFrame]:
         """Every file of a partitioned input, by its kode_kab or bucket."""
@@ -166,3 +166,21 @@ class StageIO:
 def stage_label(stage: str, *args: Any) -> str:
     """The name a stage's run is recorded under: `reports_5203` for one kabupaten's reports."""
     return stage if not args else f"{stage}_{args[0]}"
+
+
+def concat_partitions(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The partitions' frames as one. An empty partition (a kabupaten without duplicates) types its
+    columns by default (float64), and pandas' concat of such an Arrow-backed column with a string one
+    yields corrupt strings (NUL bytes that PostgreSQL's COPY refuses): empty frames are left out, and a
+    column that is all null in one frame takes the type the others give it."""
+    filled = [f for f in frames if len(f)] or frames[:1]
+    if len(filled) == 1:
+        return filled[0].reset_index(drop=True)
+    for column in filled[0].columns:
+        typed = [f[column].dtype for f in filled if column in f and f[column].notna().any()]
+        if not typed:
+            continue
+        for i, frame in enumerate(filled):
+            if column in frame and frame[column].dtype != typed[0] and not frame[column].notna().any():
+                filled[i] = frame.assign(**{column: frame[column].astype(typed[0])})
+    return pd.concat(filled, ignore_index=True)
