@@ -36,9 +36,10 @@ def _admin_engine():
     return create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards. Unreachable PostgreSQL fails in CI, skips locally."""
+@contextmanager
+def postgres_database(prefix: str = "dtks_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database named `<prefix>_<random>`, dropped afterwards. Unreachable
+    PostgreSQL fails in CI, skips locally."""
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
@@ -51,7 +52,7 @@ def pg_url() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    name = f"dtks_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -60,6 +61,13 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards. Unreachable PostgreSQL fails in CI, skips locally."""
+    with postgres_database() as url:
+        yield url
 
 
 # --- hostile landing areas (tests/test_landing.py, the landing cases of tests/test_corpus.py) ---------------

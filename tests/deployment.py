@@ -14,7 +14,6 @@ import os
 import random
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pytest
 
 from pipelines.deploy.api import Client
 from pipelines.deploy.processes import free_port
+from tests.conftest import postgres_database
 
 DTKS = str(Path(sys.executable).parent / "dtks")
 PASSWORD = "tests-only-admin-password"
@@ -49,31 +49,6 @@ def _unreachable(what: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what} is not reachable")
     pytest.skip(f"{what} is not reachable")
-
-
-@contextmanager
-def postgres_database(prefix: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards (fails in CI, skips locally, without a server)."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
-
-    from tests.conftest import ADMIN_URL, _admin_engine
-
-    admin = _admin_engine()
-    try:
-        with admin.connect() as c:
-            c.execute(text("SELECT 1"))
-    except OperationalError:
-        _unreachable(f"PostgreSQL at {ADMIN_URL}")
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
