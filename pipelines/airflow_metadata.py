@@ -39,6 +39,22 @@ def secure_home(airflow_home: Path) -> None:
     os.chmod(airflow_home, 0o700)
 
 
+def kept_secret(path: Path, make: str) -> str:
+    """The secret in `path`, written as `make` (mode 0600) when there is none yet; a file others can read
+    is tightened, and a symlink or anything but a regular file refused (ValueError)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        if path.is_symlink() or not path.is_file():
+            raise ValueError(f"{path} must be a regular file.") from None
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(make + "\n")
+    return make
+
+
 def fernet_key(airflow_home: Path) -> str:
     """The home's Fernet key, created on first use (0600). A key file others can read is tightened."""
     from cryptography.fernet import Fernet
@@ -46,17 +62,9 @@ def fernet_key(airflow_home: Path) -> str:
     path = airflow_home / "fernet.key"
     secure_home(airflow_home)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        if path.is_symlink() or not path.is_file():
-            raise MetadataError(f"{path} must be a regular file.") from None
-        if path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)
-        key = path.read_text(encoding="ascii").strip()
-    else:
-        key = Fernet.generate_key().decode("ascii")
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(key + "\n")
+        key = kept_secret(path, Fernet.generate_key().decode("ascii"))
+    except ValueError as exc:
+        raise MetadataError(str(exc)) from None
     try:
         Fernet(key.encode("ascii"))
     except ValueError:
